@@ -1,0 +1,83 @@
+"""Pure scoring for the 好差评 hall: satisfaction indexes, the board, and staff evaluation.
+
+Frozen dataclasses in, frozen dataclasses out. No Flask, no SQLAlchemy, no clock; the only file
+read is a scheme file handed to :func:`load_scheme` (or the shipped default scheme).
+
+Numbers: points, indexes and scores are on 0–100 (final scores on ``score.min``..``score.max``,
+default 0..110); all returned values are rounded half up to two decimals (rates to four).
+"""
+
+from scoring.evaluate import (
+    TIE_RULE,
+    AppliedAdjustment,
+    CriterionScore,
+    ExplanationLine,
+    PeriodResult,
+    SourceScore,
+    StaffResult,
+    evaluate_period,
+)
+from scoring.export import result_to_dict
+from scoring.inputs import Adjustment, Assessment, ComplaintFinding, StaffInput
+from scoring.satisfaction import (
+    LevelCounts,
+    SatisfactionIndex,
+    Standing,
+    Standings,
+    hall_mean,
+    rank_satisfaction,
+    satisfaction_index,
+)
+from scoring.scheme import (
+    LEVEL_LABELS,
+    SEVERITIES,
+    SEVERITY_LABELS,
+    SOURCE_LABELS,
+    SOURCES,
+    Criterion,
+    GradeBand,
+    Quota,
+    Scheme,
+    SchemeError,
+    Veto,
+    default_scheme,
+    load_scheme,
+    parse_scheme,
+)
+
+__all__ = [
+    "LEVEL_LABELS",
+    "SEVERITIES",
+    "SEVERITY_LABELS",
+    "SOURCES",
+    "SOURCE_LABELS",
+    "TIE_RULE",
+    "Adjustment",
+    "AppliedAdjustment",
+    "Assessment",
+    "ComplaintFinding",
+    "Criterion",
+    "CriterionScore",
+    "ExplanationLine",
+    "GradeBand",
+    "LevelCounts",
+    "PeriodResult",
+    "Quota",
+    "SatisfactionIndex",
+    "Scheme",
+    "SchemeError",
+    "SourceScore",
+    "StaffInput",
+    "StaffResult",
+    "Standing",
+    "Standings",
+    "Veto",
+    "default_scheme",
+    "evaluate_period",
+    "hall_mean",
+    "load_scheme",
+    "parse_scheme",
+    "rank_satisfaction",
+    "result_to_dict",
+    "satisfaction_index",
+]

@@ -1,0 +1,624 @@
+"""A period's evaluation (考核): combine the sources, adjust, clip, grade and rank.
+
+For each staff member:
+
+1. **Sources**, each a value on 0–100, rounded half up to two decimals:
+   自评 (self) and 负责人评价 (supervisor) are the mean of the assessments' totals; 同事互评 (peer)
+   is the mean after dropping the one highest and one lowest total when there are at least
+   ``peers.min_count`` peers (and ``peers.trim`` is on); 居民满意度 (residents) is the smoothed
+   satisfaction index. A source is **missing** when nobody assessed that way, or, for residents,
+   when there are fewer than ``satisfaction.min_ratings`` ratings (flags ``missing:<source>``
+   and ``insufficient_ratings``; the index is still reported).
+2. **Base score** = Σ value × weight ÷ (sum of the weights of the present sources), i.e. the
+   weights of missing sources are shared out in proportion. Each contribution is rounded half up
+   to two decimals and the base is the exact sum of the rounded contributions, so the
+   explanation adds up to the cent.
+3. **Adjustments**: bonuses are summed and the sum is capped at ``adjustments.bonus_cap``; each
+   verified complaint deducts its severity's points; manual deductions deduct their points.
+4. **Clipping**: score = clip(base + capped bonus − deductions, ``score.min``, ``score.max``)
+   (default [0, 110]: the base is at most 100 and the full bonus is never lost).
+5. **Grade**: the first band whose minimum the score reaches. Veto (if on): a verified
+   complaint of a veto severity gives the lowest band (flag ``veto``). Quota (if on): see
+   :func:`evaluate_period`.
+6. **Rank**: see :func:`evaluate_period`.
+
+A staff member with no present source at all has no score, grade or rank (flag ``unscored``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from scoring._numbers import dec, fmt, fmt_pct, fmt_plain, mean, round2, total
+from scoring.inputs import Assessment, ComplaintFinding, StaffInput
+from scoring.satisfaction import SatisfactionIndex, hall_mean, satisfaction_index
+from scoring.scheme import (
+    SEVERITIES,
+    SEVERITY_LABELS,
+    SOURCE_LABELS,
+    SOURCES,
+    Criterion,
+    GradeBand,
+    Scheme,
+)
+
+AppliedKind = Literal["bonus", "bonus_cap", "complaint", "deduction"]
+
+TIE_RULE = (
+    "同分时依次比较：居民满意度指数（平滑后）高者在前；负责人评价高者在前；"
+    "经核实投诉少者在前；居民评价数多者在前；仍相同则并列"
+)
+
+
+@dataclass(frozen=True)
+class ExplanationLine:
+    """One line of a result's explanation, in Chinese.
+
+    ``points`` is the signed amount the line adds to the score (a source's contribution, a
+    bonus, a deduction, the bonus cap, clipping) and ``None`` for lines that only inform or
+    total; the ``points`` of all lines add up to the score. ``depth`` 1 marks a detail line
+    under the line before it.
+    """
+
+    text: str
+    points: float | None = None
+    depth: int = 0
+
+
+@dataclass(frozen=True)
+class CriterionScore:
+    """Average points an assessment source gave on one rubric node (0..max_points)."""
+
+    code: str
+    label: str
+    max_points: float
+    average: float
+    is_leaf: bool
+
+
+@dataclass(frozen=True)
+class SourceScore:
+    """One source of the base score.
+
+    ``value`` is 0–100 (``None`` when missing); ``effective_weight`` is the nominal weight
+    divided by the sum of the present sources' weights (0 when missing); ``contribution`` is
+    value × effective weight, rounded. ``count`` is the number of assessments used (after
+    trimming) or of ratings; ``dropped`` the peer totals removed by trimming.
+    """
+
+    code: str
+    label: str
+    present: bool
+    nominal_weight: float
+    effective_weight: float
+    value: float | None
+    contribution: float
+    count: int
+    criteria: tuple[CriterionScore, ...] = ()
+    dropped: tuple[float, ...] = ()
+    missing_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AppliedAdjustment:
+    """A change to the base score as applied, with signed ``points``.
+
+    ``kind`` ``bonus_cap`` is the (negative) amount cut off when the bonuses exceed the cap;
+    ``complaint`` is a verified complaint's deduction (``ref`` is the complaint id).
+    """
+
+    kind: AppliedKind
+    points: float
+    reason: str
+    approver: str | None = None
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffResult:
+    """One staff member's evaluation for the period.
+
+    ``score`` (final) and ``base_score`` are rounded to two decimals; ``grade`` is the band's
+    Chinese label (优秀/良好/合格/不合格) and ``grade_code`` its code; ``rank`` is 1-based
+    competition ranking. The three are ``None`` only for an unscored person (no source).
+    ``flags`` (sorted): ``missing:<source>``, ``insufficient_ratings``, ``peers_trimmed``,
+    ``bonus_capped``, ``clipped``, ``veto``, ``quota_demoted``, ``unscored``.
+    """
+
+    staff_id: str
+    score: float | None
+    base_score: float | None
+    grade: str | None
+    grade_code: str | None
+    rank: int | None
+    sources: tuple[SourceScore, ...]
+    satisfaction: SatisfactionIndex
+    adjustments: tuple[AppliedAdjustment, ...]
+    bonus_total: float
+    bonus_applied: float
+    deduction_total: float
+    flags: tuple[str, ...]
+    explanation: tuple[ExplanationLine, ...]
+    scheme_version: str
+
+    def source(self, code: str) -> SourceScore:
+        """Return the source with this code (``self``, ``supervisor``, ``residents``, ``peer``)."""
+        for source in self.sources:
+            if source.code == code:
+                return source
+        raise KeyError(code)
+
+
+@dataclass(frozen=True)
+class PeriodResult:
+    """All staff results of a period, best rank first, then unscored staff.
+
+    ``quota_seats`` is how many may be 优秀 under the quota (``None`` without a quota).
+    """
+
+    scheme_name: str
+    scheme_version: str
+    hall_mean: float
+    ranked_count: int
+    quota_seats: int | None
+    results: tuple[StaffResult, ...]
+    tie_rule: str = TIE_RULE
+
+    def result_for(self, staff_id: str) -> StaffResult:
+        """Return the result of one staff member, or raise ``KeyError``."""
+        for result in self.results:
+            if result.staff_id == staff_id:
+                return result
+        raise KeyError(staff_id)
+
+
+def evaluate_period(
+    staff: Sequence[StaffInput], scheme: Scheme, hall_mean: float | None = None
+) -> PeriodResult:
+    """Evaluate every staff member of a period under ``scheme``.
+
+    ``hall_mean`` (0–100, rounded half up to two decimals before use) is what satisfaction
+    indexes are smoothed toward; ``None`` means the mean over all ``staff`` ratings. Raises
+    ``ValueError`` for duplicate staff ids or an assessment that does not fit the rubric.
+
+    **Rank** (tie rule): higher score (the rounded score that is shown) first; on equal score,
+    higher smoothed satisfaction index; then higher supervisor value (missing counts lowest);
+    then fewer verified complaints; then more ratings. Staff equal on all of these share a
+    rank and the next rank is skipped (1, 2, 2, 4). Names and ids never decide a rank, so a
+    result never depends on how anyone is named; the order of input lists does not matter.
+
+    **Quota** (if on): seats = max(``minimum``, floor(``share`` × ranked staff)), at most the
+    number ranked. Candidates are those whose score reaches the top band and who are not
+    vetoed; they are ranked among themselves by the same tie rule, and a candidate keeps the
+    top grade if that rank is within the seats, otherwise gets the next band (flag
+    ``quota_demoted``). So the tie rule decides where the quota cuts; candidates tied on every
+    measure share a rank and either all keep the grade or all lose it — together they may
+    exceed the quota, rather than a name deciding between them.
+    """
+    ids = [person.staff_id for person in staff]
+    duplicates = sorted({sid for sid in ids if ids.count(sid) > 1})
+    if duplicates:
+        raise ValueError(f"staff listed twice: {', '.join(duplicates)}")
+    mean_points = float(round2(hall_mean)) if hall_mean is not None else _hall_mean(staff, scheme)
+    drafts = [_draft(person, scheme, mean_points) for person in staff]
+
+    scored = [d for d in drafts if d.score is not None]
+    ranks = _competition_ranks([d.rank_key for d in scored])
+    ranked_count = len(scored)
+
+    seats: int | None = None
+    demoted: set[str] = set()
+    top = scheme.grades[0]
+    if scheme.quota is not None:
+        seats = scheme.quota.seats(ranked_count)
+        candidates = [d for d in scored if d.band == top and not d.vetoed]
+        for draft, place in zip(
+            candidates, _competition_ranks([d.rank_key for d in candidates]), strict=True
+        ):
+            if place > seats:
+                demoted.add(draft.person.staff_id)
+                draft.quota_note = (
+                    f"得分达到{top.label}（≥ {fmt_plain(dec(top.min_score))}），"
+                    f"但在 {len(candidates)} 名{top.label}候选中排第 {place}，"
+                    f"超出{top.label}名额 {seats} 名，评为{scheme.grades[1].label}"
+                )
+
+    tied_scores = Counter(d.score for d in scored)
+    rank_of = {d.person.staff_id: r for d, r in zip(scored, ranks, strict=True)}
+    results: list[StaffResult] = []
+    for draft in drafts:
+        sid = draft.person.staff_id
+        same_score = tied_scores[draft.score] - 1 if draft.score is not None else 0
+        results.append(
+            draft.finish(scheme, rank_of.get(sid), ranked_count, sid in demoted, same_score)
+        )
+
+    results.sort(key=lambda r: (r.rank is None, r.rank if r.rank is not None else 0, r.staff_id))
+    return PeriodResult(
+        scheme_name=scheme.name,
+        scheme_version=scheme.version,
+        hall_mean=mean_points,
+        ranked_count=ranked_count,
+        quota_seats=seats,
+        results=tuple(results),
+    )
+
+
+def _hall_mean(staff: Sequence[StaffInput], scheme: Scheme) -> float:
+    return hall_mean((person.ratings for person in staff), scheme)
+
+
+def _competition_ranks(keys: Sequence[tuple[Decimal, ...]]) -> list[int]:
+    """Rank keys, higher first; equal keys share the rank of the first of them (1, 2, 2, 4)."""
+    return [1 + sum(1 for other in keys if other > key) for key in keys]
+
+
+class _Draft:
+    """A staff member's result before ranks and the quota are known."""
+
+    def __init__(self, person: StaffInput) -> None:
+        self.person = person
+        self.lines: list[ExplanationLine] = []
+        self.flags: set[str] = set()
+        self.sources: list[SourceScore] = []
+        self.adjustments: list[AppliedAdjustment] = []
+        self.satisfaction: SatisfactionIndex
+        self.base: Decimal | None = None
+        self.score: float | None = None
+        self.band: GradeBand | None = None
+        self.vetoed = False
+        self.veto_note = ""
+        self.quota_note = ""
+        self.bonus_total = Decimal(0)
+        self.bonus_applied = Decimal(0)
+        self.deduction_total = Decimal(0)
+        self.rank_key: tuple[Decimal, ...] = ()
+
+    def line(self, text: str, points: Decimal | None = None, depth: int = 0) -> None:
+        self.lines.append(ExplanationLine(text, None if points is None else float(points), depth))
+
+    def finish(
+        self,
+        scheme: Scheme,
+        rank: int | None,
+        ranked_count: int,
+        quota_demoted: bool,
+        same_score: int,
+    ) -> StaffResult:
+        band = self.band
+        lines = list(self.lines)
+        flags = set(self.flags)
+        if band is not None and self.score is not None:
+            if self.vetoed:
+                band = scheme.grades[-1]
+                flags.add("veto")
+                text = f"等级：{band.label}（{self.veto_note}）"
+            elif quota_demoted:
+                band = scheme.grades[1]
+                flags.add("quota_demoted")
+                text = f"等级：{band.label}（{self.quota_note}）"
+            else:
+                text = f"等级：{band.label}（{_band_range(scheme, band, self.score)}）"
+            lines.append(ExplanationLine(text))
+        if rank is not None:
+            text = f"排名：第 {rank} 名（共 {ranked_count} 人参与排名）"
+            if same_score > 0:
+                text += f"；与另外 {same_score} 人同分，{TIE_RULE}"
+            lines.append(ExplanationLine(text))
+        return StaffResult(
+            staff_id=self.person.staff_id,
+            score=self.score,
+            base_score=None if self.base is None else float(self.base),
+            grade=None if band is None else band.label,
+            grade_code=None if band is None else band.code,
+            rank=rank,
+            sources=tuple(self.sources),
+            satisfaction=self.satisfaction,
+            adjustments=tuple(self.adjustments),
+            bonus_total=float(self.bonus_total),
+            bonus_applied=float(self.bonus_applied),
+            deduction_total=float(self.deduction_total),
+            flags=tuple(sorted(flags)),
+            explanation=tuple(lines),
+            scheme_version=scheme.version,
+        )
+
+
+def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
+    for assessment in person.assessments:
+        assessment.check(scheme)
+    draft = _Draft(person)
+    draft.satisfaction = satisfaction_index(person.ratings, mean_points, scheme)
+    draft.line(f"考核方案：{scheme.name}（版本 {scheme.version}）")
+
+    values: dict[str, Decimal | None] = {}
+    details: dict[str, list[str]] = {}
+    extras: dict[str, tuple[int, tuple[CriterionScore, ...], tuple[float, ...], str | None]] = {}
+    for code in SOURCES:
+        if code == "residents":
+            value, count, notes, reason = _residents(draft, scheme)
+            values[code], details[code] = value, notes
+            extras[code] = (count, (), (), reason)
+        else:
+            chosen = [a for a in person.assessments if a.kind == code]
+            value, used, dropped, notes = _assessments(code, chosen, scheme)
+            if dropped:
+                draft.flags.add("peers_trimmed")
+            criteria = _criteria_averages(used, scheme) if used else ()
+            values[code], details[code] = value, notes
+            extras[code] = (len(used), criteria, dropped, None if used else "no_assessments")
+
+    present_sum = total(dec(scheme.weights[c]) for c in SOURCES if values[c] is not None)
+    renormalised = present_sum != 1
+    contributions: list[Decimal] = []
+    for code in SOURCES:
+        label = SOURCE_LABELS[code]
+        weight = dec(scheme.weights[code])
+        value = values[code]
+        count, criteria, dropped, reason = extras[code]
+        if value is None or present_sum == 0:
+            draft.flags.add(f"missing:{code}")
+            shared = f"，权重 {fmt_pct(weight)} 按比例分给其余来源" if present_sum else ""
+            draft.line(f"{label}：缺失（{_missing_text(code, count, scheme)}）{shared}")
+            effective = Decimal(0)
+            contribution = Decimal(0)
+        else:
+            effective = weight / present_sum
+            contribution = round2(value * weight / present_sum)
+            contributions.append(contribution)
+            share = (
+                f"{fmt_pct(weight)} ÷ {fmt_pct(present_sum)}" if renormalised else fmt_pct(weight)
+            )
+            draft.line(f"{label} {fmt(value)} × {share} = {fmt(contribution)}", contribution)
+        for note in details[code]:
+            draft.line(note, depth=1)
+        draft.sources.append(
+            SourceScore(
+                code=code,
+                label=label,
+                present=value is not None and present_sum > 0,
+                nominal_weight=scheme.weights[code],
+                effective_weight=float(effective),
+                value=None if value is None else float(value),
+                contribution=float(contribution),
+                count=count,
+                criteria=criteria,
+                dropped=dropped,
+                missing_reason=reason if value is None else None,
+            )
+        )
+
+    if present_sum == 0:
+        draft.flags.add("unscored")
+        draft.line("没有可计分的来源，本期不计分、不评等级、不排名")
+        return draft
+
+    base = total(contributions)
+    draft.base = base
+    note = f"（在场来源权重合计 {fmt_pct(present_sum)}，按比例放大）" if renormalised else ""
+    draft.line(f"基础分 = {fmt(base)}{note}")
+
+    score = base + _adjust(draft, scheme)
+    low, high = round2(scheme.score_min), round2(scheme.score_max)
+    if score < low or score > high:
+        clipped = min(max(score, low), high)
+        bound = "下限" if score < low else "上限"
+        draft.flags.add("clipped")
+        draft.line(
+            f"得分 {fmt(score)} 超出{bound} {fmt(clipped)}，按 {fmt(clipped)} 计", clipped - score
+        )
+        score = clipped
+    draft.line(f"最终得分 = {fmt(score)}")
+    draft.score = float(score)
+    draft.band = scheme.grade_for(draft.score)
+
+    if scheme.veto is not None:
+        hits = sorted(
+            (c for c in person.complaints if c.severity in scheme.veto.severities),
+            key=_complaint_order,
+        )
+        if hits:
+            draft.vetoed = True
+            draft.veto_note = "一票否决：" + "、".join(
+                f"投诉 {c.complaint_id} 经核实为{SEVERITY_LABELS[c.severity]}" for c in hits
+            )
+
+    supervisor = values["supervisor"]
+    draft.rank_key = (
+        score,
+        dec(draft.satisfaction.smoothed),
+        supervisor if supervisor is not None else Decimal(-1),
+        Decimal(-len(person.complaints)),
+        Decimal(person.ratings.total),
+    )
+    return draft
+
+
+def _residents(draft: _Draft, scheme: Scheme) -> tuple[Decimal | None, int, list[str], str | None]:
+    index = draft.satisfaction
+    n = index.count
+    notes: list[str] = []
+    if n:
+        assert index.good_rate is not None and index.bad_rate is not None  # noqa: S101
+        notes.append(
+            f"居民评价 {n} 条，原始均分 {fmt(dec(index.raw_mean or 0.0))}，"
+            f"好评率 {fmt_pct(dec(index.good_rate))}，差评率 {fmt_pct(dec(index.bad_rate))}"
+        )
+    else:
+        notes.append("本期没有居民评价")
+    points = draft.person.ratings.points(scheme)
+    notes.append(
+        f"平滑：({fmt_plain(dec(scheme.prior_weight))} × 大厅均分 {fmt(dec(index.hall_mean))}"
+        f" + 评价总分 {fmt_plain(points)}) ÷ ({fmt_plain(dec(scheme.prior_weight))} + {n})"
+        f" = {fmt(dec(index.smoothed))}"
+    )
+    if n < scheme.min_ratings:
+        draft.flags.add("insufficient_ratings")
+        return None, n, notes, "insufficient_ratings"
+    return dec(index.smoothed), n, notes, None
+
+
+def _assessments(
+    code: str, chosen: list[Assessment], scheme: Scheme
+) -> tuple[Decimal | None, list[Assessment], tuple[float, ...], list[str]]:
+    if not chosen:
+        return None, [], (), []
+    label = SOURCE_LABELS[code]
+    leaves = scheme.leaves
+    # Sort by total, then by the points in rubric order: which of two equal totals is dropped
+    # is then decided by the points themselves, never by who gave them or the input order.
+    ordered = sorted(
+        chosen,
+        key=lambda a: (_total(a), tuple(dec(a.scores[leaf.code]) for leaf in leaves)),
+    )
+    dropped: tuple[float, ...] = ()
+    n = len(ordered)
+    if code == "peer" and scheme.peer_trim and n >= scheme.peer_trim_min_count:
+        low_total, high_total = _total(ordered[0]), _total(ordered[-1])
+        dropped = (float(round2(low_total)), float(round2(high_total)))
+        ordered = ordered[1:-1]
+        count_note = (
+            f"{label} {n} 份，去掉最高 {fmt(high_total)}、最低 {fmt(low_total)} 后"
+            f" {len(ordered)} 份取平均"
+        )
+    elif code == "peer" and scheme.peer_trim:
+        count_note = (
+            f"{label} {n} 份（不足 {scheme.peer_trim_min_count} 份，不去掉最高最低），取平均"
+        )
+    else:
+        count_note = f"{label} {n} 份" + ("，取平均" if n > 1 else "")
+    value = round2(mean(_total(a) for a in ordered))
+    notes = [count_note]
+    for top in scheme.rubric:
+        parts = "，".join(
+            f"{leaf.label} {fmt(mean(dec(a.scores[leaf.code]) for a in ordered))}"
+            f"/{fmt_plain(dec(leaf.max_points))}"
+            for leaf in top.leaves()
+        )
+        top_avg = mean(_node_total(a, top) for a in ordered)
+        notes.append(f"{top.label} {fmt(top_avg)}/{fmt_plain(dec(top.max_points))}：{parts}")
+    return value, ordered, dropped, notes
+
+
+def _total(assessment: Assessment) -> Decimal:
+    return total(dec(points) for points in assessment.scores.values())
+
+
+def _node_total(assessment: Assessment, node: Criterion) -> Decimal:
+    return total(dec(assessment.scores[leaf.code]) for leaf in node.leaves())
+
+
+def _criteria_averages(used: list[Assessment], scheme: Scheme) -> tuple[CriterionScore, ...]:
+    out: list[CriterionScore] = []
+
+    def walk(node: Criterion) -> None:
+        average = round2(mean(_node_total(a, node) for a in used))
+        out.append(
+            CriterionScore(node.code, node.label, node.max_points, float(average), node.is_leaf)
+        )
+        for child in node.children:
+            walk(child)
+
+    for top in scheme.rubric:
+        walk(top)
+    return tuple(out)
+
+
+def _missing_text(code: str, count: int, scheme: Scheme) -> str:
+    if code == "residents":
+        return f"居民评价 {count} 条，少于 {scheme.min_ratings} 条，评价数不足"
+    return "本期无此项评价"
+
+
+def _complaint_order(complaint: ComplaintFinding) -> tuple[int, str]:
+    return (-SEVERITIES.index(complaint.severity), complaint.complaint_id)
+
+
+def _adjust(draft: _Draft, scheme: Scheme) -> Decimal:
+    """Apply bonuses (capped), complaint deductions and manual deductions; return the net."""
+    person = draft.person
+
+    # Largest first, then by text: the order of the input list never shows in the result.
+    adjustments = sorted(
+        person.adjustments,
+        key=lambda a: (-round2(a.points), a.reason, a.ref or "", a.approver or ""),
+    )
+    net = Decimal(0)
+    bonuses = [a for a in adjustments if a.kind == "bonus"]
+    for bonus in bonuses:
+        points = round2(bonus.points)
+        draft.bonus_total += points
+        draft.adjustments.append(
+            AppliedAdjustment("bonus", float(points), bonus.reason, bonus.approver, bonus.ref)
+        )
+        draft.line(
+            f"加分 +{fmt(points)}：{bonus.reason}{_signed_off(bonus.approver, bonus.ref)}", points
+        )
+    cap = round2(scheme.bonus_cap)
+    draft.bonus_applied = min(draft.bonus_total, cap)
+    if draft.bonus_total > cap:
+        cut = cap - draft.bonus_total
+        draft.flags.add("bonus_capped")
+        reason = f"加分合计 {fmt(draft.bonus_total)} 超过上限 {fmt(cap)}，按 {fmt(cap)} 计"
+        draft.adjustments.append(AppliedAdjustment("bonus_cap", float(cut), reason))
+        draft.line(reason, cut)
+    net += draft.bonus_applied
+
+    for complaint in sorted(person.complaints, key=_complaint_order):
+        points = round2(scheme.complaint_deductions[complaint.severity])
+        severity = SEVERITY_LABELS[complaint.severity]
+        reason = f"投诉 {complaint.complaint_id} 经核实（{severity}）"
+        draft.deduction_total += points
+        draft.adjustments.append(
+            AppliedAdjustment("complaint", float(-points), reason, None, complaint.complaint_id)
+        )
+        draft.line(f"扣分 −{fmt(points)}：{reason}", -points)
+
+    for deduction in (a for a in adjustments if a.kind == "deduction"):
+        points = round2(deduction.points)
+        draft.deduction_total += points
+        draft.adjustments.append(
+            AppliedAdjustment(
+                "deduction", float(-points), deduction.reason, deduction.approver, deduction.ref
+            )
+        )
+        signed = _signed_off(deduction.approver, deduction.ref)
+        draft.line(f"扣分 −{fmt(points)}：{deduction.reason}{signed}", -points)
+    return net - draft.deduction_total
+
+
+def _signed_off(approver: str | None, ref: str | None) -> str:
+    parts = []
+    if approver:
+        parts.append(f"批准人：{approver}")
+    if ref:
+        parts.append(f"编号：{ref}")
+    return f"（{'，'.join(parts)}）" if parts else ""
+
+
+def _band_range(scheme: Scheme, band: GradeBand, score: float) -> str:
+    position = scheme.grades.index(band)
+    low = fmt_plain(dec(band.min_score))
+    shown = fmt(dec(score))
+    if position == 0:
+        return f"{shown} ≥ {low}"
+    high = fmt_plain(dec(scheme.grades[position - 1].min_score))
+    if position == len(scheme.grades) - 1:
+        return f"{shown} < {high}"
+    return f"{low} ≤ {shown} < {high}"
+
+
+__all__ = [
+    "TIE_RULE",
+    "AppliedAdjustment",
+    "CriterionScore",
+    "ExplanationLine",
+    "PeriodResult",
+    "SourceScore",
+    "StaffResult",
+    "evaluate_period",
+]

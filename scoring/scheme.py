@@ -1,0 +1,454 @@
+"""The evaluation scheme (考核方案): a versioned TOML file, validated when it is loaded.
+
+A scheme holds every rule and number of the evaluation: the rubric tree, assessor weights,
+satisfaction level points and smoothing, peer trimming, bonus cap, complaint deductions, clipping
+bounds, grade bands, the optional 优秀 quota and the optional veto. ``default_scheme.toml`` beside
+this module is the centre's own scheme and documents each key.
+
+Loading reads only the file it is given; an invalid scheme raises :class:`SchemeError` whose
+message starts with the path of the bad entry, e.g. ``weights.self: must be between 0 and 1``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+from scoring._numbers import dec, floor_int, fmt_plain, total
+
+#: Evaluation sources, in the order they are reported.
+SOURCES: tuple[str, ...] = ("self", "supervisor", "residents", "peer")
+#: Chinese label of each source.
+SOURCE_LABELS: Mapping[str, str] = MappingProxyType(
+    {"self": "自评", "supervisor": "负责人评价", "residents": "居民满意度", "peer": "同事互评"}
+)
+#: Complaint severities, mildest first.
+SEVERITIES: tuple[str, ...] = ("minor", "major", "severe")
+#: Chinese label of each severity.
+SEVERITY_LABELS: Mapping[str, str] = MappingProxyType(
+    {"minor": "一般", "major": "较重", "severe": "严重"}
+)
+#: The five satisfaction levels and their 好差评 names.
+LEVEL_LABELS: Mapping[int, str] = MappingProxyType(
+    {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+)
+
+_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class SchemeError(ValueError):
+    """An invalid scheme; the message starts with the path of the bad entry."""
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A rubric node: ``code`` is the full dotted code (``quality.attitude``), points 0..max."""
+
+    code: str
+    label: str
+    max_points: float
+    children: tuple[Criterion, ...] = ()
+
+    @property
+    def is_leaf(self) -> bool:
+        """Return whether assessors give points for this criterion directly."""
+        return not self.children
+
+    def leaves(self) -> tuple[Criterion, ...]:
+        """Return the leaf criteria under (or equal to) this node, in rubric order."""
+        if self.is_leaf:
+            return (self,)
+        return tuple(leaf for child in self.children for leaf in child.leaves())
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    """A grade: scores of at least ``min_score`` (and below the band above) get ``label``."""
+
+    code: str
+    label: str
+    min_score: float
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most ``max(minimum, floor(share × ranked staff))`` staff get the top grade."""
+
+    share: float
+    minimum: int
+
+    def seats(self, ranked: int) -> int:
+        """Return how many of ``ranked`` staff may get the top grade."""
+        if ranked <= 0:
+            return 0
+        by_share = floor_int(dec(self.share) * ranked)
+        return min(ranked, max(self.minimum, by_share))
+
+
+@dataclass(frozen=True)
+class Veto:
+    """A verified complaint of one of ``severities`` gives the lowest grade (一票否决)."""
+
+    severities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A validated evaluation scheme. Build one with :func:`load_scheme` or :func:`parse_scheme`.
+
+    Points and scores are on a 0–100 scale; weights and shares are 0..1.
+    """
+
+    name: str
+    version: str
+    rubric: tuple[Criterion, ...]
+    #: Nominal weight of each source in :data:`SOURCES`; they sum to 1.
+    weights: Mapping[str, float]
+    #: Points of levels 1..5 (index 0 is level 1); non-decreasing, level 5 is 100.
+    level_points: tuple[float, float, float, float, float]
+    #: Weight of the hall mean in the smoothed index, counted in ratings.
+    prior_weight: float
+    #: Fewer ratings than this: residents' source missing, not ranked on the board.
+    min_ratings: int
+    #: Hall mean used when there are no ratings at all.
+    empty_hall_mean: float
+    peer_trim: bool
+    #: Trim the highest and lowest peer total from this many peers on.
+    peer_trim_min_count: int
+    bonus_cap: float
+    #: Points deducted per verified complaint, by severity code.
+    complaint_deductions: Mapping[str, float]
+    score_min: float
+    score_max: float
+    #: Grade bands, highest first; the last band starts at or below ``score_min``.
+    grades: tuple[GradeBand, ...]
+    quota: Quota | None = None
+    veto: Veto | None = None
+    _by_code: Mapping[str, Criterion] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        index: dict[str, Criterion] = {}
+
+        def walk(node: Criterion) -> None:
+            index[node.code] = node
+            for child in node.children:
+                walk(child)
+
+        for top in self.rubric:
+            walk(top)
+        object.__setattr__(self, "_by_code", MappingProxyType(index))
+
+    @property
+    def leaves(self) -> tuple[Criterion, ...]:
+        """Return every leaf criterion, in rubric order."""
+        return tuple(leaf for top in self.rubric for leaf in top.leaves())
+
+    def criterion(self, code: str) -> Criterion:
+        """Return the rubric node with this dotted code, or raise ``KeyError``."""
+        return self._by_code[code]
+
+    def points_for_level(self, level: int) -> float:
+        """Return the satisfaction points (0–100) of a level 1..5."""
+        return self.level_points[level - 1]
+
+    def grade_for(self, score: float) -> GradeBand:
+        """Return the band of a score: the first band whose minimum the score reaches."""
+        for band in self.grades:
+            if score >= band.min_score:
+                return band
+        return self.grades[-1]
+
+
+def load_scheme(path: str | os.PathLike[str]) -> Scheme:
+    """Read and validate a scheme TOML file; raise :class:`SchemeError` if it is invalid."""
+    with open(path, "rb") as handle:
+        try:
+            data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as error:
+            raise SchemeError(f"{os.fspath(path)}: not valid TOML: {error}") from error
+    return parse_scheme(data)
+
+
+def default_scheme() -> Scheme:
+    """Return the centre's default scheme, shipped as ``scoring/default_scheme.toml``."""
+    text = resources.files("scoring").joinpath("default_scheme.toml").read_text(encoding="utf-8")
+    return parse_scheme(tomllib.loads(text))
+
+
+def parse_scheme(data: Mapping[str, Any]) -> Scheme:
+    """Validate a scheme given as parsed TOML (a mapping) and return it."""
+    root = _Table(data, "")
+    name = root.text("name")
+    version = root.text("version")
+
+    score = root.table("score")
+    score_min = score.number("min")
+    score_max = score.number("max")
+    if score_max <= score_min:
+        raise SchemeError("score.max: must be greater than score.min")
+    score.done()
+
+    weights_table = root.table("weights")
+    weights = {code: weights_table.number(code, low=0, high=1) for code in SOURCES}
+    weights_table.done()
+    weight_sum = total(dec(w) for w in weights.values())
+    if weight_sum != 1:
+        raise SchemeError(f"weights: must sum to 1 (they sum to {fmt_plain(weight_sum)})")
+
+    satisfaction = root.table("satisfaction")
+    prior_weight = satisfaction.number("prior_weight", low=0)
+    min_ratings = satisfaction.integer("min_ratings", low=0)
+    empty_hall_mean = satisfaction.number("empty_hall_mean", low=0, high=100)
+    points_table = satisfaction.table("level_points")
+    points = tuple(points_table.number(str(level), low=0, high=100) for level in range(1, 6))
+    points_table.done()
+    satisfaction.done()
+    if any(lower > higher for lower, higher in itertools.pairwise(points)):
+        raise SchemeError("satisfaction.level_points: must not decrease from level 1 to level 5")
+    if points[4] != 100:
+        raise SchemeError(
+            "satisfaction.level_points.5: must be 100, so that 非常满意 never lowers an index"
+        )
+
+    peers = root.table("peers")
+    peer_trim = peers.boolean("trim")
+    peer_trim_min_count = peers.integer("min_count", low=3)
+    peers.done()
+
+    adjustments = root.table("adjustments")
+    bonus_cap = adjustments.number("bonus_cap", low=0)
+    deductions_table = adjustments.table("complaint_deductions")
+    deductions = {code: deductions_table.number(code, low=0) for code in SEVERITIES}
+    deductions_table.done()
+    adjustments.done()
+
+    grades = _grades(root.array("grades"), score_min, score_max)
+
+    quota_table = root.table("quota")
+    quota_on = quota_table.boolean("enabled")
+    quota = Quota(
+        share=quota_table.number("share", low=0, high=1, low_open=True),
+        minimum=quota_table.integer("minimum", low=0),
+    )
+    quota_table.done()
+
+    veto_table = root.table("veto")
+    veto_on = veto_table.boolean("enabled")
+    severities = veto_table.strings("severities", allowed=SEVERITIES)
+    veto_table.done()
+    if veto_on and not severities:
+        raise SchemeError("veto.severities: must name at least one severity when the veto is on")
+
+    rubric = _rubric(root.array("rubric"))
+    root.done()
+
+    return Scheme(
+        name=name,
+        version=version,
+        rubric=rubric,
+        weights=MappingProxyType(weights),
+        level_points=(points[0], points[1], points[2], points[3], points[4]),
+        prior_weight=prior_weight,
+        min_ratings=min_ratings,
+        empty_hall_mean=empty_hall_mean,
+        peer_trim=peer_trim,
+        peer_trim_min_count=peer_trim_min_count,
+        bonus_cap=bonus_cap,
+        complaint_deductions=MappingProxyType(deductions),
+        score_min=score_min,
+        score_max=score_max,
+        grades=grades,
+        quota=quota if quota_on else None,
+        veto=Veto(tuple(s for s in SEVERITIES if s in severities)) if veto_on else None,
+    )
+
+
+def _grades(items: list[_Table], score_min: float, score_max: float) -> tuple[GradeBand, ...]:
+    if len(items) < 2:
+        raise SchemeError("grades: needs at least two bands")
+    bands: list[GradeBand] = []
+    for item in items:
+        band = GradeBand(
+            code=item.code("code"), label=item.text("label"), min_score=item.number("min")
+        )
+        item.done()
+        if any(b.code == band.code for b in bands):
+            raise SchemeError(f"{item.path}.code: duplicate grade code {band.code!r}")
+        if bands and band.min_score >= bands[-1].min_score:
+            raise SchemeError(
+                f"{item.path}.min: grade bands must be descending "
+                f"({fmt_plain(dec(band.min_score))} is not below "
+                f"{fmt_plain(dec(bands[-1].min_score))})"
+            )
+        bands.append(band)
+    if bands[0].min_score > score_max:
+        raise SchemeError(f"{items[0].path}.min: the top band starts above score.max")
+    if bands[-1].min_score > score_min:
+        raise SchemeError(
+            f"{items[-1].path}.min: the last band must start at or below score.min "
+            f"({fmt_plain(dec(score_min))}) so that every score has a grade"
+        )
+    return tuple(bands)
+
+
+def _rubric(items: list[_Table]) -> tuple[Criterion, ...]:
+    if not items:
+        raise SchemeError("rubric: needs at least one criterion")
+    nodes = _criteria(items, "")
+    top_sum = total(dec(node.max_points) for node in nodes)
+    if top_sum != 100:
+        raise SchemeError(f"rubric: top-level max values sum to {fmt_plain(top_sum)}, not 100")
+    return nodes
+
+
+def _criteria(items: list[_Table], prefix: str) -> tuple[Criterion, ...]:
+    nodes: list[Criterion] = []
+    for item in items:
+        code = prefix + item.code("code")
+        path = f"rubric.{code}"
+        item.path = path
+        label = item.text("label")
+        max_points = item.number("max", low=0, low_open=True)
+        children = _criteria(item.array("children", required=False), code + ".")
+        item.done()
+        if any(node.code == code for node in nodes):
+            raise SchemeError(f"{path}: duplicate code")
+        if children:
+            child_sum = total(dec(child.max_points) for child in children)
+            if child_sum != dec(max_points):
+                raise SchemeError(
+                    f"{path}: children sum to {fmt_plain(child_sum)} "
+                    f"but max is {fmt_plain(dec(max_points))}"
+                )
+        nodes.append(Criterion(code, label, max_points, children))
+    return tuple(nodes)
+
+
+class _Table:
+    """One TOML table being read; remembers which keys were used so leftovers are rejected."""
+
+    def __init__(self, data: object, path: str) -> None:
+        if not isinstance(data, Mapping):
+            raise SchemeError(f"{path or 'scheme'}: must be a table")
+        self.data: Mapping[str, Any] = data
+        self.path = path
+        self.used: set[str] = set()
+
+    def _where(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def _get(self, key: str) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            raise SchemeError(f"{self._where(key)}: missing")
+        return self.data[key]
+
+    def done(self) -> None:
+        for key in sorted(set(self.data) - self.used):
+            raise SchemeError(f"{self._where(key)}: unknown key")
+
+    def table(self, key: str) -> _Table:
+        return _Table(self._get(key), self._where(key))
+
+    def array(self, key: str, *, required: bool = True) -> list[_Table]:
+        if not required and key not in self.data:
+            self.used.add(key)
+            return []
+        value = self._get(key)
+        if not isinstance(value, list):
+            raise SchemeError(f"{self._where(key)}: must be an array of tables")
+        return [_Table(item, f"{self._where(key)}[{i}]") for i, item in enumerate(value)]
+
+    def text(self, key: str) -> str:
+        value = self._get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise SchemeError(f"{self._where(key)}: must be a non-empty string")
+        return value
+
+    def code(self, key: str) -> str:
+        value = self.text(key)
+        if not _CODE.match(value):
+            raise SchemeError(
+                f"{self._where(key)}: {value!r} must be lower-case ASCII letters, digits and _"
+            )
+        return value
+
+    def boolean(self, key: str) -> bool:
+        value = self._get(key)
+        if not isinstance(value, bool):
+            raise SchemeError(f"{self._where(key)}: must be true or false")
+        return value
+
+    def number(
+        self,
+        key: str,
+        *,
+        low: float | None = None,
+        high: float | None = None,
+        low_open: bool = False,
+    ) -> float:
+        value = self._get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SchemeError(f"{self._where(key)}: must be a number")
+        number = dec(value)  # also rejects inf and nan
+        too_low = low is not None and (number <= dec(low) if low_open else number < dec(low))
+        too_high = high is not None and number > dec(high)
+        if too_low or too_high:
+            raise SchemeError(f"{self._where(key)}: {_range_text(low, high, low_open)}")
+        return float(value)
+
+    def integer(self, key: str, *, low: int) -> int:
+        value = self._get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SchemeError(f"{self._where(key)}: must be a whole number")
+        if value < low:
+            raise SchemeError(f"{self._where(key)}: must be at least {low}")
+        return value
+
+    def strings(self, key: str, *, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        value = self._get(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SchemeError(f"{self._where(key)}: must be a list of strings")
+        for item in value:
+            if item not in allowed:
+                raise SchemeError(
+                    f"{self._where(key)}: unknown value {item!r} (allowed: {', '.join(allowed)})"
+                )
+        return tuple(value)
+
+
+def _range_text(low: float | None, high: float | None, low_open: bool) -> str:
+    if low is not None and high is not None:
+        if low_open:
+            return f"must be greater than {low:g} and at most {high:g}"
+        return f"must be between {low:g} and {high:g}"
+    if low is not None:
+        return f"must be greater than {low:g}" if low_open else f"must be at least {low:g}"
+    return f"must be at most {high:g}"
+
+
+__all__ = [
+    "LEVEL_LABELS",
+    "SEVERITIES",
+    "SEVERITY_LABELS",
+    "SOURCES",
+    "SOURCE_LABELS",
+    "Criterion",
+    "GradeBand",
+    "Quota",
+    "Scheme",
+    "SchemeError",
+    "Veto",
+    "default_scheme",
+    "load_scheme",
+    "parse_scheme",
+]
