@@ -11,6 +11,7 @@ message starts with the path of the bad entry, e.g. ``weights.self: must be betw
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import re
@@ -178,8 +179,12 @@ def load_scheme(path: str | os.PathLike[str]) -> Scheme:
     return parse_scheme(data)
 
 
+@functools.cache
 def default_scheme() -> Scheme:
-    """Return the centre's default scheme, shipped as ``scoring/default_scheme.toml``."""
+    """Return the centre's default scheme, shipped as ``scoring/default_scheme.toml``.
+
+    Read once per process; the scheme is immutable, so sharing it is safe.
+    """
     text = resources.files("scoring").joinpath("default_scheme.toml").read_text(encoding="utf-8")
     return parse_scheme(tomllib.loads(text))
 
