@@ -1,0 +1,95 @@
+"""flask commands: users, demo data, QR export."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from kiosk import clock
+from kiosk.database import intend_write
+from kiosk.extensions import db
+from kiosk.models import ROLES, Window
+from kiosk.services import qr
+from kiosk.services.accounts import AccountError, create_user
+from kiosk.services.demo import create_demo
+
+users_cli = AppGroup("users", help="Manage staff-area accounts.")
+qr_cli = AppGroup("qr", help="Window QR codes.")
+
+
+def _read_password(role: str) -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the account may do.")
+def create_user_command(name: str, role: str) -> None:
+    """Create an account; the password is prompted for, or read from stdin."""
+    password = _read_password(role)
+    intend_write()
+    try:
+        user = create_user(name, role, password)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"created {role} {user.username}")
+
+
+@qr_cli.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export_qr_command(directory: Path) -> None:
+    """Write window-<number>.png and .svg for every active window into DIRECTORY."""
+    windows = list(
+        db.session.scalars(select(Window).where(Window.active.is_(True)).order_by(Window.number))
+    )
+    if not windows:
+        raise click.ClickException("there are no windows yet (try: flask --app kiosk demo)")
+    with current_app.test_request_context():
+        paths = qr.export_window_codes(windows, directory)
+    for path in paths:
+        click.echo(str(path))
+    click.echo(
+        f"{len(paths)} files for {len(windows)} windows, pointing at "
+        f"{current_app.config['PUBLIC_URL']}"
+    )
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Create (or complete) the demo hall with staff, duty, accounts and 90 days of ratings."""
+    intend_write()
+    result = create_demo(clock.now(), clock.hall_zone())
+    db.session.commit()
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    click.echo(f"{'created' if result.created else 'found'} demo hall: {result.hall.name}")
+    if result.ratings:
+        click.echo(f"added {result.ratings} ratings and {result.complaints} complaints")
+    for username, password in result.passwords.items():
+        click.echo(f"account {username}  password {password}  (shown once; store it now)")
+    if not result.passwords:
+        click.echo(
+            "accounts admin, supervisor and clerk exist already; "
+            "use 'flask --app kiosk users create' for new ones"
+        )
+    first = db.session.scalar(
+        select(Window).where(Window.hall_id == result.hall.id).order_by(Window.number)
+    )
+    with current_app.test_request_context():
+        rate_url = qr.window_url(first) if first else ""
+    click.echo("open:")
+    click.echo(f"  staff area   {base}/staff/")
+    click.echo(f"  rate window 1 {rate_url}")
+    click.echo(f"  health       {base}/healthz")
+
+
+def init_cli(app: Flask) -> None:
+    """Register the commands."""
+    app.cli.add_command(users_cli)
+    app.cli.add_command(qr_cli)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,32 @@
+"""The application's notion of now, replaceable in tests through the CLOCK setting."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from kiosk.models._types import utcnow
+
+
+def now() -> datetime:
+    """Return the current time as naive UTC (app.config["CLOCK"] overrides it in tests)."""
+    clock = current_app.config.get("CLOCK") or utcnow
+    return clock()
+
+
+def hall_zone() -> ZoneInfo:
+    """Return the hall's time zone."""
+    return ZoneInfo(current_app.config["HALL_TIMEZONE"])
+
+
+def to_local(moment: datetime) -> datetime:
+    """Convert a naive UTC time to the hall's local time (aware)."""
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(hall_zone())
+
+
+def local_day_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    """Return the naive UTC start and end of the hall-local day containing moment (UTC)."""
+    local = to_local(moment)
+    start_local = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = start_local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return start, start + timedelta(days=1)

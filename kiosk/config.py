@@ -1,0 +1,68 @@
+"""Configuration defaults; instance/config.py and KIOSK_* environment variables override them."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+class Defaults:
+    """Settings a fresh installation starts with."""
+
+    # Where the printed QR codes point: the address residents' phones can reach.
+    PUBLIC_URL = "http://127.0.0.1:8000"
+    HALL_TIMEZONE = "Asia/Shanghai"
+    # A second rating from the same phone for the same window within this interval replaces the first.
+    SAME_DEVICE_INTERVAL_MINUTES = 30
+    # Ratings and complaints are small; staff photos are the largest upload (oversize -> 413).
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_CN", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    DEVICE_COOKIE_NAME = "hall_device"
+    DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
+    # Seconds SQLite waits for another writer before giving up.
+    SQLITE_BUSY_TIMEOUT = 30
+
+
+def database_url(instance_path: str) -> str:
+    """Return the database URL: DATABASE_URL if set, else a SQLite file in instance/."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "hall.sqlite3")
+    return normalise_database_url(url)
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgres:// and postgresql:// URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_or_create_secret_key(instance_path: str) -> str:
+    """Read instance/secret_key, creating it with a random value on first run.
+
+    O_EXCL makes the creation safe when several gunicorn workers start at once.
+    """
+    path = Path(instance_path) / "secret_key"
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            key = path.read_text().strip()
+            if key:
+                return key
+            import time
+
+            time.sleep(0.01)  # another worker is writing it right now
+        raise RuntimeError(f"{path} is empty; delete it to generate a new key") from None
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key

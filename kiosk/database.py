@@ -1,0 +1,66 @@
+"""Engine set-up that makes SQLite safe under several gunicorn workers."""
+
+from flask import Flask, g, has_app_context, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from kiosk.extensions import db
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def engine_options(app: Flask) -> dict[str, object]:
+    """Return SQLAlchemy engine options for the configured database."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options: dict[str, object] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        options.setdefault("connect_args", {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]})
+    else:
+        # A restarted PostgreSQL server leaves dead pooled connections; test before use.
+        options.setdefault("pool_pre_ping", True)
+    return options
+
+
+def intend_write() -> None:
+    """Declare that this app context will write, so its transactions take the write lock.
+
+    Requests that change state do this implicitly; CLI commands that write call it.
+    """
+    g.kiosk_write_intent = True
+
+
+def _wants_write_lock() -> bool:
+    # A deferred SQLite transaction that reads and then writes fails at once with "database is
+    # locked" if another process wrote in between (WAL snapshot too old), without waiting for
+    # the busy timeout. Writers therefore take the lock up front with BEGIN IMMEDIATE.
+    if has_app_context() and g.get("kiosk_write_intent"):
+        return True
+    return has_request_context() and request.method not in READ_METHODS
+
+
+def configure_sqlite(engine: Engine, busy_timeout_s: int) -> None:
+    """Turn on WAL, foreign keys and a busy timeout; begin write transactions IMMEDIATE."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" hook below emit BEGIN instead of pysqlite.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+
+
+def init_database(app: Flask) -> None:
+    """Bind Flask-SQLAlchemy and apply per-backend engine settings."""
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])

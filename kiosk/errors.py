@@ -1,0 +1,68 @@
+"""Friendly error pages, and JSON errors under /api/."""
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("请求无效"), _("提交的内容不完整或格式不对，请返回重试。")),
+        403: (_("没有权限"), _("您没有权限访问这个页面。")),
+        404: (_("页面不存在"), _("您要找的页面不存在，二维码可能已失效。")),
+        405: (_("不支持的操作"), _("这个地址不接受这种请求。")),
+        413: (_("内容过大"), _("提交的内容太大，请精简后重试。")),
+        429: (_("操作太频繁"), _("请稍后再试。")),
+        500: (_("系统出错了"), _("服务器暂时出现问题，请稍后重试；您的评价不会丢失。")),
+    }
+
+
+def wants_json() -> bool:
+    """Return whether the client should get a JSON error (API routes)."""
+    return request.path.startswith("/api/")
+
+
+def render_error(code: int, detail: str | None = None):  # type: ignore[no-untyped-def]
+    """Render the error page (or JSON) for an HTTP status code."""
+    title, message = _messages().get(code, (str(code), ""))
+    if wants_json():
+        return jsonify(error=title, detail=detail or message, status=code), code
+    return render_template(
+        "errors/error.html", code=code, title=title, message=detail or message
+    ), code
+
+
+def handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
+    """Show the friendly page for any HTTP error."""
+    code = error.code or 500
+    detail = None
+    if code in (400, 413, 429) and wants_json() and error.description:
+        detail = error.description
+    return render_error(code, detail)
+
+
+def handle_csrf(error: CSRFError):  # type: ignore[no-untyped-def]
+    """Explain an expired or missing form token; the rating page offers a fresh form."""
+    from kiosk import public
+
+    if request.blueprint == "public":
+        return public.expired_form_response()
+    return render_error(400, _("表单已过期，请刷新页面后重新提交。"))
+
+
+def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
+    """Log an unexpected error and show the 500 page without details."""
+    log.exception("unhandled error", exc_info=error)
+    return render_error(InternalServerError.code)
+
+
+def init_errors(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(Exception, handle_unexpected)

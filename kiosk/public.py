@@ -1,0 +1,206 @@
+"""Phone rating by a window's QR code: one tap, then an optional complaint after a 差评."""
+
+import uuid
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeSerializer
+from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from kiosk import clock
+from kiosk.extensions import db
+from kiosk.labels import LEVEL_LABELS, REASON_LABELS
+from kiosk.models import REASON_TAGS, Window
+from kiosk.services import ratings
+from kiosk.services.duty import staff_on_duty
+from kiosk.services.privacy import device_hash
+
+bp = Blueprint("public", __name__, url_prefix="/r")
+
+
+class RatingForm(FlaskForm):
+    level = IntegerField(validators=[InputRequired(_l("请选择一个评价")), NumberRange(1, 5)])
+    key = HiddenField(validators=[InputRequired(), Regexp(ratings.KEY_PATTERN.pattern)])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ComplaintForm(FlaskForm):
+    reasons = MultiCheckboxField(
+        _l("哪里让您不满意？（可多选）"),
+        choices=[(tag, REASON_LABELS[tag]) for tag in REASON_TAGS],
+    )
+    text = TextAreaField(
+        _l("具体情况（选填，最多500字）"),
+        validators=[Optional(), Length(max=ratings.COMPLAINT_TEXT_MAX)],
+    )
+    phone = StringField(
+        _l("回访电话（选填）"),
+        validators=[Optional(), Regexp(r"^1[3-9]\d{9}$", message=_l("请输入11位手机号码"))],
+    )
+
+
+def _window_or_404(token: str) -> Window:
+    window = ratings.window_by_token(token)
+    if window is None:
+        abort(404)
+    return window
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="device-cookie")
+
+
+def _device_id() -> str | None:
+    raw = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
+    if not raw:
+        return None
+    try:
+        value = _serializer().loads(raw)
+    except BadSignature:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _with_device_cookie(response):  # type: ignore[no-untyped-def]
+    if _device_id() is None:
+        response.set_cookie(
+            current_app.config["DEVICE_COOKIE_NAME"],
+            _serializer().dumps(uuid.uuid4().hex),
+            max_age=current_app.config["DEVICE_COOKIE_MAX_AGE"],
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
+    return response
+
+
+def _render_rate(window: Window, form: RatingForm, status: int = 200, notice: str | None = None):  # type: ignore[no-untyped-def]
+    staff = staff_on_duty(window.id, clock.now())
+    page = render_template(
+        "public/rate.html",
+        window=window,
+        staff=staff,
+        form=form,
+        levels=LEVEL_LABELS,
+        notice=notice,
+    )
+    return _with_device_cookie(make_response(page, status))
+
+
+@bp.get("/<token>")
+def rate(token: str):  # type: ignore[no-untyped-def]
+    """Show the five rating buttons for a window."""
+    window = _window_or_404(token)
+    return _render_rate(window, RatingForm(formdata=None, key=uuid.uuid4().hex))
+
+
+@bp.post("/<token>")
+def submit_rating(token: str):  # type: ignore[no-untyped-def]
+    """Record a tap and show the thank-you page."""
+    window = _window_or_404(token)
+    form = RatingForm()
+    if not form.validate():
+        if not form.key.data or form.key.errors:
+            form.key.data = uuid.uuid4().hex
+        return _render_rate(window, form, 400)
+    device = _device_id()
+    receipt = ratings.record_rating(
+        window,
+        form.level.data,
+        form.key.data,
+        channel="qr",
+        now=clock.now(),
+        device=device_hash(current_app.config["SECRET_KEY"], device) if device else None,
+        replace_within=timedelta(minutes=current_app.config["SAME_DEVICE_INTERVAL_MINUTES"]),
+    )
+    db.session.commit()
+    return redirect(
+        url_for(
+            "public.thanks",
+            token=token,
+            key=form.key.data,
+            replaced=1 if receipt.replaced else None,
+        ),
+        code=303,
+    )
+
+
+def expired_form_response():  # type: ignore[no-untyped-def]
+    """Answer a rating or complaint form whose CSRF token is missing or expired.
+
+    Nothing is written; the resident gets a fresh form and a one-line explanation, so a page
+    left open on a phone costs one extra tap, never the rating.
+    """
+    from kiosk.errors import render_error
+
+    window = ratings.window_by_token((request.view_args or {}).get("token", ""))
+    if window is None:
+        return render_error(404)
+    form = RatingForm(formdata=None, key=request.form.get("key") or uuid.uuid4().hex)
+    if not ratings.KEY_PATTERN.match(form.key.data):
+        form.key.data = uuid.uuid4().hex
+    return _render_rate(window, form, 400, notice=_l("页面已过期，请再点一次您的评价。"))
+
+
+def _rating_for(window: Window, key: str):  # type: ignore[no-untyped-def]
+    rating = ratings.find_rating_by_key(key) if ratings.KEY_PATTERN.match(key) else None
+    if rating is None or rating.window_id != window.id:
+        abort(404)
+    return rating
+
+
+@bp.get("/<token>/thanks/<key>")
+def thanks(token: str, key: str):  # type: ignore[no-untyped-def]
+    """Thank the resident; after a 差评, offer the complaint form."""
+    window = _window_or_404(token)
+    rating = _rating_for(window, key)
+    form = ComplaintForm(formdata=None)
+    return render_template(
+        "public/thanks.html",
+        window=window,
+        rating=rating,
+        form=form,
+        levels=LEVEL_LABELS,
+        replaced=request.args.get("replaced") == "1",
+    )
+
+
+@bp.post("/<token>/thanks/<key>")
+def submit_complaint(token: str, key: str):  # type: ignore[no-untyped-def]
+    """Store the complaint that follows a bad rating."""
+    window = _window_or_404(token)
+    rating = _rating_for(window, key)
+    if not rating.is_bad:
+        abort(400)
+    form = ComplaintForm()
+    if not form.validate():
+        page = render_template(
+            "public/thanks.html", window=window, rating=rating, form=form, levels=LEVEL_LABELS
+        )
+        return page, 400
+    ratings.file_complaint(
+        rating,
+        reason_tags=form.reasons.data or [],
+        text=form.text.data or "",
+        phone=form.phone.data,
+        now=clock.now(),
+    )
+    db.session.commit()
+    return redirect(url_for("public.thanks", token=token, key=key), code=303)

@@ -1,0 +1,247 @@
+"""A demo service hall with 90 days of realistic ratings, created idempotently."""
+
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+from sqlalchemy import func, insert, select
+
+from kiosk.extensions import db
+from kiosk.models import Complaint, Duty, Hall, Rating, Staff, User, Window
+from kiosk.services.accounts import create_user
+
+HALL_SLUG = "xingfuli"
+HALL_NAME = "幸福里社区便民服务中心"
+WINDOWS = [
+    (1, "综合受理", "居住证明、各类证明开具、咨询引导"),
+    (2, "社保医保", "城乡居民养老保险、医保参保缴费、待遇认证"),
+    (3, "户籍证明", "户口迁移、身份证办理、户籍证明"),
+    (4, "民政救助", "低保、临时救助、高龄津贴"),
+    (5, "残疾人服务", "残疾人证办理、康复补贴"),
+    (6, "计生服务", "生育登记、独生子女证明"),
+    (7, "劳动就业", "失业登记、就业创业证、技能培训报名"),
+    (8, "退役军人服务", "优抚对象认定、优待证办理"),
+]
+# Name, 工号, how well they serve (share of 非常满意 before noise).
+STAFF = [
+    ("王芳", "XF001", 0.82),
+    ("李强", "XF002", 0.74),
+    ("张敏", "XF003", 0.88),
+    ("刘洋", "XF004", 0.60),
+    ("陈静", "XF005", 0.79),
+    ("杨磊", "XF006", 0.70),
+    ("赵丽", "XF007", 0.85),
+    ("黄伟", "XF008", 0.66),
+    ("周婷", "XF009", 0.77),
+    ("吴刚", "XF010", 0.72),
+    ("徐娜", "XF011", 0.90),
+    ("孙浩", "XF012", 0.63),
+]
+# Ratings per hour of the local day: busy mornings, quiet afternoons.
+HOUR_WEIGHTS = {9: 9, 10: 10, 11: 7, 12: 1, 13: 2, 14: 4, 15: 4, 16: 3, 17: 1}
+COMPLAINT_TEXTS = [
+    "排队等了很久，窗口一直没人叫号。",
+    "材料要求没有一次说清楚，跑了两趟。",
+    "工作人员态度不耐烦。",
+    "系统故障办不了，也没有告知什么时候能办。",
+    "大厅空调太冷，座位不够。",
+]
+DUTY_START = time(8, 30)
+DUTY_END = time(17, 30)
+DAYS = 90
+
+
+@dataclass
+class DemoResult:
+    hall: Hall
+    created: bool
+    ratings: int = 0
+    complaints: int = 0
+    passwords: dict[str, str] = field(default_factory=dict)
+
+
+def _utc(day: date, at: time, zone: ZoneInfo) -> datetime:
+    local = datetime.combine(day, at, tzinfo=zone)
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def _level(rng: random.Random, quality: float) -> int:
+    roll = rng.random()
+    bad = (1.0 - quality) * 0.12  # the weakest staff get a few 差评, the best almost none
+    if roll < bad * 0.4:
+        return 1
+    if roll < bad:
+        return 2
+    if roll < bad + (1.0 - quality) * 0.25:
+        return 3
+    if roll < quality:
+        return 5
+    return 4
+
+
+def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
+    """Create the demo hall, or complete it if it exists; return what was made."""
+    rng = random.Random(seed)  # noqa: S311 - repeatable demo data, not secrets
+    hall = db.session.scalar(select(Hall).where(Hall.slug == HALL_SLUG))
+    created = hall is None
+    if hall is None:
+        hall = Hall(slug=HALL_SLUG, name=HALL_NAME)
+        db.session.add(hall)
+        for number, name, services in WINDOWS:
+            db.session.add(Window(hall=hall, number=number, name=name, services=services))
+        for name, staff_no, _quality in STAFF:
+            db.session.add(Staff(hall=hall, name=name, staff_no=staff_no))
+        db.session.flush()
+    result = DemoResult(hall=hall, created=created)
+
+    windows = list(db.session.scalars(select(Window).where(Window.hall_id == hall.id)))
+    windows.sort(key=lambda w: w.number)
+    staff_by_no = {
+        s.staff_no: s for s in db.session.scalars(select(Staff).where(Staff.hall_id == hall.id))
+    }
+    roster = [staff_by_no[no] for _n, no, _q in STAFF if no in staff_by_no]
+    quality = {staff_by_no[no].id: q for _n, no, q in STAFF if no in staff_by_no}
+
+    today = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date()
+    _ensure_duty(hall, windows, roster, today, zone)
+
+    has_ratings = db.session.scalar(select(func.count(Rating.id)).where(Rating.hall_id == hall.id))
+    if not has_ratings:
+        result.ratings, result.complaints = _generate_ratings(
+            rng, hall, windows, roster, quality, today, now, zone
+        )
+
+    for username, role, staff_no in (
+        ("admin", "admin", None),
+        ("supervisor", "supervisor", None),
+        ("clerk", "staff", "XF001"),
+    ):
+        if db.session.scalar(select(User.id).where(User.username == username)) is None:
+            password = secrets.token_urlsafe(12)
+            create_user(
+                username,
+                role,
+                password,
+                hall=hall,
+                staff=staff_by_no.get(staff_no) if staff_no else None,
+            )
+            result.passwords[username] = password
+    db.session.flush()
+    return result
+
+
+def _assignment(roster: list[Staff], windows: list[Window], day: date) -> dict[int, Staff]:
+    # Rotate who sits where each day, so every staff member works several windows.
+    offset = day.toordinal() % len(roster)
+    return {w.id: roster[(offset + i) % len(roster)] for i, w in enumerate(windows)}
+
+
+def _ensure_duty(
+    hall: Hall, windows: list[Window], roster: list[Staff], day: date, zone: ZoneInfo
+) -> None:
+    start = _utc(day, DUTY_START, zone)
+    exists = db.session.scalar(
+        select(Duty.id)
+        .join(Duty.window)
+        .where(Window.hall_id == hall.id, Duty.starts_at == start)
+        .limit(1)
+    )
+    if exists is None:
+        for window_id, staff in _assignment(roster, windows, day).items():
+            db.session.add(
+                Duty(
+                    staff_id=staff.id,
+                    window_id=window_id,
+                    starts_at=start,
+                    ends_at=_utc(day, DUTY_END, zone),
+                )
+            )
+
+
+def _generate_ratings(
+    rng: random.Random,
+    hall: Hall,
+    windows: list[Window],
+    roster: list[Staff],
+    quality: dict[int, float],
+    today: date,
+    now: datetime,
+    zone: ZoneInfo,
+) -> tuple[int, int]:
+    hours = list(HOUR_WEIGHTS)
+    weights = list(HOUR_WEIGHTS.values())
+    duty_rows, rating_rows = [], []
+    for back in range(DAYS, -1, -1):
+        day = today - timedelta(days=back)
+        if back and not chinese_calendar.is_workday(day):
+            continue
+        assignment = _assignment(roster, windows, day)
+        if back:
+            for window_id, staff in assignment.items():
+                duty_rows.append(
+                    {
+                        "staff_id": staff.id,
+                        "window_id": window_id,
+                        "starts_at": _utc(day, DUTY_START, zone),
+                        "ends_at": _utc(day, DUTY_END, zone),
+                        "source": "roster",
+                        "created_at": _utc(day, DUTY_START, zone),
+                    }
+                )
+        for window in windows:
+            staff = assignment[window.id]
+            for _ in range(rng.randint(12, 30)):
+                hour = rng.choices(hours, weights)[0]
+                tapped = _utc(day, time(hour, rng.randrange(60), rng.randrange(60)), zone)
+                if tapped > now:
+                    continue
+                channel = rng.choices(("qr", "kiosk", "pad"), (6, 2, 2))[0]
+                rating_rows.append(
+                    {
+                        "hall_id": hall.id,
+                        "window_id": window.id,
+                        "staff_id": staff.id,
+                        "level": _level(rng, quality[staff.id]),
+                        "channel": channel,
+                        "idempotency_key": f"demo-{rng.getrandbits(96):024x}",
+                        "device_hash": None,
+                        "verified": channel == "pad",
+                        "created_at": tapped,
+                        "received_at": tapped,
+                        "status": "counted",
+                        "flags": [],
+                    }
+                )
+    if duty_rows:
+        db.session.execute(insert(Duty), duty_rows)
+    db.session.execute(insert(Rating), rating_rows)
+
+    bad = db.session.execute(
+        select(Rating.id, Rating.window_id, Rating.staff_id, Rating.created_at).where(
+            Rating.hall_id == hall.id, Rating.level <= 2
+        )
+    ).all()
+    complaints = []
+    for rating_id, window_id, staff_id, created_at in bad:
+        if rng.random() > 0.45:
+            continue
+        complaints.append(
+            {
+                "hall_id": hall.id,
+                "window_id": window_id,
+                "staff_id": staff_id,
+                "rating_id": rating_id,
+                "reason_tags": rng.sample(["attitude", "efficiency", "repeat_visits"], k=1),
+                "text": rng.choice(COMPLAINT_TEXTS),
+                "contact_phone": f"13{rng.randrange(10**9):09d}" if rng.random() < 0.6 else None,
+                "status": "closed" if (now - created_at).days > 10 else "new",
+                "created_at": created_at,
+                "updated_at": created_at,
+            }
+        )
+    if complaints:
+        db.session.execute(insert(Complaint), complaints)
+    return len(rating_rows), len(complaints)

@@ -1,0 +1,223 @@
+"""Fixtures: a fresh application and database per test, factories for domain rows.
+
+Tests under tests/db and tests/services run against SQLite and against a real PostgreSQL
+server (a throwaway cluster started once per session); the other layers use SQLite.
+"""
+
+import itertools
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, g, request_started
+from flask.testing import FlaskClient
+
+from kiosk import create_app
+from kiosk.extensions import db
+from kiosk.models import Duty, Hall, Staff, User, Window
+from kiosk.models._types import utcnow
+from tests.pgserver import PostgresServer
+
+BOTH_BACKENDS_IN = ("tests/db/", "tests/services/")
+_db_numbers = itertools.count(1)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    path = str(metafunc.definition.path).replace("\\", "/")
+    if metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    if "backend" in metafunc.fixturenames and any(part in path for part in BOTH_BACKENDS_IN):
+        metafunc.parametrize(
+            "backend",
+            ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+            indirect=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "postgres":
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        return server.create_database(f"test_{next(_db_numbers)}")
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app_config(database_url: str) -> dict[str, Any]:
+    """Settings for the test app; tests may change them before requesting app."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PUBLIC_URL": "https://hall.example.test",
+    }
+
+
+def _fresh_g(sender: Flask, **_: Any) -> None:
+    # Tests hold an app context for their factories, and Flask reuses it for test-client
+    # requests; in production every request has its own. Start each request with an empty g
+    # so cached CSRF tokens and logged-in users cannot leak from one client to another.
+    g.__dict__.clear()
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
+    instance = tmp_path / "instance"
+    application = create_app(app_config, instance_path=str(instance))
+    with application.app_context():
+        db.create_all()
+    request_started.connect(_fresh_g, application)
+    yield application
+    request_started.disconnect(_fresh_g, application)
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An application context, for tests that call services directly."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def make_hall(ctx: None) -> Callable[..., Hall]:
+    counter = itertools.count(1)
+
+    def make(**fields: Any) -> Hall:
+        n = next(counter)
+        hall = Hall(**{"slug": f"hall{n}", "name": f"测试便民服务中心{n}", **fields})
+        db.session.add(hall)
+        db.session.commit()
+        return hall
+
+    return make
+
+
+@pytest.fixture
+def hall(make_hall: Callable[..., Hall]) -> Hall:
+    return make_hall(slug="xingfu", name="幸福社区便民服务中心")
+
+
+@pytest.fixture
+def make_window(hall: Hall) -> Callable[..., Window]:
+    counter = itertools.count(1)
+
+    def make(**fields: Any) -> Window:
+        n = next(counter)
+        window = Window(**{"hall": hall, "number": n, "name": f"综合受理{n}", **fields})
+        db.session.add(window)
+        db.session.commit()
+        return window
+
+    return make
+
+
+@pytest.fixture
+def window(make_window: Callable[..., Window]) -> Window:
+    return make_window(number=3, name="社保医保")
+
+
+@pytest.fixture
+def make_staff(hall: Hall) -> Callable[..., Staff]:
+    counter = itertools.count(1)
+
+    def make(**fields: Any) -> Staff:
+        n = next(counter)
+        staff = Staff(**{"hall": hall, "staff_no": f"T{n:03d}", "name": f"员工{n}", **fields})
+        db.session.add(staff)
+        db.session.commit()
+        return staff
+
+    return make
+
+
+@pytest.fixture
+def staff(make_staff: Callable[..., Staff]) -> Staff:
+    return make_staff(staff_no="XF001", name="王芳")
+
+
+@pytest.fixture
+def put_on_duty() -> Callable[..., Duty]:
+    def make(
+        staff: Staff,
+        window: Window,
+        starts_at: datetime | None = None,
+        ends_at: datetime | None = None,
+        source: str = "roster",
+    ) -> Duty:
+        now = utcnow()
+        duty = Duty(
+            staff=staff,
+            window=window,
+            source=source,
+            starts_at=starts_at or now - timedelta(hours=1),
+            ends_at=ends_at if ends_at is not None else now + timedelta(hours=8),
+        )
+        db.session.add(duty)
+        db.session.commit()
+        return duty
+
+    return make
+
+
+PASSWORDS = {"admin": "correct horse battery", "supervisor": "s3cure-pass", "staff": "clerk-pass-1"}
+
+
+@pytest.fixture
+def make_user(hall: Hall) -> Callable[..., User]:
+    def make(username: str, role: str = "supervisor", **fields: Any) -> User:
+        user = User(username=username, role=role, hall=hall, **fields)
+        user.set_password(PASSWORDS[role])
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+class Auth:
+    """Sign a test client in and out through the real login form."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, username: str, password: str):  # type: ignore[no-untyped-def]
+        from tests.helpers import hidden_fields
+
+        page = self.client.get("/auth/login").get_data(as_text=True)
+        data = {**hidden_fields(page), "username": username, "password": password}
+        return self.client.post("/auth/login", data=data)
+
+    def login_as(self, user: User):  # type: ignore[no-untyped-def]
+        return self.login(user.username, PASSWORDS[user.role])
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)

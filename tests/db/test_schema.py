@@ -1,0 +1,116 @@
+"""The schema: migrations match the models; SQLite runs in WAL with foreign keys."""
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from kiosk import create_app
+from kiosk.extensions import db
+
+
+@pytest.fixture
+def empty_app(database_url, tmp_path):
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url},
+        instance_path=str(tmp_path / "instance"),
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_upgrade_on_an_empty_database_gives_exactly_the_models(empty_app, backend):
+    with empty_app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert diff == []
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(app):
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_postgres_url_uses_psycopg_and_pre_ping(pg_server):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": pg_server.url().replace("+psycopg", ""),
+        }
+    )
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    with app.app_context():
+        assert db.engine.pool._pre_ping
+        assert db.engine.dialect.driver == "psycopg"
+        assert db.session.execute(text("SELECT 1")).scalar() == 1
+
+
+def _writer(url: str, instance: str, worker: int, count: int, out) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.models import Window
+    from kiosk.models._types import utcnow
+    from kiosk.services.ratings import record_rating
+
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url}, instance_path=instance)
+    failures = 0
+    with app.test_request_context(method="POST"):
+        window = db.session.scalar(db.select(Window))
+        for n in range(count):
+            try:
+                record_rating(window, 5, f"w{worker}-n{n:05d}", channel="qr", now=utcnow())
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                failures += 1
+    out.put(failures)
+
+
+@pytest.mark.sqlite_only
+def test_several_processes_write_without_database_is_locked(app, window, tmp_path):
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [
+        ctx.Process(target=_writer, args=(url, str(tmp_path / "i"), w, 60, out)) for w in range(4)
+    ]
+    for proc in procs:
+        proc.start()
+    failures = [out.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=30)
+    assert failures == [0, 0, 0, 0]
+    path = Path(url.removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM rating").fetchone()[0] == 240
+
+
+def test_foreign_keys_are_enforced(app, backend):
+    from sqlalchemy.exc import IntegrityError
+
+    with app.app_context():
+        with pytest.raises(IntegrityError):
+            db.session.execute(
+                text(
+                    "INSERT INTO service_window (hall_id, number, name, services, qr_token, active, created_at)"
+                    " VALUES (999, 1, 'x', '', 'tok', true, CURRENT_TIMESTAMP)"
+                )
+            )
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_engine_reconnects_through_a_fresh_connection(pg_server):
+    engine = create_engine(pg_server.url(), pool_pre_ping=True)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+    engine.dispose()

@@ -1,0 +1,33 @@
+"""Small helpers the tests share: reading hidden form fields from pages."""
+
+import re
+
+from flask.testing import FlaskClient
+
+_HIDDEN = re.compile(r'<input[^>]*name="(?P<name>[^"]+)"[^>]*value="(?P<value>[^"]*)"')
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    """Return name → value of the hidden inputs on a page."""
+    fields = {}
+    for match in re.finditer(r"<input[^>]*>", html):
+        tag = match.group(0)
+        if 'type="hidden"' not in tag:
+            continue
+        found = _HIDDEN.search(tag)
+        if found:
+            fields[found.group("name")] = found.group("value")
+    return fields
+
+
+def rating_form(client: FlaskClient, token: str) -> dict[str, str]:
+    """Open a window's rating page and return its hidden fields (csrf_token, key)."""
+    response = client.get(f"/r/{token}")
+    assert response.status_code == 200
+    return hidden_fields(response.get_data(as_text=True))
+
+
+def rate(client: FlaskClient, token: str, level: int | str, **overrides: str):  # type: ignore[no-untyped-def]
+    """Tap a level on the window's rating page, as a phone would."""
+    data = {**rating_form(client, token), "level": str(level), **overrides}
+    return client.post(f"/r/{token}", data=data)
