@@ -24,6 +24,19 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     DEVICE_COOKIE_NAME = "hall_device"
     DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
+    # Complaint deadlines in Chinese working days (核实, 整改, 回访) and extra local holidays
+    # as ISO dates; read through kiosk.services.settings.setting().
+    COMPLAINT_VERIFY_DAYS = 1
+    COMPLAINT_RECTIFY_DAYS = 5
+    COMPLAINT_FOLLOWUP_DAYS = 2
+    EXTRA_HOLIDAYS: tuple[str, ...] = ()
+    # Complainants' phone numbers are erased this many days after the complaint closes.
+    CONTACT_RETENTION_DAYS = 30
+    # Hall opening hours, local time, used to flag ratings outside them.
+    OPENING_HOURS = "08:30-17:30"
+    # Hall board: seconds between polls of the standings, and per view in the rotation.
+    BOARD_POLL_SECONDS = 10
+    BOARD_ROTATE_SECONDS = 20
     # Seconds SQLite waits for another writer before giving up.
     SQLITE_BUSY_TIMEOUT = 30
 

@@ -1,5 +1,6 @@
 """SQLAlchemy models. Import models from here; each submodule holds one part of the domain."""
 
+from kiosk.models.audit import AuditEntry
 from kiosk.models.hall import Duty, Hall, Staff, Window
 from kiosk.models.rating import (
     COMPLAINT_STATUSES,
@@ -18,6 +19,7 @@ __all__ = [
     "RATING_STATUSES",
     "REASON_TAGS",
     "ROLES",
+    "AuditEntry",
     "Complaint",
     "Duty",
     "Hall",

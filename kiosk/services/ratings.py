@@ -14,12 +14,66 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.extensions import db
-from kiosk.models import RATING_CHANNELS, REASON_TAGS, Complaint, Rating, RatingRevision, Window
+from kiosk.models import (
+    RATING_CHANNELS,
+    RATING_STATUSES,
+    REASON_TAGS,
+    Complaint,
+    Rating,
+    RatingRevision,
+    Window,
+)
 from kiosk.services.duty import staff_on_duty
 from kiosk.services.privacy import is_mobile_number
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 COMPLAINT_TEXT_MAX = 500
+
+
+@dataclass(frozen=True)
+class RatingFacts:
+    """What derived data (board counters, reports) needs to know about a rating."""
+
+    hall_id: int
+    window_id: int
+    staff_id: int | None
+    level: int
+    status: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, rating: Rating) -> "RatingFacts":
+        return cls(
+            rating.hall_id,
+            rating.window_id,
+            rating.staff_id,
+            rating.level,
+            rating.status,
+            rating.created_at,
+        )
+
+
+def rating_changed(before: RatingFacts | None, after: RatingFacts | None) -> None:
+    """Keep derived data in step with a rating; every write path calls this, in its transaction.
+
+    before is None for a new rating; after is None for a removed one (ratings are never
+    deleted by the application, but restores and tests may).
+    """
+    from kiosk.services import board_cache
+
+    board_cache.apply(before, after)
+
+
+def change_rating_status(rating: Rating, status: str, *, flag: str | None = None) -> None:
+    """Move a rating between counted, quarantined and excluded (the only way to do so)."""
+    if status not in RATING_STATUSES:
+        raise RatingError(f"unknown status {status!r}")
+    before = RatingFacts.of(rating)
+    rating.status = status
+    if flag and flag not in rating.flags:
+        rating.flags = sorted({*rating.flags, flag})
+    db.session.flush()
+    rating_changed(before, RatingFacts.of(rating))
 
 
 class RatingError(ValueError):
@@ -125,12 +179,14 @@ def record_rating(
         if winner is None:
             raise
         return RatingReceipt(winner, duplicate=True)
+    rating_changed(None, RatingFacts.of(rating))
     return RatingReceipt(rating)
 
 
 def _replace(
     previous: Rating, level: int, key: str, tapped_at: datetime, staff_id: int | None, now: datetime
 ) -> RatingReceipt:
+    before = RatingFacts.of(previous)
     with db.session.begin_nested():
         db.session.add(
             RatingRevision(
@@ -146,6 +202,7 @@ def _replace(
         previous.created_at = tapped_at
         previous.received_at = now
         previous.staff_id = staff_id
+    rating_changed(before, RatingFacts.of(previous))
     return RatingReceipt(previous, replaced=True)
 
 

@@ -1,0 +1,48 @@
+# make demo: set up and serve the demo hall.  make test: set up and run every test.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app kiosk
+PORT ?= 8000
+PYTHON ?= python3
+export KIOSK_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
+
+.PHONY: demo test lint format bench system-deps translations extract-messages venv
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+translations: venv
+	$(VENV)/bin/pybabel compile --use-fuzzy -d kiosk/translations -D messages --statistics 2>&1 | tail -n 2
+
+extract-messages: venv
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o kiosk/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching
+
+demo: venv translations
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	@echo "serving on http://127.0.0.1:$(PORT)  (Ctrl-C stops)"
+	$(VENV)/bin/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+system-deps:
+	sh tools/ensure-system-deps.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: venv system-deps translations lint
+	$(PY) -m pytest -p no:cacheprovider
+
+bench: venv translations
+	$(PY) -m bench
