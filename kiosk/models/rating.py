@@ -89,6 +89,13 @@ class Complaint(db.Model):
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(12), default="new", index=True)
     severity: Mapped[str | None] = mapped_column(String(10))  # minor / major / severe
+    # The verdict: None until verified; True when verified valid (and not overturned on
+    # appeal); False when invalid. Only valid complaints deduct points.
+    is_valid: Mapped[bool | None]
+    # Deadlines of the current stages, set by the complaint workflow (Chinese working days).
+    verify_due_at: Mapped[datetime | None]
+    rectify_due_at: Mapped[datetime | None]
+    followup_due_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     verified_at: Mapped[datetime | None]

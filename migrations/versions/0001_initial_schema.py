@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 07:14:28.026629
+Create Date: 2026-11-21 07:15:36.709918
 
 """
 from alembic import op
@@ -141,6 +141,10 @@ def upgrade():
     sa.Column('contact_phone', sa.String(length=20), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('severity', sa.String(length=10), nullable=True),
+    sa.Column('is_valid', sa.Boolean(), nullable=True),
+    sa.Column('verify_due_at', sa.DateTime(), nullable=True),
+    sa.Column('rectify_due_at', sa.DateTime(), nullable=True),
+    sa.Column('followup_due_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('verified_at', sa.DateTime(), nullable=True),
