@@ -22,6 +22,7 @@ translations: venv
 extract-messages: venv
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o kiosk/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching
+	$(PY) tools/fill_zh_catalog.py
 
 demo: venv translations
 	$(FLASK) db upgrade

@@ -11,7 +11,8 @@ class Defaults:
     # Where the printed QR codes point: the address residents' phones can reach.
     PUBLIC_URL = "http://127.0.0.1:8000"
     HALL_TIMEZONE = "Asia/Shanghai"
-    # A second rating from the same phone for the same window within this interval replaces the first.
+    # A second rating from the same phone for the same window within this many minutes
+    # replaces the first.
     SAME_DEVICE_INTERVAL_MINUTES = 30
     # Ratings and complaints are small; staff photos are the largest upload (oversize -> 413).
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024

@@ -33,7 +33,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-pytestmark = pytest.mark.browser
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/tests/browser/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.browser)
 
 
 def chromium_path() -> str:
@@ -124,6 +128,7 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     contexts = []
 
     def make(width: int = 1280, height: int = 800, **options: Any) -> Any:
+        options.setdefault("locale", "zh-CN")  # residents' phones and the hall tablets
         context = browser.new_context(viewport={"width": width, "height": height}, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)

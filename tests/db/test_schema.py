@@ -101,8 +101,8 @@ def test_foreign_keys_are_enforced(app, backend):
         with pytest.raises(IntegrityError):
             db.session.execute(
                 text(
-                    "INSERT INTO service_window (hall_id, number, name, services, qr_token, active, created_at)"
-                    " VALUES (999, 1, 'x', '', 'tok', true, CURRENT_TIMESTAMP)"
+                    "INSERT INTO service_window (hall_id, number, name, services, qr_token,"
+                    " active, created_at) VALUES (999, 1, 'x', '', 'tok', true, CURRENT_TIMESTAMP)"
                 )
             )
             db.session.flush()

@@ -1,0 +1,102 @@
+"""The flask commands: accounts, demo data and QR export."""
+
+from datetime import timedelta
+
+import zxingcpp
+from PIL import Image
+from sqlalchemy import func, select
+
+from kiosk.extensions import db
+from kiosk.models import Complaint, Duty, Hall, Rating, Staff, User, Window
+from kiosk.models._types import utcnow
+from kiosk.services.duty import staff_on_duty
+
+
+def test_users_create_reads_the_password_from_stdin(runner, ctx):
+    result = runner.invoke(
+        args=["users", "create", "li", "--role", "supervisor"], input="a-long-passphrase\n"
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "li"))
+    assert user.role == "supervisor" and user.check_password("a-long-passphrase")
+
+
+def test_users_create_refuses_weak_passwords_and_duplicates(runner, ctx):
+    short = runner.invoke(args=["users", "create", "li", "--role", "staff"], input="short\n")
+    assert short.exit_code != 0 and "at least 8" in short.output
+    common = runner.invoke(args=["users", "create", "li", "--role", "staff"], input="password123\n")
+    assert common.exit_code != 0 and "too common" in common.output
+    admin = runner.invoke(
+        args=["users", "create", "root", "--role", "admin"], input="only-11-chr\n"
+    )
+    assert admin.exit_code != 0 and "at least 12" in admin.output
+    runner.invoke(args=["users", "create", "li", "--role", "staff"], input="fine-password\n")
+    again = runner.invoke(
+        args=["users", "create", "li", "--role", "staff"], input="fine-password\n"
+    )
+    assert again.exit_code != 0 and "already exists" in again.output
+    assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+def test_users_create_rejects_unknown_roles(runner, ctx):
+    result = runner.invoke(args=["users", "create", "li", "--role", "root"], input="whatever-pw\n")
+    assert result.exit_code != 0
+    assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def counts() -> dict[str, int]:
+    db.session.commit()
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Hall, Window, Staff, Duty, Rating, Complaint, User)
+    }
+
+
+def test_demo_builds_a_realistic_hall_and_is_idempotent(runner, ctx):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    after_first = counts()
+    assert after_first["Hall"] == 1 and after_first["Window"] == 8 and after_first["Staff"] == 12
+    assert after_first["User"] == 3
+    assert after_first["Rating"] > 5000 and after_first["Complaint"] > 10
+    assert first.output.count("password") == 3 and "/staff/" in first.output
+
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    assert counts() == after_first
+    assert "password " not in second.output
+
+    oldest, newest = db.session.execute(
+        select(func.min(Rating.created_at), func.max(Rating.created_at))
+    ).one()
+    assert timedelta(days=85) < newest - oldest < timedelta(days=95)
+    assert newest <= utcnow()
+    levels = dict(
+        db.session.execute(select(Rating.level, func.count()).group_by(Rating.level)).all()
+    )
+    assert levels[5] > levels[4] > levels[3] and levels[1] + levels[2] > 0
+    # Busy mornings, quiet afternoons (hall time is UTC+8: 09–12 local is 01–04 UTC).
+    hours = [r.hour for r in db.session.scalars(select(Rating.created_at))]
+    assert sum(1 <= h < 4 for h in hours) > 1.5 * sum(5 <= h < 8 for h in hours)
+    # Today's roster puts someone on duty at every window during opening hours.
+    window = db.session.scalar(select(Window).order_by(Window.number))
+    duties = db.session.scalars(select(Duty).where(Duty.window_id == window.id)).all()
+    todays = max(duties, key=lambda d: d.starts_at)
+    assert staff_on_duty(window.id, todays.starts_at + timedelta(hours=2)) is not None
+
+
+def test_qr_export_writes_codes_that_decode_to_each_window_url(runner, ctx, tmp_path, make_window):
+    windows = [make_window(number=n) for n in (1, 2, 12)]
+    result = runner.invoke(args=["qr", "export", str(tmp_path / "qr")])
+    assert result.exit_code == 0, result.output
+    for window in windows:
+        png = tmp_path / "qr" / f"window-{window.number}.png"
+        svg = tmp_path / "qr" / f"window-{window.number}.svg"
+        assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
+        decoded = zxingcpp.read_barcodes(Image.open(png))
+        assert [code.text for code in decoded] == [f"https://hall.example.test/r/{window.qr_token}"]
+
+
+def test_qr_export_without_windows_says_what_to_do(runner, ctx, tmp_path):
+    result = runner.invoke(args=["qr", "export", str(tmp_path / "qr")])
+    assert result.exit_code != 0 and "no windows" in result.output
