@@ -4,7 +4,6 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app kiosk
 PORT ?= 8000
 PYTHON ?= python3
-export KIOSK_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: demo test lint format bench system-deps translations extract-messages venv
 
@@ -24,6 +23,7 @@ extract-messages: venv
 	$(VENV)/bin/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching
 	$(PY) tools/fill_zh_catalog.py
 
+demo: export KIOSK_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 demo: venv translations
 	$(FLASK) db upgrade
 	$(FLASK) demo

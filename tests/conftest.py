@@ -36,6 +36,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's KIOSK_* and DATABASE_URL variables out of every test."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("KIOSK_") or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
     server = PostgresServer().start()
