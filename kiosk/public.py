@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -44,7 +45,7 @@ class MultiCheckboxField(SelectMultipleField):
 class ComplaintForm(FlaskForm):
     reasons = MultiCheckboxField(
         _l("哪里让您不满意？（可多选）"),
-        choices=[(tag, REASON_LABELS[tag]) for tag in REASON_TAGS],
+        choices=[SelectChoice(tag, REASON_LABELS[tag]) for tag in REASON_TAGS],
     )
     text = TextAreaField(
         _l("具体情况（选填，最多500字）"),
