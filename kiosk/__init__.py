@@ -44,7 +44,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 def init_extensions(app: Flask) -> None:
     """Bind the extensions to app."""
-    from kiosk import auth, i18n
+    from kiosk import auth, i18n, security
     from kiosk.database import init_database
     from kiosk.extensions import csrf, db, migrate
 
@@ -53,6 +53,7 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     auth.init_login(app)
     i18n.init_babel(app)
+    security.init_security(app)
 
 
 def register_blueprints(app: Flask) -> None:

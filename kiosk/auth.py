@@ -1,6 +1,9 @@
 """Signing in and out of the staff area, and the role checks that guard it."""
 
+import logging
+import secrets
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -8,6 +11,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -25,8 +29,10 @@ from wtforms.validators import InputRequired, Length
 from kiosk import clock
 from kiosk.extensions import db, login_manager
 from kiosk.models import User
+from kiosk.services import limits
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+log = logging.getLogger(__name__)
 
 
 class LoginForm(FlaskForm):
@@ -43,17 +49,23 @@ def init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("请先登录。")
-    login_manager.session_protection = "strong"
+    # "basic": a changed IP or browser marks the session non-fresh instead of dropping it,
+    # since phones hop between networks; logout and timeouts end sessions for real.
+    login_manager.session_protection = "basic"
+    app.before_request(enforce_session_timeouts)
     app.jinja_env.globals["LogoutForm"] = LogoutForm
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Return the active user with this id."""
-    if not user_id.isdigit():
+def load_user(session_id: str) -> User | None:
+    """Return the active user whose current session token matches the cookie's."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
         return None
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
 
 
 def safe_next(target: str | None) -> str:
@@ -79,20 +91,70 @@ def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., 
     return decorator
 
 
+def _epoch(moment: datetime) -> int:
+    return int((moment - datetime(1970, 1, 1)).total_seconds())
+
+
+def enforce_session_timeouts() -> None:
+    """End a signed-in session that was idle too long or began too long ago."""
+    if not current_user.is_authenticated:
+        return
+    now = _epoch(clock.now())
+    config = current_app.config
+    started = session.get("auth_at", 0)
+    seen = session.get("seen_at", started)
+    if (
+        now - seen > config["SESSION_IDLE_MINUTES"] * 60
+        or now - started > config["SESSION_MAX_HOURS"] * 3600
+    ):
+        logout_user()
+        session.clear()
+        flash(_l("登录已超时，请重新登录。"))
+        return
+    session["seen_at"] = now
+
+
+def _throttle_keys(username: str) -> list[str]:
+    return [f"login:user:{username.strip().lower()}", f"login:ip:{request.remote_addr}"]
+
+
+def _throttled(username: str) -> bool:
+    config = current_app.config
+    return any(
+        limits.current(key, config["LOGIN_WINDOW_SECONDS"], clock.now())
+        >= config["LOGIN_FAILURE_LIMIT"]
+        for key in _throttle_keys(username)
+    )
+
+
+def _count_failure(username: str) -> None:
+    for key in _throttle_keys(username):
+        limits.hit(key, current_app.config["LOGIN_WINDOW_SECONDS"], clock.now())
+    log.warning("login failed", extra={"event": "login_failed", "ip": request.remote_addr})
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
     """Sign in with username and password."""
     form = LoginForm()
     if form.validate_on_submit():
+        if _throttled(form.username.data):
+            log.warning("login throttled", extra={"event": "login_throttled"})
+            abort(429)
         user = db.session.scalar(select(User).where(User.username == form.username.data))
         if user is None or not user.active or not user.check_password(form.password.data):
             # One message for unknown users and wrong passwords: no hint which it was.
+            _count_failure(form.username.data)
+            db.session.commit()
             form.password.errors.append(_l("用户名或密码不正确。"))
             return render_template("auth/login.html", form=form), 400
-        session.clear()  # a fresh session at every sign-in
+        session.clear()  # a fresh session at every sign-in, nothing carried over
         login_user(user)
+        now = _epoch(clock.now())
+        session["auth_at"] = session["seen_at"] = now
         user.last_login_at = clock.now()
         db.session.commit()
+        log.info("login", extra={"event": "login", "user_id": user.id})
         return redirect(safe_next(request.args.get("next")))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
@@ -100,10 +162,13 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
-    """Sign out and forget the session."""
+    """Sign out: forget the session here and make any copy of its cookie worthless."""
     form = LogoutForm()
     if not form.validate():
         abort(400)
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_l("已退出登录。"))

@@ -38,6 +38,12 @@ class Defaults:
     # Hall board: seconds between polls of the standings, and per view in the rotation.
     BOARD_POLL_SECONDS = 10
     BOARD_ROTATE_SECONDS = 20
+    # Staff sessions end after this many idle minutes, and this many hours after sign-in.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 12
+    # Failed sign-ins allowed per account and per address within LOGIN_WINDOW_SECONDS.
+    LOGIN_FAILURE_LIMIT = 10
+    LOGIN_WINDOW_SECONDS = 15 * 60
     # Seconds SQLite waits for another writer before giving up.
     SQLITE_BUSY_TIMEOUT = 30
 

@@ -2,6 +2,7 @@
 
 from kiosk.models.audit import AuditEntry
 from kiosk.models.hall import Duty, Hall, Staff, Window
+from kiosk.models.limits import RateLimitCounter
 from kiosk.models.rating import (
     COMPLAINT_STATUSES,
     RATING_CHANNELS,
@@ -23,6 +24,7 @@ __all__ = [
     "Complaint",
     "Duty",
     "Hall",
+    "RateLimitCounter",
     "Rating",
     "RatingRevision",
     "Staff",

@@ -1,5 +1,6 @@
 """Accounts for staff pages."""
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -26,9 +27,18 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Part of every session cookie; changing it (at logout) makes old cookies worthless.
+    session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     staff: Mapped[Staff | None] = relationship()
     hall: Mapped[Hall | None] = relationship()
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie stores
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session cookie issued to this user."""
+        self.session_token = secrets.token_hex(16)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated accounts cannot sign in

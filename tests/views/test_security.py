@@ -1,0 +1,108 @@
+"""Security checklist: headers, sessions, sign-in throttling."""
+
+from datetime import timedelta
+
+import pytest
+
+from kiosk import create_app
+from kiosk.models._types import utcnow
+from tests.helpers import hidden_fields
+
+
+@pytest.mark.parametrize("path", ["/", "/auth/login", "/healthz", "/no-such-page", "/staff/"])
+def test_every_response_carries_the_security_headers(client, path):
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_when_served_over_https(client):
+    response = client.get("/", base_url="https://hall.example.test")
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+
+
+def test_session_cookie_is_httponly_samesite_and_secure_for_https(app, client, auth, make_user):
+    auth.login_as(make_user("zhang", "supervisor"))
+    cookie = client.get_cookie("session")
+    assert cookie.http_only and cookie.same_site == "Lax"
+    assert app.config["SESSION_COOKIE_SECURE"]  # PUBLIC_URL in the tests is https
+
+
+def test_a_replayed_cookie_is_refused_after_logout(app, client, auth, make_user):
+    auth.login_as(make_user("zhang", "supervisor"))
+    stolen = client.get_cookie("session").value
+    fields = hidden_fields(client.get("/staff/").get_data(as_text=True))
+    client.post("/auth/logout", data=fields)
+    thief = app.test_client()
+    thief.set_cookie("session", stolen, domain="localhost")
+    assert thief.get("/staff/").status_code == 302
+
+
+def test_login_starts_a_new_session(client, auth, make_user):
+    client.get("/auth/login")
+    before = client.get_cookie("session").value
+    auth.login_as(make_user("zhang", "supervisor"))
+    assert client.get_cookie("session").value != before
+
+
+def test_idle_session_times_out(app, client, auth, make_user):
+    moment = [utcnow()]
+    app.config["CLOCK"] = lambda: moment[0]
+    auth.login_as(make_user("zhang", "supervisor"))
+    moment[0] += timedelta(minutes=20)
+    assert client.get("/staff/").status_code == 200
+    moment[0] += timedelta(minutes=20)  # 20 idle minutes since the last page: still fine
+    assert client.get("/staff/").status_code == 200
+    moment[0] += timedelta(minutes=31)
+    assert client.get("/staff/").status_code == 302
+
+
+def test_session_ends_after_the_absolute_limit_even_when_busy(app, client, auth, make_user):
+    moment = [utcnow()]
+    app.config["CLOCK"] = lambda: moment[0]
+    auth.login_as(make_user("zhang", "supervisor"))
+    for _ in range(12 * 3):
+        moment[0] += timedelta(minutes=20)
+        client.get("/staff/")
+    moment[0] += timedelta(minutes=20)
+    assert client.get("/staff/").status_code == 302
+
+
+def test_ten_failed_logins_lock_the_account_with_429(client, auth, make_user):
+    make_user("zhang", "supervisor")
+    statuses = [auth.login("zhang", f"wrong-{n}").status_code for n in range(10)]
+    assert statuses == [400] * 10
+    assert auth.login("zhang", "s3cure-pass").status_code == 429  # even the right password
+
+
+def test_failures_from_one_address_throttle_every_account(client, auth, make_user):
+    make_user("zhang", "supervisor")
+    for n in range(10):
+        auth.login(f"guess{n}", "whatever")
+    assert auth.login("zhang", "s3cure-pass").status_code == 429
+
+
+def test_throttling_is_shared_between_workers(app, app_config, tmp_path, make_user):
+    """Two app instances on one database (as two gunicorn workers) share the count."""
+    from tests.conftest import Auth
+
+    make_user("zhang", "supervisor")
+    other = create_app(app_config, instance_path=str(tmp_path / "other"))
+    for n in range(5):
+        Auth(app.test_client()).login("zhang", f"wrong-{n}")
+        Auth(other.test_client()).login("zhang", f"wrong-{n}")
+    assert Auth(other.test_client()).login("zhang", "s3cure-pass").status_code == 429
+
+
+def test_throttle_window_passes(app, client, auth, make_user):
+    moment = [utcnow()]
+    app.config["CLOCK"] = lambda: moment[0]
+    make_user("zhang", "supervisor")
+    for n in range(10):
+        auth.login("zhang", f"wrong-{n}")
+    moment[0] += timedelta(minutes=31)
+    assert auth.login("zhang", "s3cure-pass").status_code == 302
