@@ -88,8 +88,22 @@ def demo_command() -> None:
     click.echo(f"  health       {base}/healthz")
 
 
+@click.command("verify-log")
+def verify_log_command() -> None:
+    """Check the hash-chained rating log and every rating against it; exit 1 on a problem."""
+    from kiosk.services import rating_log
+
+    checked, problems = rating_log.verify()
+    for problem in problems:
+        click.echo(f"PROBLEM: {problem.message}")
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"rating log intact: {checked} entries, every rating matches its last entry")
+
+
 def init_cli(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(users_cli)
     app.cli.add_command(qr_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(verify_log_command)

@@ -12,6 +12,7 @@ from kiosk.models.rating import (
     Rating,
     RatingRevision,
 )
+from kiosk.models.rating_log import RatingLogEntry
 from kiosk.models.user import ROLES, User
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Hall",
     "RateLimitCounter",
     "Rating",
+    "RatingLogEntry",
     "RatingRevision",
     "Staff",
     "User",

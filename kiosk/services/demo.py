@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 
 from kiosk.extensions import db
 from kiosk.models import Complaint, Duty, Hall, Rating, Staff, User, Window
+from kiosk.services import rating_log
 from kiosk.services.accounts import create_user
 
 HALL_SLUG = "xingfuli"
@@ -218,6 +219,10 @@ def _generate_ratings(
     if duty_rows:
         db.session.execute(insert(Duty), duty_rows)
     db.session.execute(insert(Rating), rating_rows)
+    demo_ratings = db.session.scalars(
+        select(Rating).where(Rating.hall_id == hall.id).order_by(Rating.id)
+    ).all()
+    rating_log.append_many((rating, "created") for rating in demo_ratings)
 
     bad = db.session.execute(
         select(Rating.id, Rating.window_id, Rating.staff_id, Rating.created_at).where(

@@ -64,6 +64,16 @@ def rating_changed(before: RatingFacts | None, after: RatingFacts | None) -> Non
     board_cache.apply(before, after)
 
 
+def _written(rating: Rating, before: RatingFacts | None, event: str) -> None:
+    # Every write path ends here: log the new state in the tamper-evident chain, then let
+    # derived data follow.
+    from kiosk.services import rating_log
+
+    db.session.flush()
+    rating_log.append(rating, event)
+    rating_changed(before, RatingFacts.of(rating))
+
+
 def change_rating_status(rating: Rating, status: str, *, flag: str | None = None) -> None:
     """Move a rating between counted, quarantined and excluded (the only way to do so)."""
     if status not in RATING_STATUSES:
@@ -72,8 +82,7 @@ def change_rating_status(rating: Rating, status: str, *, flag: str | None = None
     rating.status = status
     if flag and flag not in rating.flags:
         rating.flags = sorted({*rating.flags, flag})
-    db.session.flush()
-    rating_changed(before, RatingFacts.of(rating))
+    _written(rating, before, "status")
 
 
 class RatingError(ValueError):
@@ -179,7 +188,7 @@ def record_rating(
         if winner is None:
             raise
         return RatingReceipt(winner, duplicate=True)
-    rating_changed(None, RatingFacts.of(rating))
+    _written(rating, None, "created")
     return RatingReceipt(rating)
 
 
@@ -202,7 +211,7 @@ def _replace(
         previous.created_at = tapped_at
         previous.received_at = now
         previous.staff_id = staff_id
-    rating_changed(before, RatingFacts.of(previous))
+    _written(previous, before, "replaced")
     return RatingReceipt(previous, replaced=True)
 
 

@@ -100,3 +100,18 @@ def test_qr_export_writes_codes_that_decode_to_each_window_url(runner, ctx, tmp_
 def test_qr_export_without_windows_says_what_to_do(runner, ctx, tmp_path):
     result = runner.invoke(args=["qr", "export", str(tmp_path / "qr")])
     assert result.exit_code != 0 and "no windows" in result.output
+
+
+def test_verify_log_passes_on_the_demo_and_names_the_first_broken_link(runner, ctx):
+    from sqlalchemy import text
+
+    runner.invoke(args=["demo"])
+    ok = runner.invoke(args=["verify-log"])
+    assert ok.exit_code == 0 and "rating log intact" in ok.output
+    db.session.execute(
+        text("UPDATE rating SET level = CASE WHEN level = 5 THEN 4 ELSE 5 END WHERE id = 7")
+    )
+    db.session.commit()
+    broken = runner.invoke(args=["verify-log"])
+    assert broken.exit_code == 1
+    assert "rating 7 differs from its log (level)" in broken.output
