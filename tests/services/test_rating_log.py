@@ -78,8 +78,8 @@ def test_a_rating_inserted_behind_the_applications_back_is_found(window):
     db.session.execute(
         text(
             "INSERT INTO rating (hall_id, window_id, level, channel, idempotency_key, verified,"
-            " created_at, received_at, status, flags) VALUES (:h, :w, 5, 'qr', 'sneaky-key-1', false,"
-            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'counted', '[]')"
+            " created_at, received_at, status, flags) VALUES (:h, :w, 5, 'qr', 'sneaky-key-1',"
+            " false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'counted', '[]')"
         ),
         {"h": window.hall_id, "w": window.id},
     )
