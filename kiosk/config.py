@@ -37,6 +37,9 @@ class Defaults:
     # Hall board: seconds between polls of the standings, and per view in the rotation.
     BOARD_POLL_SECONDS = 10
     BOARD_ROTATE_SECONDS = 20
+    # Evaluation scheme (考核方案) as a TOML file; empty means the shipped default scheme
+    # (scoring/default_scheme.toml). Copy that file, change it and give it a new version.
+    SCORING_SCHEME_PATH = ""
     # Seconds SQLite waits for another writer before giving up.
     SQLITE_BUSY_TIMEOUT = 30
 
