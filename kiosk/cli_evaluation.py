@@ -18,6 +18,12 @@ from kiosk.services.evaluation import EvaluationError, parse_period, period_repo
 @click.option("--json", "as_json", is_flag=True, help="Print the full results as JSON.")
 def evaluate_command(period_code: str, hall_slug: str | None, as_json: bool) -> None:
     """Print a period's evaluation (the finalised snapshot if there is one) with its breakdown."""
+    # A request context so that messages and labels are translated as on the pages.
+    with current_app.test_request_context():
+        _evaluate(period_code, hall_slug, as_json)
+
+
+def _evaluate(period_code: str, hall_slug: str | None, as_json: bool) -> None:
     try:
         period = parse_period(period_code)
     except EvaluationError as error:
@@ -32,13 +38,10 @@ def evaluate_command(period_code: str, hall_slug: str | None, as_json: bool) -> 
     if len(halls) > 1:
         slugs = ", ".join(h.slug for h in halls)
         raise click.ClickException(f"several halls ({slugs}): choose one with --hall")
-    # A request context so that labels are translated as on the pages (zh_CN by default).
-    with current_app.test_request_context():
-        try:
-            report = period_report(halls[0], period)
-        except EvaluationError as error:
-            raise click.ClickException(str(error)) from None
-        label = period.label
+    try:
+        report = period_report(halls[0], period)
+    except EvaluationError as error:
+        raise click.ClickException(str(error)) from None
     data = dict(report.data)
     data["finalised_at"] = (
         report.snapshot.finalised_at.isoformat() + "Z" if report.snapshot else None
@@ -49,7 +52,7 @@ def evaluate_command(period_code: str, hall_slug: str | None, as_json: bool) -> 
         return
     state = "finalised" if report.snapshot else "live"
     click.echo(
-        f"{label} ({period.code}, {state}), scheme "
+        f"{period.label} ({period.code}, {state}), scheme "
         f"{data['scheme']['name']} {data['scheme']['version']}, "
         f"hall mean {data['hall_mean']:.2f}"
     )
