@@ -579,7 +579,7 @@ def export_evaluation(period_code: str, fmt: str):  # type: ignore[no-untyped-de
 # The trend chart (inline SVG, computed here so the template only draws)
 
 CHART_W, CHART_H = 640, 240
-PAD_L, PAD_R, PAD_T, PAD_B = 44, 16, 16, 40
+PAD_L, PAD_R, PAD_T, PAD_B = 44, 30, 16, 40
 
 
 def trend_chart(points: list[ev.TrendPoint]) -> dict[str, Any]:

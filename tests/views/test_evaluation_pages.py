@@ -403,3 +403,27 @@ def test_exports_read_back_with_headers_frozen_pane_formats_and_safe_cells(
     assert any(row[2] == '\'=HYPERLINK("http://x")' for row in rows[1:])
     wang = next(row for row in rows if row[1] == "XF001")
     assert wang[3] == f"{sheet.cell(row=2, column=score_col).value:.2f}"
+
+
+def test_peer_assignment_can_be_withdrawn_until_the_peer_has_submitted(client, auth, boss, people):
+    from kiosk.models import PeerAssignment
+
+    auth.login_as(boss)
+    url = f"/staff/evaluation/{P}/peers"
+    post_form(client, url, {"assessor": str(people[0].id), "subject": str(people[1].id)})
+    link = db.session.scalar(select(PeerAssignment))
+    response = client.post(f"/staff/evaluation/peers/{link.id}/remove", data=csrf(client, url))
+    assert response.status_code == 302
+    assert count(PeerAssignment) == 0
+    assert (
+        client.post(f"/staff/evaluation/peers/{link.id}/remove", data=csrf(client, url)).status_code
+        == 404
+    )
+
+
+def test_import_template_has_the_documented_header_and_a_bom(client, auth, boss):
+    auth.login_as(boss)
+    body = client.get(f"/staff/evaluation/{P}/import/template.csv").data
+    assert body.startswith(b"\xef\xbb\xbf")
+    header = next(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert header == HEADER
