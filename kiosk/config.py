@@ -44,6 +44,9 @@ class Defaults:
     # Failed sign-ins allowed per account and per address within LOGIN_WINDOW_SECONDS.
     LOGIN_FAILURE_LIMIT = 10
     LOGIN_WINDOW_SECONDS = 15 * 60
+    # Evaluation scheme (考核方案) as a TOML file; empty means the shipped default scheme
+    # (scoring/default_scheme.toml). Copy that file, change it and give it a new version.
+    SCORING_SCHEME_PATH = ""
     # Seconds SQLite waits for another writer before giving up.
     SQLITE_BUSY_TIMEOUT = 30
 

@@ -1,6 +1,14 @@
 """SQLAlchemy models. Import models from here; each submodule holds one part of the domain."""
 
 from kiosk.models.audit import AuditEntry
+from kiosk.models.evaluation import (
+    ADJUSTMENT_KINDS,
+    ASSESSOR_KINDS,
+    Adjustment,
+    Assessment,
+    EvaluationSnapshot,
+    PeerAssignment,
+)
 from kiosk.models.hall import Duty, Hall, Staff, Window
 from kiosk.models.limits import RateLimitCounter
 from kiosk.models.rating import (
@@ -16,15 +24,21 @@ from kiosk.models.rating_log import RatingLogEntry
 from kiosk.models.user import ROLES, User
 
 __all__ = [
+    "ADJUSTMENT_KINDS",
+    "ASSESSOR_KINDS",
     "COMPLAINT_STATUSES",
     "RATING_CHANNELS",
     "RATING_STATUSES",
     "REASON_TAGS",
     "ROLES",
+    "Adjustment",
+    "Assessment",
     "AuditEntry",
     "Complaint",
     "Duty",
+    "EvaluationSnapshot",
     "Hall",
+    "PeerAssignment",
     "RateLimitCounter",
     "Rating",
     "RatingLogEntry",

@@ -19,3 +19,4 @@ def require_login() -> None:
 from kiosk.staff import home  # noqa: E402  (modules register routes on bp)
 
 __all__ = ["bp", "home"]
+from kiosk.staff import evaluation  # noqa: E402, F401

@@ -1,0 +1,177 @@
+"""The 考核结果汇总表 as XLSX and CSV, built from a period report (the same numbers as the pages).
+
+One row per person; columns: rank, 工号, name, score, base, grade, one column per source, the
+residents' figures, adjustments, one column per assessment source and leaf criterion, flags and
+the scheme version. Numbers keep the report's two-decimal rounding.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+
+import scoring
+from kiosk.evaluation_labels import flag_label
+from kiosk.services.evaluation import Report, current_scheme
+
+POINTS = "0.00"
+RATE = "0.00%"
+INTEGER = "0"
+TEXT = "@"
+# Cells starting with these are formulas to a spreadsheet (CSV injection); tab and CR too.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the summary: header, how to read a row, and the number format."""
+
+    header: str
+    value: Callable[[dict[str, Any]], Any]
+    number_format: str = TEXT
+
+
+def _source(row: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(s for s in row["sources"] if s["code"] == code)
+
+
+def _criterion(row: dict[str, Any], source: str, code: str) -> float | None:
+    src = _source(row, source)
+    if not src["present"]:
+        return None
+    found = next((c for c in src["criteria"] if c["code"] == code), None)
+    return None if found is None else found["average"]
+
+
+def _leaves(report: Report) -> list[tuple[str, str]]:
+    """Return (code, label) of the leaf criteria the report's scheme used, in rubric order."""
+    scheme = current_scheme()
+    if report.data["scheme"]["version"] == scheme.version:
+        return [(leaf.code, leaf.label) for leaf in scheme.leaves]
+    seen: dict[str, str] = {}
+    for row in report.rows:
+        for src in row["sources"]:
+            for crit in src["criteria"]:
+                if crit["is_leaf"]:
+                    seen.setdefault(crit["code"], crit["label"])
+    return list(seen.items())
+
+
+def columns(report: Report) -> list[Column]:
+    """Return the summary's columns for a report."""
+    cols = [
+        Column(_("排名"), lambda r: r["rank"], INTEGER),
+        Column(_("工号"), lambda r: r["staff_no"]),
+        Column(_("姓名"), lambda r: r["name"]),
+        Column(_("最终得分"), lambda r: r["score"], POINTS),
+        Column(_("基础分"), lambda r: r["base_score"], POINTS),
+        Column(_("等级"), lambda r: r["grade"] or ""),
+    ]
+    for code in scoring.SOURCES:
+        label = scoring.SOURCE_LABELS[code]
+        cols.append(Column(label, lambda r, c=code: _source(r, c)["value"], POINTS))
+    cols += [
+        Column(_("居民评价数"), lambda r: r["satisfaction"]["count"], INTEGER),
+        Column(_("原始均分"), lambda r: r["satisfaction"]["raw_mean"], POINTS),
+        Column(_("好评率"), lambda r: r["satisfaction"]["good_rate"], RATE),
+        Column(_("差评率"), lambda r: r["satisfaction"]["bad_rate"], RATE),
+        Column(_("加分（计入）"), lambda r: r["bonus_applied"], POINTS),
+        Column(_("扣分"), lambda r: r["deduction_total"], POINTS),
+    ]
+    for source in ("self", "supervisor", "peer"):
+        label = scoring.SOURCE_LABELS[source]
+        for code, crit_label in _leaves(report):
+            cols.append(
+                Column(
+                    f"{label}·{crit_label}",
+                    lambda r, s=source, c=code: _criterion(r, s, c),
+                    POINTS,
+                )
+            )
+    cols += [
+        Column(_("标志"), lambda r: "、".join(flag_label(f) for f in r["flags"])),
+        Column(_("考核方案版本"), lambda r: r["scheme_version"]),
+    ]
+    return cols
+
+
+def sheet_title() -> str:
+    """Return the summary sheet's title."""
+    return _("考核结果汇总表")
+
+
+def to_xlsx(report: Report) -> bytes:
+    """Return the summary as an XLSX workbook: header row frozen, numbers formatted."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    cols = columns(report)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = sheet_title()
+    sheet.append([c.header for c in cols])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for row in report.rows:
+        sheet.append([_neutralise(c.value(row)) for c in cols])
+    for index, col in enumerate(cols, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = max(8, min(24, 2 * len(col.header) + 2))
+        for cell in sheet[letter][1:]:
+            cell.number_format = col.number_format
+    # The header row stays in view, and so do rank, 工号 and name when scrolling right.
+    sheet.freeze_panes = "D2"
+
+    notes = book.create_sheet(_("得分说明"))
+    notes.append([_("工号"), _("姓名"), _("说明")])
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    for row in report.rows:
+        for line in row["explanation"]:
+            indent = "    " * int(line["depth"])
+            notes.append([row["staff_no"], row["name"], _neutralise(indent + line["text"])])
+    notes.column_dimensions["C"].width = 90
+    notes.freeze_panes = "A2"
+
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def to_csv(report: Report) -> bytes:
+    """Return the summary as CSV in UTF-8 with a BOM (so Excel reads the Chinese)."""
+    cols = columns(report)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_neutralise(c.header) for c in cols])
+    for row in report.rows:
+        writer.writerow([_csv_cell(c.value(row), c.number_format) for c in cols])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value: Any, number_format: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float) and number_format == POINTS:
+        return f"{value:.2f}"
+    if isinstance(value, int | float) and number_format == RATE:
+        return f"{value * 100:.2f}%"
+    if isinstance(value, int | float):
+        return str(value)
+    return str(_neutralise(value))
+
+
+def _neutralise(value: Any) -> Any:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value

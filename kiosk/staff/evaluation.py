@@ -1,0 +1,623 @@
+"""Staff evaluation pages (考核): assessments, peer assignments, import, the adjustments ledger,
+the period report with per-person detail, finalising and exports.
+
+Everyone signed in may give the assessments they owe and see their own result; supervisors
+(and admins) see and manage the whole hall. Every object is scoped to the user's hall.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import DecimalField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from kiosk import clock
+from kiosk.auth import roles_required
+from kiosk.errors import render_error
+from kiosk.evaluation_labels import (
+    FLAG_LABELS,
+    KIND_LABELS,
+    LEDGER_KIND_LABELS,
+    TASK_STATUS_LABELS,
+    flag_label,
+)
+from kiosk.extensions import db
+from kiosk.models import ASSESSOR_KINDS, Hall, PeerAssignment
+from kiosk.services import evaluation as ev
+from kiosk.services import evaluation_export
+from kiosk.staff import bp
+
+# --------------------------------------------------------------------------------------------
+# Forms
+
+
+class CsrfForm(FlaskForm):
+    """CSRF-only form for one-click buttons."""
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("原因"), validators=[InputRequired(_l("请填写原因")), Length(max=200)])
+
+
+class PeerAssignForm(FlaskForm):
+    assessor = SelectField(_l("评价人"), coerce=int, validators=[InputRequired()])
+    subject = SelectField(_l("被评价人"), coerce=int, validators=[InputRequired()])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("评分文件（.xlsx 或 .csv）"),
+        validators=[
+            FileRequired(_l("请选择文件")),
+            FileAllowed(["xlsx", "csv"], _l("只支持 .xlsx 或 .csv 文件")),
+        ],
+    )
+
+
+class AdjustmentForm(FlaskForm):
+    staff = SelectField(_l("员工"), coerce=int, validators=[InputRequired()])
+    kind = SelectField(
+        _l("类型"),
+        choices=[("bonus", _l("加分")), ("deduction", _l("扣分"))],
+        validators=[InputRequired()],
+    )
+    points = DecimalField(
+        _l("分值"),
+        places=2,
+        validators=[
+            InputRequired(_l("请填写分值")),
+            NumberRange(Decimal("0.01"), 100, _l("分值应在 0.01 到 100 之间")),
+        ],
+    )
+    reason = StringField(
+        _l("原因（如 创新、表彰、违反纪律）"),
+        validators=[InputRequired(_l("请填写原因")), Length(max=200)],
+    )
+    evidence = TextAreaField(_l("证明材料说明"), validators=[Optional(), Length(max=500)])
+    approver = SelectField(_l("批准人"), coerce=int, validators=[InputRequired()])
+
+
+def field_name(code: str) -> str:
+    """Return the form field name of a rubric criterion code (dots are awkward in names)."""
+    return "c_" + code.replace(".", "__")
+
+
+def assessment_form(scheme: Any, data: dict[str, float] | None = None) -> FlaskForm:
+    """Build the rubric form for a scheme: one number field per leaf criterion (0..max)."""
+    attrs: dict[str, Any] = {}
+    for leaf in scheme.leaves:
+        attrs[field_name(leaf.code)] = DecimalField(
+            f"{leaf.label}（0–{leaf.max_points:g}）",
+            places=2,
+            validators=[
+                InputRequired(_l("请打分")),
+                NumberRange(0, leaf.max_points, _l("超出本项分值范围")),
+            ],
+        )
+    form_class = type("AssessmentForm", (FlaskForm,), attrs)
+    initial = {field_name(code): points for code, points in (data or {}).items()}
+    return form_class(data=initial if request.method == "GET" else None)  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------------------------
+# Loading helpers
+
+
+def _hall() -> Hall:
+    hall = current_user.hall
+    if hall is None:
+        abort(404)
+    return hall  # type: ignore[no-any-return]
+
+
+def _period(code: str) -> ev.Period:
+    try:
+        return ev.parse_period(code)
+    except ev.EvaluationError:
+        abort(404)
+
+
+def _is_supervisor() -> bool:
+    return bool(current_user.has_role("supervisor"))
+
+
+def _local_time(moment: Any) -> str:
+    return clock.to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _common(period: ev.Period, **extra: Any) -> dict[str, Any]:
+    return {
+        "period": period,
+        "is_supervisor": _is_supervisor(),
+        "kind_labels": KIND_LABELS,
+        "flag_labels": FLAG_LABELS,
+        "flag_label": flag_label,
+        "local_time": _local_time,
+        **extra,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Overview and assessments
+
+
+@bp.get("/evaluation/")
+def evaluation_home():  # type: ignore[no-untyped-def]
+    """Go to a period's evaluation page (?period=…, default the current month)."""
+    code = request.args.get("period")
+    if code:
+        try:
+            period = ev.parse_period(code)
+        except ev.EvaluationError as error:
+            return render_error(400, str(error))
+    else:
+        period = ev.current_period(clock.now())
+    return redirect(url_for("staff.evaluation_period", period_code=period.code))
+
+
+@bp.get("/evaluation/<period_code>/")
+def evaluation_period(period_code: str):  # type: ignore[no-untyped-def]
+    """Show what the signed-in user owes and may open in a period."""
+    period = _period(period_code)
+    hall = _hall()
+    mine = ev.assessments_by(hall, period, current_user)
+    own_staff = ev.staff_in_hall(hall, current_user.staff_id) if current_user.staff_id else None
+    peers = [
+        link
+        for link in ev.peer_assignments(hall, period)
+        if current_user.staff_id and link.assessor_id == current_user.staff_id
+    ]
+    now = clock.now()
+    return render_template(
+        "staff/evaluation/period.html",
+        **_common(
+            period,
+            own_staff=own_staff,
+            peers=peers,
+            mine=mine,
+            nearby=[period.previous(), ev.current_period(now), period.next()],
+            kinds=["month", "quarter", "year"],
+            current={k: ev.current_period(now, k) for k in ("month", "quarter", "year")},
+        ),
+    )
+
+
+@bp.route("/evaluation/<period_code>/assess/<kind>/<int:staff_id>", methods=["GET", "POST"])
+def assess(period_code: str, kind: str, staff_id: int):  # type: ignore[no-untyped-def]
+    """Give (or view) a self, peer or supervisor assessment over the rubric."""
+    period = _period(period_code)
+    hall = _hall()
+    if kind not in ASSESSOR_KINDS:
+        abort(404)
+    subject = ev.staff_in_hall(hall, staff_id) or abort(404)
+    if not ev.may_assess(current_user, period, subject, kind):
+        abort(403)
+    scheme = ev.current_scheme()
+    row = ev.find_assessment(hall, period, subject, kind, ev.assessor_key(kind, current_user))
+    form = assessment_form(scheme, row.scores if row else None)
+    status = 200
+    if form.validate_on_submit():
+        scores = {leaf.code: float(form[field_name(leaf.code)].data) for leaf in scheme.leaves}
+        try:
+            ev.submit_assessment(
+                hall,
+                period,
+                subject,
+                kind,
+                assessor=current_user,
+                scores=scores,
+                now=clock.now(),
+                scheme=scheme,
+            )
+        except ev.EvaluationError as error:
+            db.session.rollback()
+            flash(str(error))
+            status = 409 if row is not None and row.locked else 400
+        else:
+            db.session.commit()
+            flash(_("评价已提交并锁定。"))
+            return redirect(url_for("staff.evaluation_period", period_code=period.code))
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "staff/evaluation/assess.html",
+        **_common(
+            period,
+            form=form,
+            scheme=scheme,
+            subject=subject,
+            kind=kind,
+            row=row,
+            field_name=field_name,
+            reopen_form=ReasonForm(formdata=None),
+        ),
+    ), status
+
+
+@bp.post("/evaluation/assessments/<int:assessment_id>/reopen")
+@roles_required("supervisor")
+def reopen_assessment(assessment_id: int):  # type: ignore[no-untyped-def]
+    """Unlock a submitted assessment so its assessor can change it."""
+    hall = _hall()
+    row = ev.assessment_in_hall(hall, assessment_id) or abort(404)
+    form = ReasonForm()
+    if not form.validate():
+        flash(_("请填写退回原因。"))
+        return redirect(url_for("staff.assessment_progress", period_code=row.period))
+    try:
+        ev.reopen_assessment(row, actor=current_user, reason=form.reason.data, now=clock.now())
+    except ev.EvaluationError as error:
+        flash(str(error))
+    else:
+        db.session.commit()
+        flash(_("已退回，评价人可以重新提交。"))
+    return redirect(url_for("staff.assessment_progress", period_code=row.period))
+
+
+@bp.get("/evaluation/<period_code>/progress")
+@roles_required("supervisor")
+def assessment_progress(period_code: str):  # type: ignore[no-untyped-def]
+    """Show every assessment owed in the period, not yet submitted first."""
+    period = _period(period_code)
+    tasks = ev.progress(_hall(), period)
+    pending = sum(1 for t in tasks if t.status != "submitted")
+    return render_template(
+        "staff/evaluation/progress.html",
+        **_common(
+            period,
+            tasks=tasks,
+            pending=pending,
+            status_labels=TASK_STATUS_LABELS,
+            reopen_form=ReasonForm(formdata=None),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Peer assignments
+
+
+@bp.route("/evaluation/<period_code>/peers", methods=["GET", "POST"])
+@roles_required("supervisor")
+def peer_assignments(period_code: str):  # type: ignore[no-untyped-def]
+    """Assign who assesses whom (同事互评) in the period."""
+    period = _period(period_code)
+    hall = _hall()
+    staff = ev.hall_staff(hall)
+    form = PeerAssignForm()
+    choices = [(s.id, f"{s.staff_no} {s.name}") for s in staff]
+    form.assessor.choices = choices
+    form.subject.choices = choices
+    status = 200
+    if form.validate_on_submit():
+        assessor = ev.staff_in_hall(hall, form.assessor.data)
+        subject = ev.staff_in_hall(hall, form.subject.data)
+        if assessor is None or subject is None:
+            abort(400)
+        try:
+            ev.assign_peer(hall, period, assessor, subject, actor=current_user, now=clock.now())
+        except ev.EvaluationError as error:
+            db.session.rollback()
+            form.subject.errors.append(str(error))  # type: ignore[union-attr]
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("已安排 %(a)s 评价 %(s)s。", a=assessor.name, s=subject.name))
+            return redirect(url_for("staff.peer_assignments", period_code=period.code))
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "staff/evaluation/peers.html",
+        **_common(
+            period,
+            form=form,
+            links=ev.peer_assignments(hall, period),
+            remove_form=CsrfForm(formdata=None),
+        ),
+    ), status
+
+
+@bp.post("/evaluation/peers/<int:link_id>/remove")
+@roles_required("supervisor")
+def remove_peer_assignment(link_id: int):  # type: ignore[no-untyped-def]
+    """Withdraw a peer assignment that has no assessment yet."""
+    hall = _hall()
+    link = db.session.get(PeerAssignment, link_id)
+    if link is None or link.hall_id != hall.id:
+        abort(404)
+    if not CsrfForm().validate():
+        abort(400)
+    period_code = link.period
+    try:
+        ev.remove_peer_assignment(link)
+    except ev.EvaluationError as error:
+        flash(str(error))
+    else:
+        db.session.commit()
+        flash(_("已撤销这项互评安排。"))
+    return redirect(url_for("staff.peer_assignments", period_code=period_code))
+
+
+# --------------------------------------------------------------------------------------------
+# Import
+
+
+@bp.route("/evaluation/<period_code>/import", methods=["GET", "POST"])
+@roles_required("supervisor")
+def import_assessments(period_code: str):  # type: ignore[no-untyped-def]
+    """Import assessments from an XLSX or CSV file: all rows or none, with a per-row report."""
+    period = _period(period_code)
+    hall = _hall()
+    scheme = ev.current_scheme()
+    form = ImportForm()
+    errors: list[ev.RowError] = []
+    status = 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            table = ev.read_table(upload.filename or "", upload.read())
+            outcome = ev.import_assessments(
+                hall, period, table, actor=current_user, now=clock.now(), scheme=scheme
+            )
+        except ev.ImportRejected as rejected:
+            db.session.rollback()
+            errors = rejected.errors
+            form.file.errors = [str(rejected)]
+            status = 400
+        except ev.EvaluationError as error:
+            db.session.rollback()
+            form.file.errors = [str(error)]
+            status = 400
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "导入成功：新增 %(c)s 份，更新 %(u)s 份评价。",
+                    c=outcome.created,
+                    u=outcome.updated,
+                )
+            )
+            return redirect(url_for("staff.assessment_progress", period_code=period.code))
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "staff/evaluation/import.html",
+        **_common(
+            period,
+            form=form,
+            errors=errors,
+            scheme=scheme,
+            headers=ev.template_headers(scheme),
+            kind_words=ev.KIND_WORDS,
+        ),
+    ), status
+
+
+@bp.get("/evaluation/<period_code>/import/template.csv")
+@roles_required("supervisor")
+def import_template(period_code: str):  # type: ignore[no-untyped-def]
+    """Download an empty import file with the header row (CSV, UTF-8 with BOM)."""
+    period = _period(period_code)
+    scheme = ev.current_scheme()
+    headers = ev.template_headers(scheme)
+    example = [period.code, _("自评"), "XF001", "XF001"] + [
+        f"{leaf.max_points:g}" for leaf in scheme.leaves
+    ]
+    body = "\ufeff" + ",".join(headers) + "\r\n" + ",".join(example) + "\r\n"
+    return Response(
+        body.encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="assessments-{period.code}.csv"'},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Adjustments ledger
+
+
+@bp.route("/evaluation/<period_code>/adjustments", methods=["GET", "POST"])
+@roles_required("supervisor")
+def adjustments(period_code: str):  # type: ignore[no-untyped-def]
+    """Show the period's ledger and add a bonus or manual deduction."""
+    period = _period(period_code)
+    hall = _hall()
+    scheme = ev.current_scheme()
+    form = AdjustmentForm()
+    form.staff.choices = [(s.id, f"{s.staff_no} {s.name}") for s in ev.hall_staff(hall)]
+    approvers = ev.approvers(hall)
+    form.approver.choices = [(u.id, ev.approver_name(u)) for u in approvers]
+    if request.method == "GET" and current_user in approvers:
+        form.approver.data = current_user.id
+    status = 200
+    if form.validate_on_submit():
+        person = ev.staff_in_hall(hall, form.staff.data)
+        approver = next((u for u in approvers if u.id == form.approver.data), None)
+        if person is None or approver is None:
+            abort(400)
+        try:
+            ev.add_adjustment(
+                hall,
+                period,
+                person,
+                kind=form.kind.data,
+                points=float(form.points.data),
+                reason=form.reason.data,
+                evidence=form.evidence.data or "",
+                approver=approver,
+                actor=current_user,
+                now=clock.now(),
+            )
+        except ev.EvaluationError as error:
+            db.session.rollback()
+            form.reason.errors.append(str(error))  # type: ignore[union-attr]
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("已登记。"))
+            return redirect(url_for("staff.adjustments", period_code=period.code))
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "staff/evaluation/adjustments.html",
+        **_common(
+            period,
+            form=form,
+            lines=ev.ledger(hall, period, scheme),
+            ledger_labels=LEDGER_KIND_LABELS,
+            void_form=ReasonForm(formdata=None),
+            bonus_cap=scheme.bonus_cap,
+            snapshot=ev.snapshot_for(hall, period),
+        ),
+    ), status
+
+
+@bp.post("/evaluation/adjustments/<int:adjustment_id>/void")
+@roles_required("supervisor")
+def void_adjustment(adjustment_id: int):  # type: ignore[no-untyped-def]
+    """Void a ledger entry with a reason."""
+    hall = _hall()
+    entry = ev.adjustment_in_hall(hall, adjustment_id) or abort(404)
+    form = ReasonForm()
+    if not form.validate():
+        flash(_("请填写作废原因。"))
+        return redirect(url_for("staff.adjustments", period_code=entry.period))
+    try:
+        ev.void_adjustment(entry, actor=current_user, reason=form.reason.data, now=clock.now())
+    except ev.EvaluationError as error:
+        flash(str(error))
+    else:
+        db.session.commit()
+        flash(_("已作废。"))
+    return redirect(url_for("staff.adjustments", period_code=entry.period))
+
+
+# --------------------------------------------------------------------------------------------
+# Report, detail, finalise, exports
+
+
+def _report(period: ev.Period) -> ev.Report:
+    try:
+        return ev.period_report(_hall(), period)
+    except ev.EvaluationError as error:
+        abort(render_error(409, str(error)))
+
+
+@bp.get("/evaluation/<period_code>/report")
+@roles_required("supervisor")
+def evaluation_report(period_code: str):  # type: ignore[no-untyped-def]
+    """Show every staff member's score, grade, rank, sources and flags for the period."""
+    period = _period(period_code)
+    report = _report(period)
+    return render_template(
+        "staff/evaluation/report.html",
+        **_common(period, report=report, finalise_form=CsrfForm(formdata=None)),
+    )
+
+
+@bp.get("/evaluation/<period_code>/staff/<int:staff_id>")
+def evaluation_detail(period_code: str, staff_id: int):  # type: ignore[no-untyped-def]
+    """Show one person's result with its full explanation and satisfaction trend."""
+    period = _period(period_code)
+    hall = _hall()
+    if not _is_supervisor() and current_user.staff_id != staff_id:
+        abort(403)
+    person = ev.staff_in_hall(hall, staff_id) or abort(404)
+    report = _report(period)
+    row = report.row_for(person.id)
+    trend = ev.satisfaction_trend(hall, person, period)
+    return render_template(
+        "staff/evaluation/detail.html",
+        **_common(period, report=report, person=person, row=row, chart=trend_chart(trend)),
+    )
+
+
+@bp.post("/evaluation/<period_code>/finalise")
+@roles_required("supervisor")
+def finalise_period(period_code: str):  # type: ignore[no-untyped-def]
+    """Freeze the period's results as finalised."""
+    period = _period(period_code)
+    if not CsrfForm().validate():
+        abort(400)
+    try:
+        ev.finalise_period(_hall(), period, actor=current_user, now=clock.now())
+    except ev.EvaluationError as error:
+        db.session.rollback()
+        flash(str(error))
+    else:
+        db.session.commit()
+        flash(_("%(period)s 的考核结果已定稿。", period=period.label))
+    return redirect(url_for("staff.evaluation_report", period_code=period.code))
+
+
+@bp.get("/evaluation/<period_code>/export.<fmt>")
+@roles_required("supervisor")
+def export_evaluation(period_code: str, fmt: str):  # type: ignore[no-untyped-def]
+    """Download the 考核结果汇总表 as XLSX or CSV."""
+    period = _period(period_code)
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
+    report = _report(period)
+    name = f"evaluation-{_hall().slug}-{period.code}.{fmt}"
+    if fmt == "xlsx":
+        body = evaluation_export.to_xlsx(report)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body = evaluation_export.to_csv(report)
+        mimetype = "text/csv; charset=utf-8"
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The trend chart (inline SVG, computed here so the template only draws)
+
+CHART_W, CHART_H = 640, 240
+PAD_L, PAD_R, PAD_T, PAD_B = 44, 30, 16, 40
+
+
+def trend_chart(points: list[ev.TrendPoint]) -> dict[str, Any]:
+    """Lay out the satisfaction trend: y from a round floor below the lowest value to 100."""
+    values = [p.smoothed for p in points if p.smoothed is not None]
+    low = min(values) if values else 60.0
+    floor = max(0, int(low // 10) * 10 - 10)
+    step = 10 if 100 - floor <= 50 else 20
+    inner_w = CHART_W - PAD_L - PAD_R
+    inner_h = CHART_H - PAD_T - PAD_B
+    n = max(len(points), 2)
+
+    def x(i: int) -> float:
+        return round(PAD_L + inner_w * i / (n - 1), 1)
+
+    def y(v: float) -> float:
+        return round(PAD_T + inner_h * (100 - v) / (100 - floor), 1)
+
+    dots, segments, current = [], [], []
+    for i, point in enumerate(points):
+        if point.smoothed is None:
+            if current:
+                segments.append(current)
+            current = []
+            continue
+        current.append(f"{x(i)},{y(point.smoothed)}")
+        dots.append({"x": x(i), "y": y(point.smoothed), "point": point})
+    if current:
+        segments.append(current)
+    return {
+        "width": CHART_W,
+        "height": CHART_H,
+        "left": PAD_L,
+        "right": CHART_W - PAD_R,
+        "bottom": CHART_H - PAD_B,
+        "ticks": [{"y": y(v), "value": v} for v in range(floor, 101, step)],
+        "labels": [{"x": x(i), "text": p.period.code} for i, p in enumerate(points)],
+        "lines": [" ".join(seg) for seg in segments],
+        "dots": dots,
+        "points": points,
+    }
