@@ -16,6 +16,7 @@ def require_login() -> None:
     """Guard the whole area once: anonymous visitors go to the sign-in page."""
 
 
-from kiosk.staff import home  # noqa: E402  (modules register routes on bp)
+from kiosk.staff import home  # noqa: E402, I001  (modules register routes on bp)
+from kiosk.staff import audit, people, roster, users, windows  # noqa: E402  (hall management)
 
-__all__ = ["bp", "home"]
+__all__ = ["audit", "bp", "home", "people", "roster", "users", "windows"]
