@@ -28,6 +28,7 @@ from kiosk.models import REASON_TAGS, Window
 from kiosk.services import ratings
 from kiosk.services.duty import staff_on_duty
 from kiosk.services.privacy import device_hash
+from kiosk.services.windows import retired_window
 
 bp = Blueprint("public", __name__, url_prefix="/r")
 
@@ -60,6 +61,9 @@ class ComplaintForm(FlaskForm):
 def _window_or_404(token: str) -> Window:
     window = ratings.window_by_token(token)
     if window is None:
+        replaced = retired_window(token)
+        if replaced is not None:  # an old printed code: say where to scan instead (410 Gone)
+            abort(make_response(render_template("public/retired.html", window=replaced), 410))
         abort(404)
     return window
 

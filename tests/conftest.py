@@ -231,3 +231,37 @@ class Auth:
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
+
+
+# --- hall management (windows, people, roster, users, audit log) -----------------------------
+
+
+@pytest.fixture
+def sign_in(make_user: Callable[..., User], auth: Auth) -> Callable[..., User]:
+    """Return sign_in(role, **fields): create a user with role in the hall and log the client in."""
+    counter = itertools.count(1)
+
+    def make(role: str, **fields: Any) -> User:
+        user = make_user(f"{role}{next(counter)}", role, **fields)
+        response = auth.login_as(user)
+        assert response.status_code == 302, "test user could not sign in"
+        return user
+
+    return make
+
+
+@pytest.fixture
+def post_form(client: FlaskClient) -> Callable[..., Any]:
+    """Return post_form(page_url, action_url=None, **fields): submit a form as a browser would.
+
+    The page is opened first so the CSRF token is the one it renders.
+    """
+    from tests.helpers import hidden_fields
+
+    def post(page_url: str, action_url: str | None = None, **fields: Any):  # type: ignore[no-untyped-def]
+        page = client.get(page_url)
+        assert page.status_code == 200, f"{page_url} answered {page.status_code}"
+        data = {**hidden_fields(page.get_data(as_text=True)), **fields}
+        return client.post(action_url or page_url, data=data)
+
+    return post

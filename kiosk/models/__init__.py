@@ -21,6 +21,7 @@ from kiosk.models.rating import (
     RatingRevision,
 )
 from kiosk.models.rating_log import RatingLogEntry
+from kiosk.models.retired_token import RetiredQrToken
 from kiosk.models.user import ROLES, User
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Rating",
     "RatingLogEntry",
     "RatingRevision",
+    "RetiredQrToken",
     "Staff",
     "User",
     "Window",

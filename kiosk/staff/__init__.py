@@ -16,7 +16,15 @@ def require_login() -> None:
     """Guard the whole area once: anonymous visitors go to the sign-in page."""
 
 
-from kiosk.staff import home  # noqa: E402  (modules register routes on bp)
+# Each part of the area registers its routes on bp when imported.
+from kiosk.staff import (  # noqa: E402
+    audit,
+    evaluation,
+    home,
+    people,
+    roster,
+    users,
+    windows,
+)
 
-__all__ = ["bp", "home"]
-from kiosk.staff import evaluation  # noqa: E402, F401
+__all__ = ["audit", "bp", "evaluation", "home", "people", "roster", "users", "windows"]

@@ -1,0 +1,60 @@
+"""The audit log, read-only: every change that can affect someone's evaluation (admins only).
+
+There is deliberately no route that edits or deletes an entry, and the model refuses it too
+(kiosk.services.audit_log).
+"""
+
+from datetime import date, datetime, time, timedelta
+
+from flask import abort, render_template, request
+from flask_login import current_user
+
+from kiosk import clock
+from kiosk.auth import roles_required
+from kiosk.services import audit_log
+from kiosk.services.roster import local_to_utc
+from kiosk.staff import bp
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400)
+
+
+@bp.get("/audit")
+@roles_required("admin")
+def audit():  # type: ignore[no-untyped-def]
+    """Show the audit log newest first, filtered by action and hall-local dates."""
+    action = request.args.get("action", "").strip()[:60] or None
+    since, until = _date_arg("from"), _date_arg("to")
+    page = request.args.get("page", "1")
+    if not page.isdigit():
+        abort(400)
+    result = audit_log.audit_page(
+        current_user.hall_id,
+        action=action,
+        since=local_to_utc(datetime.combine(since, time.min)) if since else None,
+        until=local_to_utc(datetime.combine(until + timedelta(days=1), time.min))
+        if until
+        else None,
+        page=int(page),
+    )
+    return render_template(
+        "staff/audit/list.html",
+        result=result,
+        actions=audit_log.hall_actions(current_user.hall_id),
+        action=action,
+        since=since,
+        until=until,
+        filters={
+            "action": action,
+            "from": since.isoformat() if since else None,
+            "to": until.isoformat() if until else None,
+        },
+        local=lambda moment: clock.to_local(moment).strftime("%Y-%m-%d %H:%M:%S"),
+    )
