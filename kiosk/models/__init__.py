@@ -1,6 +1,7 @@
 """SQLAlchemy models. Import models from here; each submodule holds one part of the domain."""
 
 from kiosk.models.audit import AuditEntry
+from kiosk.models.device import DEVICE_KINDS, Device, ServiceInvitation
 from kiosk.models.hall import Duty, Hall, Staff, Window
 from kiosk.models.rating import (
     COMPLAINT_STATUSES,
@@ -15,16 +16,19 @@ from kiosk.models.user import ROLES, User
 
 __all__ = [
     "COMPLAINT_STATUSES",
+    "DEVICE_KINDS",
     "RATING_CHANNELS",
     "RATING_STATUSES",
     "REASON_TAGS",
     "ROLES",
     "AuditEntry",
     "Complaint",
+    "Device",
     "Duty",
     "Hall",
     "Rating",
     "RatingRevision",
+    "ServiceInvitation",
     "Staff",
     "User",
     "Window",
