@@ -383,7 +383,11 @@
     if (target === textInput) return chooseKeyboard("text");
     if (target === phoneInput) return chooseKeyboard("phone");
     var action = target.dataset.action;
-    if (action === "home" || action === "finish") return goHome();
+    if (action === "home") return goHome();
+    if (action === "finish") {
+      clearComplaint();
+      return show("thanks");
+    }
     if (action === "open-pin") return openPin();
     if (action === "close-pin") return closePin();
     if (action === "submit-pin") return submitPin();
