@@ -93,7 +93,9 @@ def test_resident_rates_complains_on_the_keyboard_and_the_kiosk_resets(
         page.locator(".keypad:visible").get_by_role("button", name=digit, exact=True).click()
     assert page.get_by_label("具体情况（选填，最多500字）").input_value() == "等候时间太长，AB"
     shot(page, artifacts, "kiosk-complaint")
-    stored = page.evaluate("() => JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage})")
+    stored = page.evaluate(
+        "() => JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage})"
+    )
     assert "等候" not in stored and "13912345678" not in stored
 
     page.get_by_role("button", name="提交意见").click()
