@@ -2,6 +2,7 @@
 
 import json
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -71,7 +72,7 @@ def test_offline_taps_are_replayed_exactly_once_with_their_original_times(
     wait_until(lambda: count_ratings(live_server.app) == 6)
     stored = stored_ratings(live_server.app)
     assert [r.level for r in stored] == levels
-    gaps = [b.created_at - a.created_at for a, b in zip(stored, stored[1:], strict=False)]
+    gaps = [b.created_at - a.created_at for a, b in pairwise(stored)]
     assert all(
         timedelta(minutes=9, seconds=55) < gap < timedelta(minutes=10, seconds=5) for gap in gaps
     )
