@@ -179,7 +179,9 @@
   /* Any touch or key press, on-screen keyboard included, restarts the idle countdown. */
   function touched() {
     window.clearTimeout(idleTimer);
-    if (screen !== cfg.home) idleTimer = window.setTimeout(goHome, cfg.idleReset);
+    if (screen !== cfg.home || (pinDialog && pinDialog.open)) {
+      idleTimer = window.setTimeout(goHome, cfg.idleReset);
+    }
   }
   ["pointerdown", "keydown", "input"].forEach(function (type) {
     document.addEventListener(type, touched, { capture: true, passive: true });
@@ -342,6 +344,7 @@
     pinInput.value = "";
     pinError.hidden = true;
     if (!pinDialog.open) pinDialog.showModal();
+    touched();  // an abandoned PIN pad closes by itself, too
   }
 
   function closePin() {
