@@ -49,6 +49,21 @@ class Defaults:
     # Evaluation scheme (考核方案) as a TOML file; empty means the shipped default scheme
     # (scoring/default_scheme.toml). Copy that file, change it and give it a new version.
     SCORING_SCHEME_PATH = ""
+    # Kiosks and window pads (paired devices). The credential cookie is httpOnly and
+    # SameSite=Strict; a pairing code works once and expires after DEVICE_PAIRING_MINUTES.
+    DEVICE_CREDENTIAL_COOKIE = "hall_device_credential"
+    DEVICE_PAIRING_MINUTES = 30
+    # Wrong staff exit PINs in a row before the device locks the PIN pad, and for how long.
+    DEVICE_PIN_MAX_FAILURES = 5
+    DEVICE_PIN_LOCK_MINUTES = 5
+    # How long a 办结·邀请评价 invitation (and its short-lived QR on the pad) stays valid.
+    INVITATION_TTL_SECONDS = 600
+    # Seconds between the pad's polls for a new invitation.
+    PAD_POLL_SECONDS = 2
+    # POST /api/v1/ratings: oldest tap accepted (offline replay), and how far a device's clock
+    # may run ahead before a tap time counts as "in the future".
+    RATING_REPLAY_MAX_HOURS = 72
+    DEVICE_CLOCK_SKEW_SECONDS = 300
     # Seconds SQLite waits for another writer before giving up.
     SQLITE_BUSY_TIMEOUT = 30
 

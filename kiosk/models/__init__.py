@@ -1,6 +1,7 @@
 """SQLAlchemy models. Import models from here; each submodule holds one part of the domain."""
 
 from kiosk.models.audit import AuditEntry
+from kiosk.models.device import DEVICE_KINDS, Device, ServiceInvitation
 from kiosk.models.evaluation import (
     ADJUSTMENT_KINDS,
     ASSESSOR_KINDS,
@@ -28,6 +29,7 @@ __all__ = [
     "ADJUSTMENT_KINDS",
     "ASSESSOR_KINDS",
     "COMPLAINT_STATUSES",
+    "DEVICE_KINDS",
     "RATING_CHANNELS",
     "RATING_STATUSES",
     "REASON_TAGS",
@@ -36,6 +38,7 @@ __all__ = [
     "Assessment",
     "AuditEntry",
     "Complaint",
+    "Device",
     "Duty",
     "EvaluationSnapshot",
     "Hall",
@@ -45,6 +48,7 @@ __all__ = [
     "RatingLogEntry",
     "RatingRevision",
     "RetiredQrToken",
+    "ServiceInvitation",
     "Staff",
     "User",
     "Window",

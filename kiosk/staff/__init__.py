@@ -19,6 +19,8 @@ def require_login() -> None:
 # Each part of the area registers its routes on bp when imported.
 from kiosk.staff import (  # noqa: E402
     audit,
+    console,
+    devices,
     evaluation,
     home,
     people,
@@ -27,4 +29,15 @@ from kiosk.staff import (  # noqa: E402
     windows,
 )
 
-__all__ = ["audit", "bp", "evaluation", "home", "people", "roster", "users", "windows"]
+__all__ = [
+    "audit",
+    "bp",
+    "console",
+    "devices",
+    "evaluation",
+    "home",
+    "people",
+    "roster",
+    "users",
+    "windows",
+]

@@ -55,6 +55,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "/staff/users/new": ADMINS,
     "/staff/users/<int:user_id>/edit": ADMINS,
     "/staff/audit": ADMINS,
+    # Kiosk devices and the window console (a clerk's own page: needs a linked staff member)
+    "/staff/devices": ADMINS,
+    "/staff/devices/<int:device_id>": ADMINS,
+    "/staff/console": allowed("staff"),
     # Evaluation (考核): staff reach their own pages; everything else is for supervisors
     "/staff/evaluation/": REDIRECTS_SIGNED_IN,  # to the current month
     "/staff/evaluation/<period_code>/": EVERYONE,
@@ -90,11 +94,16 @@ def ids(ctx, hall, window, staff, put_on_duty, make_user):  # type: ignore[no-un
     now = utcnow()
     duty = put_on_duty(staff, window, now + timedelta(days=1), now + timedelta(days=1, hours=8))
     other = make_user("someone-else", "supervisor")
+    from kiosk.services.devices import create_device
+
+    device, _code = create_device(hall, "pad", "3号窗口评价器", window, now=now)
+    db.session.commit()
     return {
         "window_id": window.id,
         "staff_id": staff.id,
         "duty_id": duty.id,
         "user_id": other.id,
+        "device_id": device.id,
         "period_code": "2026-11",
         "kind": "supervisor",  # the staff member's own page is the self assessment
         "fmt": "csv",

@@ -1,0 +1,309 @@
+"""The hall kiosk (/kiosk), the window pad (/pad), pairing, and the phone page of an invitation.
+
+The device pages are one full page each; their JavaScript switches screens and sends taps to
+kiosk.device_api, queueing them on the device while the network is down. GET routes here
+need no CSRF token; the only form posts (pairing, unpairing) are made by a person with a
+freshly rendered page in front of them.
+"""
+
+import uuid
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, SignatureExpired
+from wtforms import HiddenField, IntegerField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Regexp
+
+from kiosk import clock
+from kiosk.device_api import EXIT_TICKET_SECONDS, exit_serializer
+from kiosk.device_auth import clear_credential_cookie, request_device, set_credential_cookie
+from kiosk.extensions import db
+from kiosk.labels import LEVEL_LABELS, REASON_LABELS
+from kiosk.models import REASON_TAGS, Device
+from kiosk.services import devices, invitations, qr, ratings
+from kiosk.services.duty import staff_on_duty
+from kiosk.services.settings import setting
+
+bp = Blueprint("kiosk", __name__)
+
+# Common phrases for the on-screen keyboard: the kiosk has no Chinese input method, so
+# residents compose a complaint from these, plus letters and digits.
+PHRASES = (
+    _l("等候时间太长"),
+    _l("工作人员态度不好"),
+    _l("材料要求没有一次说清"),
+    _l("让我来回跑了好几次"),
+    _l("办理速度太慢"),
+    _l("系统或设备故障"),
+    _l("环境卫生不好"),
+    _l("希望尽快联系我"),
+)
+
+
+class PairForm(FlaskForm):
+    code = StringField(_l("配对码"), validators=[InputRequired(_l("请输入配对码")), Length(max=40)])
+
+
+class UnpairForm(FlaskForm):
+    ticket = HiddenField(validators=[InputRequired()])
+
+
+class InviteRatingForm(FlaskForm):
+    level = IntegerField(validators=[InputRequired(_l("请选择一个评价")), NumberRange(1, 5)])
+    key = HiddenField(validators=[InputRequired(), Regexp(ratings.KEY_PATTERN.pattern)])
+
+
+def _shell(page: str) -> Response:
+    """Mark a device app page so the offline service worker keeps a copy of it."""
+    response = make_response(page)
+    response.headers["X-Device-Shell"] = "1"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _render_pairing(kind: str, form: PairForm, status: int = 200):  # type: ignore[no-untyped-def]
+    return render_template("kiosk/pair.html", form=form, kind=kind), status
+
+
+def _device_of_kind(kind: str) -> Device:
+    device = request_device()
+    if device is None or device.kind != kind:
+        abort(401)
+    return device
+
+
+def _device_config(device: Device) -> dict[str, object]:
+    return {
+        "thanks_reset": device.thanks_reset_seconds,
+        "idle_reset": device.idle_reset_seconds,
+        "cooldown": device.cooldown_seconds,
+    }
+
+
+@bp.get("/kiosk")
+def kiosk():  # type: ignore[no-untyped-def]
+    """Show the kiosk app to a paired kiosk, else the pairing screen."""
+    device = request_device()
+    if device is None:
+        return _render_pairing("kiosk", PairForm(formdata=None))
+    if device.kind != "kiosk":
+        return redirect(url_for("kiosk.pad"))
+    cards = devices.window_cards(device.hall_id, clock.now())
+    return _shell(
+        render_template(
+            "kiosk/kiosk.html",
+            device=device,
+            cards=cards,
+            config=_device_config(device),
+            levels=LEVEL_LABELS,
+            reasons=[(tag, REASON_LABELS[tag]) for tag in REASON_TAGS],
+            phrases=PHRASES,
+        )
+    )
+
+
+@bp.get("/kiosk/windows")
+def kiosk_windows():  # type: ignore[no-untyped-def]
+    """Return the kiosk's window cards (who is on duty changes during the day)."""
+    device = _device_of_kind("kiosk")
+    cards = devices.window_cards(device.hall_id, clock.now())
+    return render_template("kiosk/_windows.html", cards=cards)
+
+
+@bp.get("/pad")
+def pad():  # type: ignore[no-untyped-def]
+    """Show the pad app to a paired pad, else the pairing screen."""
+    device = request_device()
+    if device is None:
+        return _render_pairing("pad", PairForm(formdata=None))
+    if device.kind != "pad" or device.window is None:
+        return redirect(url_for("kiosk.kiosk"))
+    return _shell(
+        render_template(
+            "kiosk/pad.html",
+            device=device,
+            window=device.window,
+            staff=staff_on_duty(device.window.id, clock.now()),
+            config=_device_config(device),
+            poll_seconds=setting("PAD_POLL_SECONDS"),
+            levels=LEVEL_LABELS,
+            reasons=[(tag, REASON_LABELS[tag]) for tag in REASON_TAGS],
+            phrases=PHRASES,
+        )
+    )
+
+
+@bp.get("/pad/state")
+def pad_state():  # type: ignore[no-untyped-def]
+    """Tell the pad who is on duty and whether a service invitation is waiting for a rating."""
+    device = _device_of_kind("pad")
+    now = clock.now()
+    if device.window_id is None:  # cannot happen: a database check gives every pad a window
+        abort(409)
+    staff = staff_on_duty(device.window_id, now)
+    invitation = invitations.open_invitation(device.window_id, now)
+    state: dict[str, object] = {
+        "staff": {"name": staff.name, "staff_no": staff.staff_no} if staff else None,
+        "invitation": None,
+    }
+    if invitation is not None:
+        state["invitation"] = {
+            "token": invitation.token,
+            "expires_in": int((invitation.expires_at - now).total_seconds()),
+            "qr": url_for("kiosk.pad_qr", token=invitation.token),
+        }
+    response = jsonify(state)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/pad/qr/<token>.svg")
+def pad_qr(token: str):  # type: ignore[no-untyped-def]
+    """Draw the short-lived QR code of an open invitation for the pad's window."""
+    device = _device_of_kind("pad")
+    invitation = invitations.invitation_by_token(token)
+    if invitation is None or invitation.window_id != device.window_id:
+        abort(404)
+    url = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("kiosk.invite", token=token)
+    response = make_response(qr.qr_svg(url))
+    response.headers["Content-Type"] = "image/svg+xml"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/kiosk/pair", methods=["GET", "POST"])
+def pair():  # type: ignore[no-untyped-def]
+    """Pair this browser with a kiosk or pad by the one-time code from the staff area."""
+    kind = "pad" if request.args.get("kind") == "pad" else "kiosk"
+    form = PairForm()
+    if not form.validate_on_submit():
+        return _render_pairing(kind, form, 400 if form.is_submitted() else 200)
+    paired = devices.pair_device(form.code.data, now=clock.now())
+    if paired is None:
+        form.code.errors.append(_l("配对码无效或已过期，请向管理员获取新的配对码。"))
+        return _render_pairing(kind, form, 400)
+    device, credential = paired
+    db.session.commit()
+    target = url_for("kiosk.pad" if device.kind == "pad" else "kiosk.kiosk")
+    return set_credential_cookie(redirect(target, code=303), credential)
+
+
+def _ticket_device(ticket: str) -> Device:
+    device = request_device()
+    try:
+        device_id = exit_serializer().loads(ticket, max_age=EXIT_TICKET_SECONDS)
+    except (BadSignature, SignatureExpired):
+        abort(403)
+    if device is None or device.id != device_id:
+        abort(403)
+    return device
+
+
+@bp.get("/kiosk/service")
+def service():  # type: ignore[no-untyped-def]
+    """Show the staff menu of a device after the exit PIN was entered correctly."""
+    ticket = request.args.get("ticket", "")
+    device = _ticket_device(ticket)
+    home = url_for("kiosk.pad" if device.kind == "pad" else "kiosk.kiosk")
+    return render_template(
+        "kiosk/service.html", device=device, home=home, form=UnpairForm(ticket=ticket)
+    )
+
+
+@bp.post("/kiosk/unpair")
+def unpair():  # type: ignore[no-untyped-def]
+    """Unpair this browser: revoke the device's credential and forget the cookie."""
+    form = UnpairForm()
+    if not form.validate():
+        abort(400)
+    device = _ticket_device(form.ticket.data)
+    devices.revoke_device(device, now=clock.now())
+    db.session.commit()
+    return clear_credential_cookie(redirect(url_for("kiosk.kiosk"), code=303))
+
+
+@bp.get("/device-sw.js")
+def service_worker():  # type: ignore[no-untyped-def]
+    """Serve the devices' offline service worker from the site root (its scope is /)."""
+    static = current_app.static_folder or ""
+    response = send_from_directory(static, "js/device-sw.js", max_age=0)
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    return response
+
+
+# --- the phone page behind the pad's short-lived QR code ---------------------------------
+
+
+def _invitation_or_404(token: str):  # type: ignore[no-untyped-def]
+    invitation = invitations.invitation_by_token(token)
+    if invitation is None or not invitation.window.active:
+        abort(404)
+    return invitation
+
+
+def _render_invite(invitation, form: InviteRatingForm, status: int = 200):  # type: ignore[no-untyped-def]
+    now = clock.now()
+    if invitation.used_at is not None:
+        return render_template("kiosk/invite_closed.html", window=invitation.window, used=True), (
+            409 if request.method == "POST" else 200
+        )
+    if invitation.expires_at <= now:
+        return render_template(
+            "kiosk/invite_closed.html", window=invitation.window, used=False
+        ), 410
+    page = render_template(
+        "kiosk/invite_rate.html",
+        invitation=invitation,
+        window=invitation.window,
+        staff=invitation.staff,
+        form=form,
+        levels=LEVEL_LABELS,
+    )
+    return page, status
+
+
+@bp.get("/i/<token>")
+def invite(token: str):  # type: ignore[no-untyped-def]
+    """Show the five rating buttons for one invited service (一次一评)."""
+    invitation = _invitation_or_404(token)
+    return _render_invite(invitation, InviteRatingForm(formdata=None, key=uuid.uuid4().hex))
+
+
+@bp.post("/i/<token>")
+def submit_invite(token: str):  # type: ignore[no-untyped-def]
+    """Record the one verified rating of an invited service from a phone."""
+    invitation = _invitation_or_404(token)
+    form = InviteRatingForm()
+    if not form.validate():
+        form.key.data = uuid.uuid4().hex
+        return _render_invite(invitation, form, 400)
+    try:
+        receipt = invitations.rate_invitation(
+            invitation, form.level.data, form.key.data, channel="qr", now=clock.now()
+        )
+    except invitations.InvitationError:
+        db.session.rollback()
+        db.session.refresh(invitation)
+        return _render_invite(invitation, form, 409)
+    db.session.commit()
+    if receipt.rating.window_id != invitation.window_id:
+        abort(409)
+    return redirect(
+        url_for(
+            "public.thanks", token=invitation.window.qr_token, key=receipt.rating.idempotency_key
+        ),
+        code=303,
+    )

@@ -1,0 +1,114 @@
+"""The window console: a clerk signs in at a window, presses 办结·邀请评价, signs out."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField
+
+from kiosk import clock
+from kiosk.auth import roles_required
+from kiosk.extensions import db
+from kiosk.labels import LEVEL_LABELS
+from kiosk.models import Staff, Window
+from kiosk.services import invitations
+from kiosk.staff import bp
+
+
+class SignInForm(FlaskForm):
+    window = SelectField(_l("窗口"), coerce=int)
+
+
+class ConsoleActionForm(FlaskForm):
+    """CSRF-only form for the sign-out and invite buttons."""
+
+
+def _clerk() -> Staff:
+    staff = current_user.staff
+    if staff is None:
+        abort(403)
+    return staff
+
+
+def _windows(staff: Staff) -> list[Window]:
+    return list(
+        db.session.scalars(
+            select(Window)
+            .where(Window.hall_id == staff.hall_id, Window.active.is_(True))
+            .order_by(Window.number)
+        )
+    )
+
+
+def _render(staff: Staff, form: SignInForm, status: int = 200):  # type: ignore[no-untyped-def]
+    now = clock.now()
+    start, end = clock.local_day_bounds(now)
+    page = render_template(
+        "staff/console/index.html",
+        staff=staff,
+        duty=invitations.current_signin(staff, now),
+        form=form,
+        action_form=ConsoleActionForm(),
+        counts=invitations.console_counts(staff, start, end),
+        latest=invitations.latest_invitation(staff),
+        levels=LEVEL_LABELS,
+        now=now,
+    )
+    return page, status
+
+
+@bp.get("/console")
+@roles_required("staff")
+def console():  # type: ignore[no-untyped-def]
+    """Show the clerk's window, the invite button and today's counts."""
+    staff = _clerk()
+    form = SignInForm(formdata=None)
+    form.window.choices = [(w.id, f"{w.number} · {w.name}") for w in _windows(staff)]
+    return _render(staff, form)
+
+
+@bp.post("/console/signin")
+@roles_required("staff")
+def console_signin():  # type: ignore[no-untyped-def]
+    """Sign the clerk in at a window (a duty with source "signin")."""
+    staff = _clerk()
+    windows = {w.id: w for w in _windows(staff)}
+    form = SignInForm()
+    form.window.choices = [(w.id, f"{w.number} · {w.name}") for w in windows.values()]
+    if not form.validate():
+        return _render(staff, form, 400)
+    invitations.sign_in(staff, windows[form.window.data], now=clock.now())
+    db.session.commit()
+    flash(_l("已在窗口签到。"))
+    return redirect(url_for("staff.console"), code=303)
+
+
+@bp.post("/console/signout")
+@roles_required("staff")
+def console_signout():  # type: ignore[no-untyped-def]
+    """End the clerk's sign-in."""
+    staff = _clerk()
+    if not ConsoleActionForm().validate():
+        abort(400)
+    invitations.sign_out(staff, now=clock.now())
+    db.session.commit()
+    flash(_l("已签退。"))
+    return redirect(url_for("staff.console"), code=303)
+
+
+@bp.post("/console/invite")
+@roles_required("staff")
+def console_invite():  # type: ignore[no-untyped-def]
+    """办结·邀请评价: mint a one-time invitation that arms the window's pad."""
+    staff = _clerk()
+    if not ConsoleActionForm().validate():
+        abort(400)
+    try:
+        invitations.mint_invitation(staff, now=clock.now())
+    except invitations.NotSignedIn:
+        flash(_l("请先在窗口签到，再邀请评价。"))
+        return redirect(url_for("staff.console"), code=303)
+    db.session.commit()
+    flash(_l("已邀请评价：评价器已亮起，请居民对本次服务评价。"))
+    return redirect(url_for("staff.console"), code=303)
