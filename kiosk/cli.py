@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from kiosk import clock
+from kiosk import cli_ops, clock
 from kiosk.database import intend_write
 from kiosk.extensions import db
 from kiosk.models import ROLES, Window
@@ -93,3 +93,4 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(qr_cli)
     app.cli.add_command(demo_command)
+    cli_ops.init_ops_cli(app)

@@ -39,6 +39,18 @@ class Defaults:
     BOARD_ROTATE_SECONDS = 20
     # Seconds SQLite waits for another writer before giving up.
     SQLITE_BUSY_TIMEOUT = 30
+    # How many reverse proxies (nginx: 1) stand in front of gunicorn and set X-Forwarded-For,
+    # -Proto and -Host. 0 trusts none of those headers, right when gunicorn faces clients.
+    PROXY_HOPS = 0
+    # Redis URL (redis://host:6379/0) shared by every worker and host; used by rate limiting.
+    # None keeps those counters in the database.
+    REDIS_URL: str | None = None
+    # Folder holding pg_dump and pg_restore for backup/restore on PostgreSQL; None looks them
+    # up on PATH, then in /usr/lib/postgresql/<newest>/bin.
+    PG_BINDIR: str | None = None
+    # One JSON line per request on stdout (request id, method, path, status, duration).
+    LOG_REQUESTS = True
+    LOG_LEVEL = "INFO"
 
 
 def database_url(instance_path: str) -> str:

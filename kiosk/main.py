@@ -18,13 +18,23 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
-    """Report whether the database answers, for load balancers and monitoring."""
+    """Report whether the database answers and its migrations are current (503 if not)."""
+    from kiosk.services.health import migration_status
+
     try:
         db.session.execute(text("SELECT 1"))
+        status = migration_status()
     except SQLAlchemyError:
         current_app.logger.exception("health check: database unreachable")
         return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+    body = {
+        "status": "ok" if status.ok else "error",
+        "database": "ok",
+        "migrations": status.state,
+        "revision": list(status.current),
+        "head": list(status.head),
+    }
+    return jsonify(body), 200 if status.ok else 503
 
 
 @bp.get("/lang/<code>")

@@ -11,6 +11,7 @@ from kiosk.models.rating import (
     Rating,
     RatingRevision,
 )
+from kiosk.models.setting import Setting
 from kiosk.models.user import ROLES, User
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Hall",
     "Rating",
     "RatingRevision",
+    "Setting",
     "Staff",
     "User",
     "Window",

@@ -16,6 +16,6 @@ def require_login() -> None:
     """Guard the whole area once: anonymous visitors go to the sign-in page."""
 
 
-from kiosk.staff import home  # noqa: E402  (modules register routes on bp)
+from kiosk.staff import home, settings  # noqa: E402  (modules register routes on bp)
 
-__all__ = ["bp", "home"]
+__all__ = ["bp", "home", "settings"]
