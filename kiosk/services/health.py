@@ -44,14 +44,14 @@ def migrations_directory() -> str:
 def migration_status() -> MigrationStatus:
     """Compare the database's Alembic revision with the newest migration in the code."""
     head = _heads(migrations_directory())
-    with db.engine.connect() as conn:
-        tables = set(inspect(conn).get_table_names())
-        if "alembic_version" not in tables:
-            state = "unversioned" if set(db.metadata.tables) <= tables else "empty"
-            return MigrationStatus(state, (), head)
-        current = tuple(
-            sorted(row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version")))
-        )
+    conn = db.session.connection()  # the request's own connection: no second pool checkout
+    tables = set(inspect(conn).get_table_names())
+    if "alembic_version" not in tables:
+        state = "unversioned" if set(db.metadata.tables) <= tables else "empty"
+        return MigrationStatus(state, (), head)
+    current = tuple(
+        sorted(row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version")))
+    )
     return MigrationStatus("current" if current == head else "behind", current, head)
 
 

@@ -16,7 +16,6 @@ from datetime import date
 from typing import Any
 
 from flask import current_app, g
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -35,7 +34,7 @@ class SettingError(ValueError):
 def _days(low: int, high: int) -> Callable[[Any], int]:
     def check(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise SettingError(_("请输入 %(low)s 到 %(high)s 之间的整数", low=low, high=high))
+            raise SettingError(_l("请输入 %(low)s 到 %(high)s 之间的整数", low=low, high=high))
         return value
 
     return check
@@ -46,29 +45,29 @@ _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 def _opening_hours(value: Any) -> str:
     if not isinstance(value, str):
-        raise SettingError(_("格式应为 08:30-17:30"))
+        raise SettingError(_l("格式应为 08:30-17:30"))
     value = value.strip().replace("–", "-").replace(" ", "")
     match = _HOURS.match(value)
     if not match:
-        raise SettingError(_("格式应为 08:30-17:30"))
+        raise SettingError(_l("格式应为 08:30-17:30"))
     opens = int(match[1]) * 60 + int(match[2])
     closes = int(match[3]) * 60 + int(match[4])
     if closes <= opens:
-        raise SettingError(_("关门时间必须晚于开门时间"))
+        raise SettingError(_l("关门时间必须晚于开门时间"))
     return value
 
 
 def _holidays(value: Any) -> list[str]:
     if not isinstance(value, list | tuple):
-        raise SettingError(_("请输入日期，每行一个，如 2026-10-09"))
+        raise SettingError(_l("请输入日期，每行一个，如 2026-10-09"))
     days: set[str] = set()
     for item in value:
         try:
             days.add(date.fromisoformat(str(item).strip()).isoformat())
         except ValueError:
-            raise SettingError(_("“%(item)s”不是日期，格式应为 2026-10-09", item=item)) from None
+            raise SettingError(_l("“%(item)s”不是日期，格式应为 2026-10-09", item=item)) from None
     if len(days) > 366:
-        raise SettingError(_("最多 366 个日期"))
+        raise SettingError(_l("最多 366 个日期"))
     return sorted(days)
 
 
@@ -193,7 +192,7 @@ def rename_hall(hall: Hall, name: str, *, actor: User | None) -> bool:
     """Give the hall a new display name; return whether it changed (audit-logged)."""
     name = name.strip()
     if not 1 <= len(name) <= 120:
-        raise SettingError(_("大厅名称应为 1 到 120 个字"))
+        raise SettingError(_l("大厅名称应为 1 到 120 个字"))
     if name == hall.name:
         return False
     audit.record(
