@@ -22,6 +22,10 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Behind HTTPS set both to true (KIOSK_SESSION_COOKIE_SECURE, KIOSK_REMEMBER_COOKIE_SECURE);
+    # off by default so the plain-HTTP demo on 127.0.0.1 can sign in.
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
     DEVICE_COOKIE_NAME = "hall_device"
     DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
     # Complaint deadlines in Chinese working days (核实, 整改, 回访) and extra local holidays

@@ -157,7 +157,8 @@ def check_configuration(mounts_text: str | None = None) -> list[Finding]:
 
 def _check_secret(secret: str, instance_path: str) -> list[Finding]:
     key_file = Path(instance_path) / "secret_key"
-    if not secret or secret.lower() in WEAK_SECRETS or len(secret) < 16:
+    placeholder = secret.lower().startswith(("replace", "change", "your-", "secret"))
+    if not secret or secret.lower() in WEAK_SECRETS or len(secret) < 16 or placeholder:
         return [
             Finding(
                 "error",
