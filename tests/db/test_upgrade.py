@@ -81,6 +81,7 @@ def test_demo_instance_at_first_migration_upgrades_to_head_keeping_every_row(
     with app.app_context():
         upgrade(revision=FIRST_REVISION)
         assert migration_status().state == "behind"
+        db.session.remove()  # end the read transaction, as the end of a request would
         _copy_into_first_revision(demo_source, db.engine)
         before = _counts(db.engine)
         assert before["rating"] > 1000 and before["complaint"] > 10  # the demo is really there
