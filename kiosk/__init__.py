@@ -19,6 +19,8 @@ def create_app(
         instance_path=instance_path or os.environ.get("KIOSK_INSTANCE_PATH") or None,
     )
     configure(app, test_config)
+    trust_proxies(app)
+    init_logging(app)
     init_extensions(app)
     register_blueprints(app)
     register_errors(app)
@@ -40,6 +42,24 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Believe X-Forwarded-* headers from exactly PROXY_HOPS reverse proxies (0: from none)."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+
+
+def init_logging(app: Flask) -> None:
+    """Log one JSON line per event to stdout, with a request id."""
+    from kiosk import logging_setup
+
+    logging_setup.init_logging(app)
 
 
 def init_extensions(app: Flask) -> None:

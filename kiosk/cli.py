@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from kiosk import cli_evaluation, clock
+from kiosk import cli_evaluation, cli_ops, clock
 from kiosk.database import intend_write
 from kiosk.extensions import db
 from kiosk.models import ROLES, Window
@@ -108,3 +108,4 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(verify_log_command)
     app.cli.add_command(cli_evaluation.evaluate_command)
+    cli_ops.init_ops_cli(app)

@@ -25,6 +25,10 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Behind HTTPS set both to true (KIOSK_SESSION_COOKIE_SECURE, KIOSK_REMEMBER_COOKIE_SECURE);
+    # off by default so the plain-HTTP demo on 127.0.0.1 can sign in.
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
     DEVICE_COOKIE_NAME = "hall_device"
     DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
     # Complaint deadlines in Chinese working days (核实, 整改, 回访) and extra local holidays
@@ -66,6 +70,18 @@ class Defaults:
     DEVICE_CLOCK_SKEW_SECONDS = 300
     # Seconds SQLite waits for another writer before giving up.
     SQLITE_BUSY_TIMEOUT = 30
+    # How many reverse proxies (nginx: 1) stand in front of gunicorn and set X-Forwarded-For,
+    # -Proto and -Host. 0 trusts none of those headers, right when gunicorn faces clients.
+    PROXY_HOPS = 0
+    # Redis URL (redis://host:6379/0) shared by every worker and host; used by rate limiting.
+    # None keeps those counters in the database.
+    REDIS_URL: str | None = None
+    # Folder holding pg_dump and pg_restore for backup/restore on PostgreSQL; None looks them
+    # up on PATH, then in /usr/lib/postgresql/<newest>/bin.
+    PG_BINDIR: str | None = None
+    # One JSON line per request on stdout (request id, method, path, status, duration).
+    LOG_REQUESTS = True
+    LOG_LEVEL = "INFO"
 
 
 def database_url(instance_path: str) -> str:

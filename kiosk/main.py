@@ -1,13 +1,46 @@
 """Site-wide pages: home, health check, language switch."""
 
+import functools
+import hashlib
+import os
+from typing import Any
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.security import safe_join
 
 from kiosk.extensions import db
 from kiosk.i18n import LANG_COOKIE
 
 bp = Blueprint("main", __name__)
+
+
+@functools.cache
+def _static_version(path: str, mtime_ns: int, size: int) -> str:
+    # Keyed on mtime and size so a changed file is hashed again; the content hash makes the
+    # version the same in every worker and on every host.
+    del mtime_ns, size
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()[:10]
+
+
+@bp.app_url_defaults
+def version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
+    """Add ?v=<version> to static URLs so nginx can let browsers cache them for a year.
+
+    The version changes whenever the file does (an upgrade), so no one sees a stale stylesheet.
+    """
+    if endpoint != "static" or "v" in values or "filename" not in values:
+        return
+    path = safe_join(current_app.static_folder or "", values["filename"])
+    if path is None:
+        return
+    try:
+        stat = os.stat(path)
+        values["v"] = _static_version(path, stat.st_mtime_ns, stat.st_size)
+    except (OSError, ValueError):
+        return
 
 
 @bp.get("/")
@@ -18,13 +51,23 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
-    """Report whether the database answers, for load balancers and monitoring."""
+    """Report whether the database answers and its migrations are current (503 if not)."""
+    from kiosk.services.health import migration_status
+
     try:
         db.session.execute(text("SELECT 1"))
+        status = migration_status()
     except SQLAlchemyError:
         current_app.logger.exception("health check: database unreachable")
         return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+    body = {
+        "status": "ok" if status.ok else "error",
+        "database": "ok",
+        "migrations": status.state,
+        "revision": list(status.current),
+        "head": list(status.head),
+    }
+    return jsonify(body), 200 if status.ok else 503
 
 
 @bp.get("/lang/<code>")

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install what the tests need from Debian's packages when it is missing: Chromium for the
-# browser tests, PostgreSQL binaries for the database tests, CJK fonts for readable screenshots.
+# browser tests, PostgreSQL binaries for the database tests, CJK fonts for readable screenshots,
+# nginx for checking the example site.
 set -eu
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
@@ -8,6 +9,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/n
   || missing="$missing postgresql"
 [ -d /usr/share/fonts/opentype/noto ] || missing="$missing fonts-noto-cjk"
 command -v runuser >/dev/null 2>&1 || missing="$missing util-linux"
+# nginx: tests/deploy checks the example site with nginx -t (the service is not started).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "missing system packages:$missing" >&2

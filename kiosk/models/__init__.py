@@ -23,6 +23,7 @@ from kiosk.models.rating import (
 )
 from kiosk.models.rating_log import RatingLogEntry
 from kiosk.models.retired_token import RetiredQrToken
+from kiosk.models.setting import Setting
 from kiosk.models.user import ROLES, User
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "RatingRevision",
     "RetiredQrToken",
     "ServiceInvitation",
+    "Setting",
     "Staff",
     "User",
     "Window",

@@ -1,14 +1,226 @@
 """Operational settings (deadlines, opening hours, board rotation) read in one place.
 
-Values come from the configuration today; an admin settings page may store overrides in
-the database later, and every caller already reads through setting().
+The configuration (kiosk/config.py Defaults, instance/config.py, KIOSK_* variables) gives each
+setting its default; an admin may override some of them on the settings page, which stores
+the override in the `setting` table. setting() returns the override when there is one.
+
+Overrides are read with one query per request (or CLI app context) and kept in flask.g: every
+gunicorn worker sees a change from its very next request, with no cross-process cache to go
+stale.
 """
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from kiosk import clock
+from kiosk.extensions import db
+from kiosk.models import Hall, Setting, User
+from kiosk.services import audit
+
+_CACHE = "kiosk_setting_overrides"
+
+
+class SettingError(ValueError):
+    """A value an admin entered is not acceptable; nothing was written."""
+
+
+def _days(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise SettingError(_l("请输入 %(low)s 到 %(high)s 之间的整数", low=low, high=high))
+        return value
+
+    return check
+
+
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _opening_hours(value: Any) -> str:
+    if not isinstance(value, str):
+        raise SettingError(_l("格式应为 08:30-17:30"))
+    value = value.strip().replace("–", "-").replace(" ", "")
+    match = _HOURS.match(value)
+    if not match:
+        raise SettingError(_l("格式应为 08:30-17:30"))
+    opens = int(match[1]) * 60 + int(match[2])
+    closes = int(match[3]) * 60 + int(match[4])
+    if closes <= opens:
+        raise SettingError(_l("关门时间必须晚于开门时间"))
+    return value
+
+
+def _holidays(value: Any) -> list[str]:
+    if not isinstance(value, list | tuple):
+        raise SettingError(_l("请输入日期，每行一个，如 2026-10-09"))
+    days: set[str] = set()
+    for item in value:
+        try:
+            days.add(date.fromisoformat(str(item).strip()).isoformat())
+        except ValueError:
+            raise SettingError(_l("“%(item)s”不是日期，格式应为 2026-10-09", item=item)) from None
+    if len(days) > 366:
+        raise SettingError(_l("最多 366 个日期"))
+    return sorted(days)
+
+
+@dataclass(frozen=True)
+class EditableSetting:
+    """A setting admins may change on the settings page."""
+
+    name: str
+    label: Any  # lazy translated string
+    help: Any
+    validate: Callable[[Any], Any]
+
+
+EDITABLE: tuple[EditableSetting, ...] = (
+    EditableSetting(
+        "OPENING_HOURS",
+        _l("开放时间"),
+        _l("当地时间，如 08:30-17:30；此时间以外的评价会被标记待审核。"),
+        _opening_hours,
+    ),
+    EditableSetting(
+        "COMPLAINT_VERIFY_DAYS", _l("差评核实时限（工作日）"), _l("1–30 个工作日"), _days(1, 30)
+    ),
+    EditableSetting(
+        "COMPLAINT_RECTIFY_DAYS", _l("整改时限（工作日）"), _l("1–60 个工作日"), _days(1, 60)
+    ),
+    EditableSetting(
+        "COMPLAINT_FOLLOWUP_DAYS", _l("回访时限（工作日）"), _l("1–30 个工作日"), _days(1, 30)
+    ),
+    EditableSetting(
+        "CONTACT_RETENTION_DAYS",
+        _l("回访电话保留天数"),
+        _l("投诉办结后多少天删除居民的电话号码（1–365）"),
+        _days(1, 365),
+    ),
+    EditableSetting(
+        "BOARD_POLL_SECONDS", _l("展示屏刷新间隔（秒）"), _l("5–600 秒"), _days(5, 600)
+    ),
+    EditableSetting(
+        "BOARD_ROTATE_SECONDS", _l("展示屏轮播间隔（秒）"), _l("5–600 秒"), _days(5, 600)
+    ),
+    EditableSetting(
+        "EXTRA_HOLIDAYS",
+        _l("本地额外假日"),
+        _l("每行一个日期，如 2026-10-09；这些日子不计入工作日。"),
+        _holidays,
+    ),
+)
+EDITABLE_BY_NAME = {item.name: item for item in EDITABLE}
+
+
+def _overrides() -> dict[str, Any]:
+    cached = g.get(_CACHE)
+    if cached is None:
+        cached = {row.key: row.value for row in db.session.scalars(select(Setting))}
+        setattr(g, _CACHE, cached)
+    return cached
+
+
+def forget_cached() -> None:
+    """Make the next setting() call read the database again."""
+    g.pop(_CACHE, None)
 
 
 def setting(name: str) -> Any:
-    """Return the current value of an operational setting."""
+    """Return the current value of an operational setting: the admin's override, else config."""
+    if name in EDITABLE_BY_NAME:
+        overrides = _overrides()
+        if name in overrides:
+            return overrides[name]
     return current_app.config[name]
+
+
+def default(name: str) -> Any:
+    """Return the configured value of a setting, ignoring any override."""
+    return current_app.config[name]
+
+
+def save_settings(values: dict[str, Any], *, actor: User | None, hall: Hall | None) -> list[str]:
+    """Validate and store overrides; return the names that changed.
+
+    A value equal to the configured default removes the override, so later changes to the
+    configuration apply again. Every change is audit-logged with old and new value.
+    """
+    unknown = set(values) - set(EDITABLE_BY_NAME)
+    if unknown:
+        raise SettingError(f"not editable: {', '.join(sorted(unknown))}")
+    checked = {name: EDITABLE_BY_NAME[name].validate(value) for name, value in values.items()}
+    rows = {row.key: row for row in db.session.scalars(select(Setting))}
+    now = clock.now()
+    changed: list[str] = []
+    for name, value in checked.items():
+        old = setting(name)
+        configured = _jsonable(default(name))
+        if _jsonable(old) == value:
+            continue
+        row = rows.get(name)
+        if value == configured:
+            if row is not None:
+                db.session.delete(row)
+        elif row is None:
+            db.session.add(Setting(key=name, value=value, updated_at=now, updated_by_id=_id(actor)))
+        else:
+            row.value = value
+            row.updated_at = now
+            row.updated_by_id = _id(actor)
+        audit.record(
+            "setting.change",
+            actor=actor,
+            target_type="setting",
+            target_id=None,
+            hall_id=hall.id if hall else None,
+            detail={"name": name, "old": _jsonable(old), "new": value},
+        )
+        changed.append(name)
+    db.session.flush()
+    forget_cached()
+    return changed
+
+
+def rename_hall(hall: Hall, name: str, *, actor: User | None) -> bool:
+    """Give the hall a new display name; return whether it changed (audit-logged)."""
+    name = name.strip()
+    if not 1 <= len(name) <= 120:
+        raise SettingError(_l("大厅名称应为 1 到 120 个字"))
+    if name == hall.name:
+        return False
+    audit.record(
+        "hall.rename",
+        actor=actor,
+        target_type="hall",
+        target_id=hall.id,
+        hall_id=hall.id,
+        detail={"old": hall.name, "new": name},
+    )
+    hall.name = name
+    db.session.flush()
+    return True
+
+
+def update_settings(
+    hall: Hall | None, *, hall_name: str | None, values: dict[str, Any], actor: User | None
+) -> list[str]:
+    """Apply the settings page: rename the hall and store overrides; return what changed."""
+    changed = save_settings(values, actor=actor, hall=hall)
+    if hall is not None and hall_name is not None and rename_hall(hall, hall_name, actor=actor):
+        changed.insert(0, "HALL_NAME")
+    return changed
+
+
+def _id(user: User | None) -> int | None:
+    return user.id if user is not None else None
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value

@@ -25,6 +25,7 @@ from kiosk.staff import (  # noqa: E402
     home,
     people,
     roster,
+    settings,
     users,
     windows,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "home",
     "people",
     "roster",
+    "settings",
     "users",
     "windows",
 ]

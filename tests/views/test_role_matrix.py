@@ -55,6 +55,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "/staff/users/new": ADMINS,
     "/staff/users/<int:user_id>/edit": ADMINS,
     "/staff/audit": ADMINS,
+    # Settings (operations)
+    "/staff/settings": ADMINS,
     # Kiosk devices and the window console (a clerk's own page: needs a linked staff member)
     "/staff/devices": ADMINS,
     "/staff/devices/<int:device_id>": ADMINS,
