@@ -57,9 +57,9 @@ def init_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint."""
-    from kiosk import auth, main, public, staff
+    from kiosk import api, auth, board, main, public, staff
 
-    for module in (main, public, auth, staff):
+    for module in (main, public, auth, staff, board, api):
         app.register_blueprint(module.bp)
 
 

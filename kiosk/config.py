@@ -37,6 +37,8 @@ class Defaults:
     # Hall board: seconds between polls of the standings, and per view in the rotation.
     BOARD_POLL_SECONDS = 10
     BOARD_ROTATE_SECONDS = 20
+    # Hall board: at most this many ranked lines on the TV (two columns); the rest are counted.
+    BOARD_ROWS = 20
     # Seconds SQLite waits for another writer before giving up.
     SQLITE_BUSY_TIMEOUT = 30
 
