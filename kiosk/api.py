@@ -10,7 +10,10 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @bp.get("/board")
 def board_standings():  # type: ignore[no-untyped-def]
-    """Return a hall's ranked staff for a period: ranked first, then 评价数不足 with rank null."""
+    """Return a hall's staff for a period (default today): ranked, then 评价数不足 (rank null).
+
+    window is the number of the window the person works at today, or null.
+    """
     slug = request.args.get("hall", "")
     period = request.args.get("period", "today")
     if not slug or len(slug) > 40:

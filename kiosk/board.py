@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import click
 from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from kiosk import clock
@@ -61,6 +62,12 @@ def _fragment_context(hall: Hall, view: str | None, rotate: bool) -> dict[str, o
         "levels": LEVEL_LABELS,
         "local_now": clock.to_local(now),
         "hall_time": lambda at: clock.to_local(at).strftime("%H:%M"),
+        # Per-line labels translated once per reply, not once per line (the board's hot path).
+        "line": {
+            "window": gettext("%(number)s号窗口"),
+            "count": gettext("%(count)s条"),
+            "stars": gettext("%(stars)s 星"),
+        },
     }
 
 

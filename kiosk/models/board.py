@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kiosk.extensions import db
 from kiosk.models.rating import Complaint
 
-TALLY_GRAINS = ("day", "month")
+TALLY_GRAINS = ("day", "month", "quarter", "year")
 TALLY_SUBJECTS = ("window", "staff")
 
 
@@ -17,7 +17,7 @@ class RatingTally(db.Model):
 
     Maintained by kiosk.services.board_cache in the transaction of every rating change, so the
     board reads a few hundred rows whatever the number of ratings. Each rating counts once under
-    its window and, when someone was on duty, once under its staff member; at both grains.
+    its window and, when someone was on duty, once under its staff member; at every grain.
     subject_id is a window id or a staff id (hence no foreign key); it is never NULL because
     NULLs never collide in a unique key and the counters rely on INSERT … ON CONFLICT.
     """
@@ -29,8 +29,8 @@ class RatingTally(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
-    grain: Mapped[str] = mapped_column(String(5))  # day | month
-    # The hall-local day, or the first day of the hall-local month.
+    grain: Mapped[str] = mapped_column(String(7))  # day | month | quarter | year
+    # The hall-local day, or the first day of the hall-local month, quarter or year.
     period: Mapped[date]
     subject: Mapped[str] = mapped_column(String(6))  # window | staff
     subject_id: Mapped[int]

@@ -14,19 +14,19 @@ Complaint figures, as decided for the board:
   deadline (None) is not overdue; 核实无效 and 已回访 wait only for closing and are not overdue.
 """
 
-from collections import defaultdict
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 
 import scoring
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Complaint, Duty, Hall, Rating, RatingTally, Staff, Window
-from kiosk.services.board_cache import month_start
+from kiosk.services.board_cache import month_start, period_starts
 
 VIEWS = ("today", "month", "quarter", "year", "windows")
 # The order the hall TV cycles through (BOARD_ROTATE_SECONDS per view).
@@ -145,46 +145,45 @@ def add_months(first: date, months: int) -> date:
 
 def view_periods(view: str, today: date) -> tuple[str, list[date], date, date]:
     """Return (grain, tally periods, first day, last day) a view covers up to today."""
-    if view == "today":
-        return "day", [today], today, today
-    this_month = month_start(today)
-    if view in ("month", "windows"):
-        first = this_month
-    elif view == "quarter":
-        first = this_month.replace(month=(this_month.month - 1) // 3 * 3 + 1)
-    elif view == "year":
-        first = this_month.replace(month=1)
-    else:
+    grain = {"today": "day", "windows": "month"}.get(view, view)
+    starts = dict(period_starts(today))
+    if grain not in starts:
         raise ValueError(f"unknown board view {view!r}")
-    months = [first]
-    while months[-1] < this_month:
-        months.append(add_months(months[-1], 1))
-    return "month", months, first, today
+    return grain, [starts[grain]], starts[grain], today
+
+
+@functools.cache
+def _tally_query() -> Select:  # type: ignore[type-arg]
+    """Build the tally query once: composing it costs more than running it on SQLite."""
+    # One row per subject with its five level counts, pivoted in SQL: a few hundred index
+    # entries read, a hundred rows returned, whatever the number of ratings.
+    by_level = [
+        func.sum(case((RatingTally.level == level, RatingTally.count), else_=0))
+        for level in (1, 2, 3, 4, 5)
+    ]
+    return (
+        select(RatingTally.subject, RatingTally.subject_id, *by_level)
+        .where(
+            RatingTally.hall_id == bindparam("hall_id"),
+            RatingTally.grain == bindparam("grain"),
+            RatingTally.period.in_(bindparam("periods", expanding=True)),
+            RatingTally.subject.in_(bindparam("subjects", expanding=True)),
+        )
+        .group_by(RatingTally.subject, RatingTally.subject_id)
+    )
 
 
 def _tallies(
     hall_id: int, grain: str, periods: Sequence[date], subjects: Iterable[str]
 ) -> dict[tuple[str, int], scoring.LevelCounts]:
     rows = db.session.execute(
-        select(
-            RatingTally.subject,
-            RatingTally.subject_id,
-            RatingTally.level,
-            func.sum(RatingTally.count),
-        )
-        .where(
-            RatingTally.hall_id == hall_id,
-            RatingTally.grain == grain,
-            RatingTally.period.in_(list(periods)),
-            RatingTally.subject.in_(list(subjects)),
-        )
-        .group_by(RatingTally.subject, RatingTally.subject_id, RatingTally.level)
+        _tally_query(),
+        {"hall_id": hall_id, "grain": grain, "periods": list(periods), "subjects": list(subjects)},
     )
-    levels: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for subject, subject_id, level, count in rows:
-        if count:
-            levels[(subject, subject_id)][level - 1] += int(count)
-    return {key: scoring.LevelCounts((c[0], c[1], c[2], c[3], c[4])) for key, c in levels.items()}
+    return {
+        (subject, subject_id): scoring.LevelCounts((int(l1), int(l2), int(l3), int(l4), int(l5)))
+        for subject, subject_id, l1, l2, l3, l4, l5 in rows
+    }
 
 
 def _hall_counts(tallies: dict[tuple[str, int], scoring.LevelCounts]) -> scoring.LevelCounts:
@@ -233,36 +232,82 @@ def _rank(
     )
 
 
+class _Subjects:
+    """The hall's staff, windows and tallies, each read once per board snapshot."""
+
+    def __init__(self, hall_id: int, now: datetime) -> None:
+        self.hall_id = hall_id
+        self.now = now
+        self._tallies: dict[tuple[str, date], dict[tuple[str, int], scoring.LevelCounts]] = {}
+        self._staff: list[tuple[int, str, str, bool]] | None = None
+        self._windows: list[tuple[int, str, int, bool]] | None = None
+        self._on_duty: dict[int, int] | None = None
+
+    def tallies(self, grain: str, period: date) -> dict[tuple[str, int], scoring.LevelCounts]:
+        """Return every subject's level counts for one period (the month view and the windows
+        view and the month star share one read)."""
+        key = (grain, period)
+        if key not in self._tallies:
+            self._tallies[key] = _tallies(self.hall_id, grain, [period], ("window", "staff"))
+        return self._tallies[key]
+
+    def staff(self, rated: Iterable[int]) -> dict[int, tuple[str, str | None, int | None]]:
+        """Return active staff and anyone rated: id → (name, 工号, window number today)."""
+        if self._staff is None:
+            self._staff = [
+                (sid, name, staff_no, active)
+                for sid, name, staff_no, active in db.session.execute(
+                    select(Staff.id, Staff.name, Staff.staff_no, Staff.active).where(
+                        Staff.hall_id == self.hall_id
+                    )
+                )
+            ]
+            self._on_duty = _windows_today(self.hall_id, self.now)
+        on_duty = self._on_duty or {}
+        wanted = set(rated)
+        return {
+            sid: (name, staff_no, on_duty.get(sid))
+            for sid, name, staff_no, active in self._staff
+            if active or sid in wanted
+        }
+
+    def windows(self, rated: Iterable[int]) -> dict[int, tuple[str, str | None, int | None]]:
+        """Return active windows and any rated: id → (name, None, number)."""
+        if self._windows is None:
+            self._windows = [
+                (wid, name, number, active)
+                for wid, name, number, active in db.session.execute(
+                    select(Window.id, Window.name, Window.number, Window.active)
+                    .where(Window.hall_id == self.hall_id)
+                    .order_by(Window.number)
+                )
+            ]
+        wanted = set(rated)
+        return {
+            wid: (name, None, number)
+            for wid, name, number, active in self._windows
+            if active or wid in wanted
+        }
+
+
 def standings(hall: Hall, view: str, now: datetime) -> BoardStandings:
     """Rank the hall's staff (or its windows, for view "windows") for a board view at now.
 
     Views: today, month, quarter, year (staff) and windows (windows, this month). Lists every
     active staff member or window, and anyone else with counted ratings in the period.
     """
+    return _standings(hall, view, _Subjects(hall.id, now))
+
+
+def _standings(hall: Hall, view: str, known: _Subjects) -> BoardStandings:
     if view not in VIEWS:
         raise ValueError(f"unknown board view {view!r}")
-    grain, periods, first, last = view_periods(view, local_today(now))
-    tallies = _tallies(hall.id, grain, periods, ("window", "staff"))
+    grain, periods, first, last = view_periods(view, local_today(known.now))
+    tallies = known.tallies(grain, periods[0])
     mean = scoring.hall_mean([_hall_counts(tallies)], scheme())
     kind = "window" if view == "windows" else "staff"
     counts = {sid: c for (subject, sid), c in tallies.items() if subject == kind}
-    subjects: dict[int, tuple[str, str | None, int | None]] = {}
-    if kind == "staff":
-        on_duty = _windows_today(hall.id, now)
-        for member in db.session.scalars(
-            select(Staff).where(
-                Staff.hall_id == hall.id, or_(Staff.active.is_(True), Staff.id.in_(list(counts)))
-            )
-        ):
-            subjects[member.id] = (member.name, member.staff_no, on_duty.get(member.id))
-    else:
-        for window in db.session.scalars(
-            select(Window).where(
-                Window.hall_id == hall.id,
-                or_(Window.active.is_(True), Window.id.in_(list(counts))),
-            )
-        ):
-            subjects[window.id] = (window.name, None, window.number)
+    subjects = known.windows(counts) if kind == "window" else known.staff(counts)
     ranked, insufficient = _rank(kind, subjects, counts, mean)
     return BoardStandings(
         view, first, last, ranked, insufficient, mean, scheme().min_ratings, scheme().prior_weight
@@ -271,8 +316,11 @@ def standings(hall: Hall, view: str, now: datetime) -> BoardStandings:
 
 def today_totals(hall: Hall, now: datetime) -> Totals:
     """Return today's figures for the whole hall."""
-    tallies = _tallies(hall.id, "day", [local_today(now)], ("window",))
-    return Totals(_hall_counts(tallies))
+    return _today_totals(_Subjects(hall.id, now))
+
+
+def _today_totals(known: _Subjects) -> Totals:
+    return Totals(_hall_counts(known.tallies("day", local_today(known.now))))
 
 
 def _last_deadline():  # type: ignore[no-untyped-def]
@@ -338,14 +386,15 @@ def ticker(hall: Hall, now: datetime, limit: int = 4) -> tuple[TickerItem, ...]:
 
 def snapshot(hall: Hall, view: str, now: datetime) -> BoardSnapshot:
     """Return everything the board fragment shows for a view at now."""
-    shown = standings(hall, view, now)
-    month = shown if view == "month" else standings(hall, "month", now)
+    known = _Subjects(hall.id, now)
+    shown = _standings(hall, view, known)
+    month = shown if view == "month" else _standings(hall, "month", known)
     stars = tuple(entry for entry in month.ranked if entry.rank == 1)[:3]
     return BoardSnapshot(
         hall=hall,
         now=now,
         standings=shown,
-        today=today_totals(hall, now),
+        today=_today_totals(known),
         complaints=complaints_today(hall, now),
         stars=stars,
         ticker=ticker(hall, now),
@@ -399,15 +448,7 @@ def disclosure(hall: Hall, month: date, now: datetime) -> MonthDisclosure:
     totals = Totals(_hall_counts(tallies))
     mean = scoring.hall_mean([totals.counts], scheme())
     counts = {sid: c for (_subject, sid), c in tallies.items()}
-    subjects: dict[int, tuple[str, str | None, int | None]] = {
-        window.id: (window.name, None, window.number)
-        for window in db.session.scalars(
-            select(Window).where(
-                Window.hall_id == hall.id,
-                or_(Window.active.is_(True), Window.id.in_(list(counts))),
-            )
-        )
-    }
+    subjects = _Subjects(hall.id, now).windows(counts)
     ranked, insufficient = _rank("window", subjects, counts, mean)
     last_day = min(add_months(month, 1) - timedelta(days=1), local_today(now))
     windows = BoardStandings(

@@ -1,10 +1,12 @@
 """Derived counters for the hall board, kept in step by ratings.rating_changed().
 
-Every counted rating adds one to four RatingTally rows: (day, window), (month, window) and,
-when someone was on duty, (day, staff) and (month, staff), all at its level and its hall-local
-day. apply() moves a rating's contribution in the same transaction as the change, with an
-atomic INSERT … ON CONFLICT DO UPDATE count = count + delta, so concurrent writers on
-PostgreSQL never lose an increment (SQLite serialises writers anyway). rebuild() recounts
+Every counted rating adds one to each RatingTally row of its window and, when someone was on
+duty, of its staff member, at its level, for each period its hall-local day belongs to: the day,
+the month, the quarter and the year. Any board view then reads one period: a few hundred rows.
+
+apply() moves a rating's contribution in the same transaction as the change, with an atomic
+INSERT … ON CONFLICT DO UPDATE count = count + delta, so concurrent writers on PostgreSQL never
+lose an increment (SQLite serialises writers anyway). rebuild() recounts
 from the ratings themselves; the two must always agree (tests/services/test_board_cache.py).
 """
 
@@ -33,20 +35,32 @@ def month_start(day: date) -> date:
     return day.replace(day=1)
 
 
+def quarter_start(day: date) -> date:
+    """Return the first day of day's quarter."""
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def period_starts(day: date) -> tuple[tuple[str, date], ...]:
+    """Return (grain, first day of the period) of each grain that a local day belongs to."""
+    return (
+        ("day", day),
+        ("month", month_start(day)),
+        ("quarter", quarter_start(day)),
+        ("year", date(day.year, 1, 1)),
+    )
+
+
 def _keys(
     hall_id: int, window_id: int, staff_id: int | None, level: int, day: date
 ) -> list[TallyKey]:
-    month = month_start(day)
-    keys: list[TallyKey] = [
-        (hall_id, "day", day, "window", window_id, level),
-        (hall_id, "month", month, "window", window_id, level),
-    ]
+    subjects = [("window", window_id)]
     if staff_id is not None:
-        keys += [
-            (hall_id, "day", day, "staff", staff_id, level),
-            (hall_id, "month", month, "staff", staff_id, level),
-        ]
-    return keys
+        subjects.append(("staff", staff_id))
+    return [
+        (hall_id, grain, period, subject, subject_id, level)
+        for grain, period in period_starts(day)
+        for subject, subject_id in subjects
+    ]
 
 
 def _contribution(facts: "RatingFacts | None") -> list[TallyKey]:

@@ -2,7 +2,7 @@
 
 Revision ID: b5_board
 Revises: 0001
-Create Date: 2026-11-21 07:18:11.555213
+Create Date: 2026-11-21 07:28:22.230626
 
 """
 from alembic import op
@@ -21,7 +21,7 @@ def upgrade():
     op.create_table('rating_tally',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('hall_id', sa.Integer(), nullable=False),
-    sa.Column('grain', sa.String(length=5), nullable=False),
+    sa.Column('grain', sa.String(length=7), nullable=False),
     sa.Column('period', sa.Date(), nullable=False),
     sa.Column('subject', sa.String(length=6), nullable=False),
     sa.Column('subject_id', sa.Integer(), nullable=False),

@@ -64,9 +64,19 @@ def test_windows_view_ranks_windows(seeded):
 def test_periods_cover_today_the_month_the_quarter_and_the_year():
     today = date(2026, 5, 12)
     assert board.view_periods("today", today) == ("day", [today], today, today)
-    assert board.view_periods("month", today)[1] == [date(2026, 5, 1)]
-    assert board.view_periods("quarter", today)[1] == [date(2026, 4, 1), date(2026, 5, 1)]
-    assert board.view_periods("year", today)[1] == [date(2026, m, 1) for m in range(1, 6)]
+    assert board.view_periods("month", today) == (
+        "month",
+        [date(2026, 5, 1)],
+        date(2026, 5, 1),
+        today,
+    )
+    assert board.view_periods("quarter", today)[:3] == (
+        "quarter",
+        [date(2026, 4, 1)],
+        date(2026, 4, 1),
+    )
+    assert board.view_periods("year", today)[:3] == ("year", [date(2026, 1, 1)], date(2026, 1, 1))
+    assert board.view_periods("windows", today)[:2] == ("month", [date(2026, 5, 1)])
 
 
 def test_ratings_of_other_days_stay_out_of_today(seeded):

@@ -13,9 +13,9 @@ from kiosk.extensions import db
 from kiosk.models import Rating, RatingRevision, RatingTally
 from kiosk.services import board_cache, ratings
 
-# 18:00 in Shanghai on 31 January: two days of minutes cross a local midnight (16:00 UTC), a
-# UTC midnight and the end of a month, in both clocks.
-BASE = datetime(2026, 1, 31, 10, 0)
+# 18:00 in Shanghai on 31 December: two days of minutes cross a local midnight (16:00 UTC), a
+# UTC midnight and the end of a month, a quarter and a year, in both clocks.
+BASE = datetime(2025, 12, 31, 10, 0)
 STATUSES = ("counted", "quarantined", "excluded")
 
 rate_ops = st.tuples(
@@ -46,14 +46,19 @@ def tallies() -> Counter:
 
 
 def recount() -> Counter:
-    """Count the counted ratings one by one, in Python, by hall-local day and month."""
+    """Count the counted ratings one by one, in Python, by hall-local day, month, quarter, year."""
     expected: Counter = Counter()
     for rating in db.session.scalars(select(Rating).where(Rating.status == "counted")):
         day = clock.to_local(rating.created_at).date()
         subjects = [("window", rating.window_id)]
         if rating.staff_id is not None:
             subjects.append(("staff", rating.staff_id))
-        for grain, period in (("day", day), ("month", day.replace(day=1))):
+        for grain, period in (
+            ("day", day),
+            ("month", day.replace(day=1)),
+            ("quarter", day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)),
+            ("year", day.replace(month=1, day=1)),
+        ):
             for subject, subject_id in subjects:
                 expected[(rating.hall_id, grain, period, subject, subject_id, rating.level)] += 1
     return expected

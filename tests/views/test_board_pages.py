@@ -162,3 +162,12 @@ def test_api_rejects_bad_parameters_with_json(client, seeded, query, status):
     response = client.get(f"/api/v1/board{query}")
     assert response.status_code == status
     assert response.is_json and response.get_json()["status"] == status
+
+
+def test_a_new_hall_without_ratings_shows_an_empty_but_whole_board(app, client, hall, staff):
+    app.config["CLOCK"] = lambda: NOW
+    html = client.get("/board/xingfu").get_data(as_text=True)
+    assert "暂无足够评价参与排名" in html
+    assert "今天还没有评价" in html
+    assert "王芳" in html  # listed under 评价数不足 with 0 ratings
+    assert client.get("/public/xingfu").status_code == 200
