@@ -1,5 +1,6 @@
 """Board tallies: whatever happens to ratings, the counters equal a full recount."""
 
+import threading
 from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -171,3 +172,33 @@ def test_offset_segments_split_at_each_change_of_utc_offset():
         )
     )
     assert len(shanghai) == 1 and shanghai[0][2] == timedelta(hours=8)
+
+
+def test_concurrent_ratings_lose_no_increment(app, window):
+    # Eight submits of the same level at the same window hit the same tally rows at once: the
+    # upsert must add every one (a read-then-write counter would lose some on PostgreSQL).
+    window_id = window.id
+    db.session.commit()
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def submit(number: int) -> None:
+        try:
+            with app.test_request_context(method="POST"):
+                barrier.wait()
+                target = db.session.get(type(window), window_id)
+                ratings.record_rating(target, 4, f"race-key-{number:04d}", channel="pad", now=BASE)
+                db.session.commit()
+        except BaseException as error:  # surfaced by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    db.session.commit()
+    day = clock.to_local(BASE).date()
+    assert tallies()[(window.hall_id, "day", day, "window", window_id, 4)] == 8
+    assert tallies() == recount()
