@@ -78,9 +78,9 @@ def init_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint."""
-    from kiosk import auth, device_api, kiosk_app, main, public, staff
+    from kiosk import api, auth, board, device_api, kiosk_app, main, public, staff
 
-    for module in (main, public, auth, staff, kiosk_app, device_api):
+    for module in (main, public, auth, staff, kiosk_app, device_api, board, api):
         app.register_blueprint(module.bp)
 
 

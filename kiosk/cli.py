@@ -85,6 +85,7 @@ def demo_command() -> None:
     click.echo("open:")
     click.echo(f"  staff area   {base}/staff/")
     click.echo(f"  rate window 1 {rate_url}")
+    click.echo(f"  hall board   {base}/board")
     click.echo(f"  health       {base}/healthz")
 
 

@@ -68,6 +68,8 @@ class Defaults:
     # may run ahead before a tap time counts as "in the future".
     RATING_REPLAY_MAX_HOURS = 72
     DEVICE_CLOCK_SKEW_SECONDS = 300
+    # Hall board: at most this many ranked lines on the TV (two columns); the rest are counted.
+    BOARD_ROWS = 20
     # Seconds SQLite waits for another writer before giving up.
     SQLITE_BUSY_TIMEOUT = 30
     # How many reverse proxies (nginx: 1) stand in front of gunicorn and set X-Forwarded-For,

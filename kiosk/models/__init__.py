@@ -1,6 +1,7 @@
 """SQLAlchemy models. Import models from here; each submodule holds one part of the domain."""
 
 from kiosk.models.audit import AuditEntry
+from kiosk.models.board import TALLY_GRAINS, TALLY_SUBJECTS, RatingTally
 from kiosk.models.device import DEVICE_KINDS, Device, ServiceInvitation
 from kiosk.models.evaluation import (
     ADJUSTMENT_KINDS,
@@ -35,6 +36,8 @@ __all__ = [
     "RATING_STATUSES",
     "REASON_TAGS",
     "ROLES",
+    "TALLY_GRAINS",
+    "TALLY_SUBJECTS",
     "Adjustment",
     "Assessment",
     "AuditEntry",
@@ -48,6 +51,7 @@ __all__ = [
     "Rating",
     "RatingLogEntry",
     "RatingRevision",
+    "RatingTally",
     "RetiredQrToken",
     "ServiceInvitation",
     "Setting",

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 
 from kiosk.extensions import db
 from kiosk.models import Complaint, Duty, Hall, Rating, Staff, User, Window
-from kiosk.services import rating_log
+from kiosk.services import board_cache, rating_log
 from kiosk.services.accounts import create_user
 
 HALL_SLUG = "xingfuli"
@@ -249,4 +249,5 @@ def _generate_ratings(
         )
     if complaints:
         db.session.execute(insert(Complaint), complaints)
+    board_cache.rebuild(hall.id)  # the bulk insert above bypassed the rating hook
     return len(rating_rows), len(complaints)
