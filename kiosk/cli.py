@@ -93,3 +93,7 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(qr_cli)
     app.cli.add_command(demo_command)
+    from kiosk.cli_complaints import complaints_cli, notify_command
+
+    app.cli.add_command(complaints_cli)
+    app.cli.add_command(notify_command)

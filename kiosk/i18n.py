@@ -1,6 +1,6 @@
 """Language selection: Simplified Chinese first, English on request."""
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 
 from kiosk.extensions import babel
@@ -10,6 +10,8 @@ LANG_COOKIE = "lang"
 
 def select_locale() -> str:
     """Pick the locale: ?lang=, then the lang cookie, then Accept-Language, then zh_CN."""
+    if not has_request_context():  # CLI commands and services called outside a request
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
         if candidate in languages:

@@ -16,6 +16,11 @@ def require_login() -> None:
     """Guard the whole area once: anonymous visitors go to the sign-in page."""
 
 
-from kiosk.staff import home  # noqa: E402  (modules register routes on bp)
+from kiosk.staff import (  # noqa: E402
+    complaints,
+    dashboard,
+    home,
+    ratings_review,
+)
 
-__all__ = ["bp", "home"]
+__all__ = ["bp", "complaints", "dashboard", "home", "ratings_review"]
