@@ -6,6 +6,7 @@ themselves (to appeal), never the complainant's phone number.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
@@ -208,6 +209,16 @@ ACTIONS: dict[str, Action] = {
         _l("已记录复核结论。"),
     ),
 }
+
+
+@bp.app_template_filter("due_label")
+def due_label(due: datetime, full: bool = False) -> str:
+    """Show a deadline as its last day, "11-23 24:00", as halls speak of deadlines."""
+    local = clock.to_local(due)
+    pattern = "%Y-%m-%d" if full else "%m-%d"
+    if local.time() == time(0, 0):
+        return (local.date() - timedelta(days=1)).strftime(pattern) + " 24:00"
+    return local.strftime(pattern + " %H:%M")
 
 
 def _is_supervisor() -> bool:
