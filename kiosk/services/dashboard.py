@@ -227,29 +227,31 @@ class Chart:
 def line_chart(
     series: list[tuple[date, float | None, int]], width: int = 720, height: int = 240
 ) -> Chart:
-    """Lay out series (day, index 0–100 or None, ratings) as an SVG line chart."""
-    left, right, top, bottom = 40, width - 10, 10, height - 28
+    """Lay out series (day, index 0–100 or None, ratings) as an SVG line chart.
+
+    Days without ratings (weekends, holidays) get no dot and the line runs on to the next
+    rated day. The y axis ends at 100 and starts at the ten below the lowest value (at most
+    80, at least 0), so day-to-day changes stay visible without hiding how high they are.
+    """
+    left, right, top, bottom = 40, width - 24, 10, height - 28
     n = max(len(series) - 1, 1)
+    values = [v for _d, v, _c in series if v is not None]
+    floor = max(0, min(80, int(min(values, default=0) // 10) * 10 - 10))
+    step = 10 if 100 - floor <= 50 else 20
 
     def x(i: int) -> float:
         return round(left + (right - left) * i / n, 1)
 
     def y(value: float) -> float:
-        return round(bottom - (bottom - top) * value / 100, 1)
+        return round(bottom - (bottom - top) * (value - floor) / (100 - floor), 1)
 
-    segments: list[str] = []
-    current: list[str] = []
+    points = []
     dots = []
     for i, (day, value, count) in enumerate(series):
         if value is None:
-            if current:
-                segments.append(" ".join(current))
-                current = []
             continue
-        current.append(f"{x(i)},{y(value)}")
+        points.append(f"{x(i)},{y(value)}")
         dots.append((x(i), y(value), f"{day.isoformat()}  {value:.1f}  ({count})"))
-    if current:
-        segments.append(" ".join(current))
     x_ticks = [
         (x(i), day.strftime("%m-%d"))
         for i, (day, _v, _c) in enumerate(series)
@@ -258,9 +260,9 @@ def line_chart(
     return Chart(
         width=width,
         height=height,
-        segments=segments,
+        segments=[" ".join(points)] if points else [],
         dots=dots,
-        y_ticks=[(y(v), v) for v in (0, 20, 40, 60, 80, 100)],
+        y_ticks=[(y(v), v) for v in range(floor, 101, step)],
         x_ticks=x_ticks,
         left=left,
         right=right,

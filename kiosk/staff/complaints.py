@@ -52,6 +52,7 @@ from kiosk.services import complaints
 from kiosk.services.complaints import ComplaintError
 from kiosk.services.privacy import mask_phone
 from kiosk.staff import bp
+from kiosk.staff._params import MAX_ID, choice_id, page_number
 
 NOTE_MAX = complaints.NOTE_MAX
 PER_PAGE = 50
@@ -62,10 +63,6 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _optional_int(value: Any) -> int | None:
-    return int(value) if value not in (None, "", "None") and str(value).isdigit() else None
-
-
 class QueueFilterForm(FlaskForm):
     """The queue's filters (a GET form: nothing changes, so no CSRF token)."""
 
@@ -73,8 +70,8 @@ class QueueFilterForm(FlaskForm):
         csrf = False
 
     status = SelectField(_l("状态"), validators=[Optional()])
-    window = SelectField(_l("窗口"), coerce=_optional_int, validators=[Optional()])
-    staff = SelectField(_l("工作人员"), coerce=_optional_int, validators=[Optional()])
+    window = SelectField(_l("窗口"), coerce=choice_id, validators=[Optional()])
+    staff = SelectField(_l("工作人员"), coerce=choice_id, validators=[Optional()])
     tag = SelectField(_l("原因"), validators=[Optional()])
     overdue = BooleanField(_l("仅看超期"))
     start = DateField(_l("起始日期"), validators=[Optional()])
@@ -138,8 +135,8 @@ class RevealForm(FlaskForm):
 
 
 class StandaloneForm(FlaskForm):
-    window = SelectField(_l("窗口（选填）"), coerce=_optional_int, validators=[Optional()])
-    staff = SelectField(_l("被投诉人员（选填）"), coerce=_optional_int, validators=[Optional()])
+    window = SelectField(_l("窗口（选填）"), coerce=choice_id, validators=[Optional()])
+    staff = SelectField(_l("被投诉人员（选填）"), coerce=choice_id, validators=[Optional()])
     reasons = MultiCheckboxField(
         _l("原因（可多选）"), choices=[(tag, REASON_LABELS[tag]) for tag in REASON_TAGS]
     )
@@ -227,7 +224,7 @@ def _is_supervisor() -> bool:
 
 def _complaint_or_404(complaint_id: int) -> Complaint:
     """Load a complaint the signed-in user may see: their hall's; a clerk only their own."""
-    complaint = db.session.get(Complaint, complaint_id)
+    complaint = db.session.get(Complaint, complaint_id) if complaint_id <= MAX_ID else None
     if complaint is None or complaint.hall_id != current_user.hall_id:
         abort(404)
     if not _is_supervisor() and (
@@ -325,7 +322,7 @@ def complaint_queue():  # type: ignore[no-untyped-def]
             mask_phone=mask_phone,
             due_of=complaints.current_due_at,
         ), 400
-    page = max(_optional_int(request.args.get("page")) or 1, 1)
+    page = page_number(request.args.get("page"))
     filters = complaints.QueueFilter(
         status=form.status.data or None,
         window_id=form.window.data,

@@ -15,6 +15,7 @@ from kiosk.models import Rating, Staff, Window
 from kiosk.services import complaints, dashboard
 from kiosk.services.settings import setting
 from kiosk.staff import bp
+from kiosk.staff._params import optional_int
 
 
 def _scope_from_args() -> tuple[Window | None, Staff | None]:
@@ -22,11 +23,13 @@ def _scope_from_args() -> tuple[Window | None, Staff | None]:
     window = staff = None
     raw_window, raw_staff = request.args.get("window", ""), request.args.get("staff", "")
     if raw_window:
-        window = db.session.get(Window, int(raw_window)) if raw_window.isdigit() else None
+        window_id = optional_int(raw_window)
+        window = db.session.get(Window, window_id) if window_id else None
         if window is None or window.hall_id != current_user.hall_id:
             abort(404)
     elif raw_staff:
-        staff = db.session.get(Staff, int(raw_staff)) if raw_staff.isdigit() else None
+        staff_id = optional_int(raw_staff)
+        staff = db.session.get(Staff, staff_id) if staff_id else None
         if staff is None or staff.hall_id != current_user.hall_id:
             abort(404)
     return window, staff

@@ -28,16 +28,17 @@ from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating, Staff, Window
 from kiosk.services import rating_review
 from kiosk.services.rating_review import RatingFilter, ReviewError
 from kiosk.staff import bp
+from kiosk.staff._params import MAX_ID, choice_id, page_number
 
 PER_PAGE = 50
 
 
-def _optional_int(value: Any) -> int | None:
-    return int(value) if value not in (None, "", "None") and str(value).isdigit() else None
-
-
 def _optional_bool(value: Any) -> bool | None:
-    return {"1": True, "0": False}.get(str(value))
+    """Coerce the yes/no/all select: "1", "0", "" (all); anything else is a form error."""
+    choices = {"1": True, "0": False, "": None, "None": None}
+    if str(value) not in choices:
+        raise ValueError("not a yes/no choice")
+    return choices[str(value)]
 
 
 class RatingFilterForm(FlaskForm):
@@ -46,9 +47,9 @@ class RatingFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    window = SelectField(_l("窗口"), coerce=_optional_int, validators=[Optional()])
-    staff = SelectField(_l("工作人员"), coerce=_optional_int, validators=[Optional()])
-    level = SelectField(_l("评价"), coerce=_optional_int, validators=[Optional()])
+    window = SelectField(_l("窗口"), coerce=choice_id, validators=[Optional()])
+    staff = SelectField(_l("工作人员"), coerce=choice_id, validators=[Optional()])
+    level = SelectField(_l("评价"), coerce=choice_id, validators=[Optional()])
     channel = SelectField(_l("渠道"), validators=[Optional()])
     verified = SelectField(_l("一次一评"), coerce=_optional_bool, validators=[Optional()])
     status = SelectField(_l("状态"), validators=[Optional()])
@@ -115,7 +116,7 @@ def ratings_log():  # type: ignore[no-untyped-def]
     """List the hall's ratings with filters, newest first."""
     form = _filter_form()
     valid = not request.args or form.validate()
-    page = max(_optional_int(request.args.get("page")) or 1, 1)
+    page = page_number(request.args.get("page"))
     rows, total = (
         rating_review.rating_page(
             current_user.hall_id, _filters(form), page=page, per_page=PER_PAGE
@@ -168,7 +169,7 @@ def quarantine():  # type: ignore[no-untyped-def]
 @roles_required("supervisor")
 def review_rating(rating_id: int):  # type: ignore[no-untyped-def]
     """Release a quarantined rating or exclude it, with a reason (logged)."""
-    rating = db.session.get(Rating, rating_id)
+    rating = db.session.get(Rating, rating_id) if rating_id <= MAX_ID else None
     if rating is None or rating.hall_id != current_user.hall_id:
         abort(404)
     form = ReviewForm()

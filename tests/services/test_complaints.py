@@ -186,6 +186,7 @@ def test_overdue_is_the_current_stage_deadline_passing(make_complaint, sup, hall
     assert complaints.overdue_count(hall.id, at_due + timedelta(days=365)) == 0
 
 
+@pytest.mark.sqlite_only
 def test_staff_appeal_is_reviewed_by_another_supervisor(make_complaint, sup, other_sup, clerk):
     complaint = make_complaint(T0)
     drive(complaint, "valid", sup)
@@ -255,6 +256,7 @@ def test_closing_waits_for_a_pending_appeal(make_complaint, sup, other_sup, cler
     assert complaint.status == "closed"
 
 
+@pytest.mark.sqlite_only
 def test_revealing_the_phone_is_logged_without_the_number(make_complaint, sup):
     complaint = make_complaint(T0, phone="13912345678")
     assert complaints.reveal_phone(complaint, sup, T0) == "13912345678"
@@ -292,6 +294,7 @@ def test_erasure_removes_phones_only_after_the_retention_period(app, make_compla
     assert complaints.erase_contacts(now) == 0  # nothing left to do
 
 
+@pytest.mark.sqlite_only
 def test_standalone_complaint_starts_the_loop(window, staff, sup):
     complaint = complaints.create_standalone(
         window.hall_id,

@@ -63,15 +63,19 @@ def test_period_figures_and_the_weakest_windows(window, make_window, staff, put_
 
 
 @pytest.mark.sqlite_only
-def test_line_chart_breaks_at_days_without_ratings():
+def test_line_chart_skips_days_without_ratings_and_fits_the_axis():
     series = [
         (date(2026, 11, 1), 50.0, 2),
         (date(2026, 11, 2), 100.0, 1),
         (date(2026, 11, 3), None, 0),
-        (date(2026, 11, 4), 0.0, 1),
+        (date(2026, 11, 4), 75.0, 1),
     ]
-    chart = dashboard.line_chart(series, width=340, height=128)
-    # x spans 40..330 over three steps; y spans 100 (bottom) .. 10 (top) for 0..100.
-    assert chart.segments == ["40.0,55.0 136.7,10.0", "330.0,100.0"]
+    chart = dashboard.line_chart(series, width=354, height=128)
+    # x spans 40..330 in three steps; the axis runs 40..100 (ten below the lowest, 50),
+    # drawn from y=100 (bottom) to y=10 (top), 1.5 units a point.
+    assert chart.segments == ["40.0,85.0 136.7,10.0 330.0,47.5"]
+    assert [label for _y, label in chart.y_ticks] == [40, 60, 80, 100]  # 20 apart beyond 50
     assert len(chart.dots) == 3 and not chart.empty
     assert dashboard.line_chart([(date(2026, 11, 1), None, 0)]).empty
+    low = dashboard.line_chart([(date(2026, 11, 1), 5.0, 1)])
+    assert [label for _y, label in low.y_ticks] == [0, 20, 40, 60, 80, 100]

@@ -28,6 +28,7 @@ def add(window, level, key, *, at=T0, status="counted", flags=(), channel="qr", 
     return receipt.rating
 
 
+@pytest.mark.sqlite_only
 def test_releasing_a_quarantined_rating_counts_it_and_is_audited(window, sup):
     rating = add(window, 1, "key-burst-01", status="quarantined", flags=("burst",))
     rating_review.review(rating, sup, decision="release", reason="核实为真实评价", now=T0)
@@ -38,6 +39,7 @@ def test_releasing_a_quarantined_rating_counts_it_and_is_audited(window, sup):
     assert entry.detail["from"] == "quarantined" and entry.detail["to"] == "counted"
 
 
+@pytest.mark.sqlite_only
 def test_excluding_keeps_the_rating_but_not_in_the_count(window, sup):
     rating = add(window, 5, "key-own-0001", status="quarantined", flags=("own_device",))
     rating_review.review(rating, sup, decision="exclude", reason="工作人员本人手机", now=T0)

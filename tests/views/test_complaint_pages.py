@@ -247,3 +247,23 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, complaint):
     for url in ("/staff/complaints/", f"/staff/complaints/{complaint.id}", "/staff/dashboard"):
         response = client.get(url)
         assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_junk_and_huge_numbers_are_clear_4xx_never_500(client, auth, sup, complaint):
+    auth.login_as(sup)
+    huge = "9" * 30
+    for url, expected in (
+        (f"/staff/complaints/{huge}", 404),
+        (f"/staff/complaints/?page={huge}", 200),
+        ("/staff/complaints/?page=-3", 200),
+        (f"/staff/complaints/?window={huge}", 400),
+        (f"/staff/ratings/?page={huge}", 200),
+        (f"/staff/ratings/?staff={huge}", 400),
+        ("/staff/ratings/?verified=maybe", 400),
+        (f"/staff/dashboard?window={huge}", 404),
+        (f"/staff/dashboard?staff={huge}", 404),
+    ):
+        assert client.get(url).status_code == expected, url
+    token = csrf(client, f"/staff/complaints/{complaint.id}")
+    for url in (f"/staff/complaints/{huge}/close", f"/staff/ratings/{huge}/review"):
+        assert client.post(url, data={"csrf_token": token}).status_code == 404, url
