@@ -99,7 +99,7 @@ def enforce_session_timeouts() -> None:
     """End a signed-in session that was idle too long or began too long ago."""
     if not current_user.is_authenticated:
         return
-    now = _epoch(clock.now())
+    now = _epoch(clock.session_now())
     config = current_app.config
     started = session.get("auth_at", 0)
     seen = session.get("seen_at", started)
@@ -150,8 +150,7 @@ def login():  # type: ignore[no-untyped-def]
             return render_template("auth/login.html", form=form), 400
         session.clear()  # a fresh session at every sign-in, nothing carried over
         login_user(user)
-        now = _epoch(clock.now())
-        session["auth_at"] = session["seen_at"] = now
+        session["auth_at"] = session["seen_at"] = _epoch(clock.session_now())
         user.last_login_at = clock.now()
         db.session.commit()
         log.info("login", extra={"event": "login", "user_id": user.id})

@@ -110,3 +110,7 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(verify_log_command)
     app.cli.add_command(cli_evaluation.evaluate_command)
     cli_ops.init_ops_cli(app)
+    from kiosk.cli_complaints import complaints_cli, notify_command
+
+    app.cli.add_command(complaints_cli)
+    app.cli.add_command(notify_command)

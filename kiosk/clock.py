@@ -14,6 +14,16 @@ def now() -> datetime:
     return clock()
 
 
+def session_now() -> datetime:
+    """Return the time that staff sessions age by: real time (SESSION_CLOCK overrides it in tests).
+
+    Kept apart from now() so tests that move the business clock by days (deadlines, periods)
+    do not also expire the signed-in session they are using.
+    """
+    clock = current_app.config.get("SESSION_CLOCK") or utcnow
+    return clock()
+
+
 def hall_zone() -> ZoneInfo:
     """Return the hall's time zone."""
     return ZoneInfo(current_app.config["HALL_TIMEZONE"])

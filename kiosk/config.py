@@ -37,6 +37,22 @@ class Defaults:
     COMPLAINT_RECTIFY_DAYS = 5
     COMPLAINT_FOLLOWUP_DAYS = 2
     EXTRA_HOLIDAYS: tuple[str, ...] = ()
+    # Supervisor notifications of new 差评 and complaints, delivered by `flask --app kiosk notify`
+    # from an outbox: a webhook (POST JSON, no phone numbers; empty URL = off) and/or e-mail
+    # (empty MAIL_SERVER = off; MAIL_TO is a tuple of addresses). Failed deliveries are retried
+    # with exponential backoff, NOTIFY_MAX_ATTEMPTS times in all.
+    COMPLAINT_WEBHOOK_URL = ""
+    COMPLAINT_WEBHOOK_TIMEOUT = 5
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_STARTTLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = "noreply@localhost"
+    MAIL_TO: tuple[str, ...] = ()
+    NOTIFY_MAX_ATTEMPTS = 8
+    # Seconds between polls of the supervisors' dashboard alerts (new 差评 and complaints).
+    DASHBOARD_POLL_SECONDS = 15
     # Complainants' phone numbers are erased this many days after the complaint closes.
     CONTACT_RETENTION_DAYS = 30
     # Hall opening hours, local time, used to flag ratings outside them.

@@ -34,3 +34,27 @@ COMPLAINT_STATUS_LABELS = {
     "followed_up": _l("已回访"),
     "closed": _l("已办结"),
 }
+SEVERITY_LABELS = {"minor": _l("一般"), "major": _l("较重"), "severe": _l("严重")}
+SATISFACTION_LABELS = {
+    "satisfied": _l("满意"),
+    "basically_satisfied": _l("基本满意"),
+    "dissatisfied": _l("不满意"),
+}
+COMPLAINT_ACTION_LABELS = {
+    "created": _l("登记投诉"),
+    "verified": _l("核实"),
+    "rectification_started": _l("开始整改"),
+    "rectified": _l("整改完成"),
+    "followed_up": _l("回访"),
+    "closed": _l("办结"),
+    "appealed": _l("申诉"),
+    "appeal_upheld": _l("复核：维持原核实结论"),
+    "appeal_overturned": _l("复核：撤销原核实结论"),
+    "phone_revealed": _l("查看完整电话"),
+    "contact_erased": _l("联系方式已按规定删除"),
+}
+APPEAL_LABELS = {
+    "pending": _l("申诉待复核"),
+    "upheld": _l("申诉已复核：维持"),
+    "overturned": _l("申诉已复核：撤销"),
+}

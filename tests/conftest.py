@@ -265,3 +265,58 @@ def post_form(client: FlaskClient) -> Callable[..., Any]:
         return client.post(action_url or page_url, data=data)
 
     return post
+
+
+# --- complaints, ratings review, dashboards (issue 6) --------------------------------------
+
+
+def hall_time(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
+    """Return the naive-UTC moment of a hall-local (Asia/Shanghai) wall-clock time."""
+    from zoneinfo import ZoneInfo
+
+    local = datetime(year, month, day, hour, minute, tzinfo=ZoneInfo("Asia/Shanghai"))
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+@pytest.fixture
+def set_clock(app: Flask) -> Callable[[datetime], None]:
+    """Fix the application's clock at a naive-UTC moment (kiosk.clock.now())."""
+
+    def set_to(moment: datetime) -> None:
+        app.config["CLOCK"] = lambda: moment
+
+    return set_to
+
+
+@pytest.fixture
+def make_complaint(
+    window: Window, staff: Staff, put_on_duty: Callable[..., Duty]
+) -> Callable[..., Any]:
+    """Create a 差评 by the window's QR code and the resident's complaint about staff."""
+    from kiosk.services import ratings
+
+    keys = itertools.count(1)
+
+    def make(
+        at: datetime | None = None,
+        *,
+        level: int = 1,
+        phone: str | None = "13812345678",
+        text: str = "等了很久没人理",
+        tags: tuple[str, ...] = ("attitude",),
+        who: Staff | None = None,
+        where: Window | None = None,
+    ):  # type: ignore[no-untyped-def]
+        at = at or utcnow()
+        who, where = who or staff, where or window
+        put_on_duty(who, where, starts_at=at - timedelta(hours=1), ends_at=at + timedelta(hours=1))
+        receipt = ratings.record_rating(
+            where, level, f"cmp-key-{next(keys):04d}", channel="qr", now=at
+        )
+        complaint, _ = ratings.file_complaint(
+            receipt.rating, reason_tags=tags, text=text, phone=phone, now=at
+        )
+        db.session.commit()
+        return complaint
+
+    return make

@@ -2,6 +2,12 @@
 
 from kiosk.models.audit import AuditEntry
 from kiosk.models.board import TALLY_GRAINS, TALLY_SUBJECTS, RatingTally
+from kiosk.models.complaint_event import (
+    COMPLAINT_ACTIONS,
+    SATISFACTIONS,
+    SEVERITIES,
+    ComplaintEvent,
+)
 from kiosk.models.device import DEVICE_KINDS, Device, ServiceInvitation
 from kiosk.models.evaluation import (
     ADJUSTMENT_KINDS,
@@ -13,6 +19,7 @@ from kiosk.models.evaluation import (
 )
 from kiosk.models.hall import Duty, Hall, Staff, Window
 from kiosk.models.limits import RateLimitCounter
+from kiosk.models.notification import NOTIFICATION_CHANNELS, Notification
 from kiosk.models.rating import (
     COMPLAINT_STATUSES,
     RATING_CHANNELS,
@@ -30,22 +37,28 @@ from kiosk.models.user import ROLES, User
 __all__ = [
     "ADJUSTMENT_KINDS",
     "ASSESSOR_KINDS",
+    "COMPLAINT_ACTIONS",
     "COMPLAINT_STATUSES",
     "DEVICE_KINDS",
+    "NOTIFICATION_CHANNELS",
     "RATING_CHANNELS",
     "RATING_STATUSES",
     "REASON_TAGS",
     "ROLES",
+    "SATISFACTIONS",
+    "SEVERITIES",
     "TALLY_GRAINS",
     "TALLY_SUBJECTS",
     "Adjustment",
     "Assessment",
     "AuditEntry",
     "Complaint",
+    "ComplaintEvent",
     "Device",
     "Duty",
     "EvaluationSnapshot",
     "Hall",
+    "Notification",
     "PeerAssignment",
     "RateLimitCounter",
     "Rating",

@@ -11,8 +11,9 @@ from sqlalchemy import func, insert, select
 
 from kiosk.extensions import db
 from kiosk.models import Complaint, Duty, Hall, Rating, Staff, User, Window
-from kiosk.services import board_cache, rating_log
+from kiosk.services import board_cache, rating_log, workdays
 from kiosk.services.accounts import create_user
+from kiosk.services.settings import setting
 
 HALL_SLUG = "xingfuli"
 HALL_NAME = "幸福里社区便民服务中心"
@@ -243,6 +244,10 @@ def _generate_ratings(
                 "text": rng.choice(COMPLAINT_TEXTS),
                 "contact_phone": f"13{rng.randrange(10**9):09d}" if rng.random() < 0.6 else None,
                 "status": "closed" if (now - created_at).days > 10 else "new",
+                "verify_due_at": workdays.due_at(created_at, setting("COMPLAINT_VERIFY_DAYS")),
+                "closed_at": created_at + timedelta(days=10)
+                if (now - created_at).days > 10
+                else None,
                 "created_at": created_at,
                 "updated_at": created_at,
             }

@@ -189,6 +189,10 @@ def record_rating(
             raise
         return RatingReceipt(winner, duplicate=True)
     _written(rating, None, "created")
+    if rating.is_bad:
+        from kiosk.services import notifications
+
+        notifications.bad_rating_received(rating, now)
     return RatingReceipt(rating)
 
 
@@ -255,6 +259,9 @@ def file_complaint(
         if rating.complaint is None:
             raise
         return rating.complaint, False
+    from kiosk.services import complaints
+
+    complaints.complaint_received(complaint, now)  # deadline, timeline, notification
     return complaint, True
 
 

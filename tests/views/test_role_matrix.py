@@ -55,6 +55,17 @@ EXPECTED: dict[str, dict[str, int]] = {
     "/staff/users/new": ADMINS,
     "/staff/users/<int:user_id>/edit": ADMINS,
     "/staff/audit": ADMINS,
+    # Complaints (差评处理), ratings review and dashboards
+    "/staff/complaints/": SUPERVISORS,
+    "/staff/complaints/new": SUPERVISORS,
+    # A clerk may open only complaints about themselves (to appeal); others are hidden (404).
+    "/staff/complaints/<int:complaint_id>": {**SUPERVISORS, "staff": 404},
+    "/staff/ratings/": SUPERVISORS,
+    "/staff/ratings/export.csv": SUPERVISORS,
+    "/staff/ratings/quarantine": SUPERVISORS,
+    "/staff/dashboard": SUPERVISORS,
+    "/staff/dashboard/alerts": SUPERVISORS,
+    "/staff/me": EVERYONE,  # one's own ratings; empty for accounts without a staff member
     # Settings (operations)
     "/staff/settings": ADMINS,
     # Kiosk devices and the window console (a clerk's own page: needs a linked staff member)
@@ -99,6 +110,12 @@ def ids(ctx, hall, window, staff, put_on_duty, make_user):  # type: ignore[no-un
     from kiosk.services.devices import create_device
 
     device, _code = create_device(hall, "pad", "3号窗口评价器", window, now=now)
+    from kiosk.services import ratings
+
+    rating = ratings.record_rating(window, 1, "matrix-key-0001", channel="qr", now=now).rating
+    complaint, _created = ratings.file_complaint(
+        rating, reason_tags=["attitude"], text="等太久", phone="13812345678", now=now
+    )
     db.session.commit()
     return {
         "window_id": window.id,
@@ -106,6 +123,7 @@ def ids(ctx, hall, window, staff, put_on_duty, make_user):  # type: ignore[no-un
         "duty_id": duty.id,
         "user_id": other.id,
         "device_id": device.id,
+        "complaint_id": complaint.id,
         "period_code": "2026-11",
         "kind": "supervisor",  # the staff member's own page is the self assessment
         "fmt": "csv",

@@ -51,7 +51,7 @@ def test_login_starts_a_new_session(client, auth, make_user):
 
 def test_idle_session_times_out(app, client, auth, make_user):
     moment = [utcnow()]
-    app.config["CLOCK"] = lambda: moment[0]
+    app.config["SESSION_CLOCK"] = lambda: moment[0]
     auth.login_as(make_user("zhang", "supervisor"))
     moment[0] += timedelta(minutes=20)
     assert client.get("/staff/").status_code == 200
@@ -63,7 +63,7 @@ def test_idle_session_times_out(app, client, auth, make_user):
 
 def test_session_ends_after_the_absolute_limit_even_when_busy(app, client, auth, make_user):
     moment = [utcnow()]
-    app.config["CLOCK"] = lambda: moment[0]
+    app.config["SESSION_CLOCK"] = lambda: moment[0]
     auth.login_as(make_user("zhang", "supervisor"))
     for _ in range(12 * 3):
         moment[0] += timedelta(minutes=20)

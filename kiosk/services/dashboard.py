@@ -1,0 +1,272 @@
+"""Figures for the supervisors' and the staff's dashboards.
+
+Counting happens in SQL (ratings per level, per local day); the satisfaction arithmetic is the
+scoring package's (raw mean of level points, 5→100 … 1→0, counted ratings only).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, cast, func, literal, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from kiosk import clock
+from kiosk.extensions import db
+from kiosk.models import Complaint, Rating, Window
+from kiosk.services.complaints import overdue_count
+from scoring import LevelCounts, default_scheme, satisfaction_index
+
+CHART_DAYS = 90
+
+
+def _utc(local: datetime) -> datetime:
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def local_midnight(day: date) -> datetime:
+    """Return the naive-UTC start of hall-local day."""
+    return _utc(datetime.combine(day, datetime.min.time(), clock.hall_zone()))
+
+
+def raw_mean(counts: LevelCounts) -> float | None:
+    """Return the mean level points (0–100) of counts, None without ratings."""
+    if counts.total == 0:
+        return None
+    return satisfaction_index(counts, 60, default_scheme()).raw_mean
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    count: int
+    index: float | None  # raw mean of points, 0–100
+    bad: int  # 差评 (levels 1–2)
+
+
+def _counts(rows: list[tuple[int, int]]) -> LevelCounts:
+    by_level = dict.fromkeys(range(1, 6), 0)
+    for level, n in rows:
+        by_level[int(level)] += int(n)
+    return LevelCounts.of(*(by_level[level] for level in range(1, 6)))
+
+
+def _scope(
+    hall_id: int, window_id: int | None = None, staff_id: int | None = None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        Rating.hall_id == hall_id,
+        Rating.status == "counted",
+    ]
+    if window_id:
+        conditions.append(Rating.window_id == window_id)
+    if staff_id:
+        conditions.append(Rating.staff_id == staff_id)
+    return conditions
+
+
+def period_figures(
+    hall_id: int, start: datetime, end: datetime, *, staff_id: int | None = None
+) -> PeriodFigures:
+    """Return counted ratings, satisfaction and 差评 between start and end (naive UTC)."""
+    rows = db.session.execute(
+        select(Rating.level, func.count(Rating.id))
+        .where(*_scope(hall_id, staff_id=staff_id), Rating.created_at >= start)
+        .where(Rating.created_at < end)
+        .group_by(Rating.level)
+    ).all()
+    counts = _counts([(level, n) for level, n in rows])
+    return PeriodFigures(counts.total, raw_mean(counts), counts.bad)
+
+
+def _local_day_expression(offset: timedelta) -> ColumnElement[object]:
+    # The hall's zone (Asia/Shanghai) keeps one offset all year, so a local day is a UTC time
+    # shifted by it; each backend spells that differently.
+    if db.engine.dialect.name == "sqlite":
+        return func.date(Rating.created_at, f"{int(offset.total_seconds())} seconds")
+    return cast(Rating.created_at + literal(offset), Date)
+
+
+def daily_index(
+    hall_id: int,
+    today: date,
+    *,
+    days: int = CHART_DAYS,
+    window_id: int | None = None,
+    staff_id: int | None = None,
+) -> list[tuple[date, float | None, int]]:
+    """Return (local day, satisfaction index or None, ratings) for each of the last days."""
+    first = today - timedelta(days=days - 1)
+    start = local_midnight(first)
+    offset = clock.to_local(start).utcoffset() or timedelta(0)
+    day_expr = _local_day_expression(offset)
+    rows = db.session.execute(
+        select(day_expr, Rating.level, func.count(Rating.id))
+        .where(*_scope(hall_id, window_id, staff_id), Rating.created_at >= start)
+        .where(Rating.created_at < local_midnight(today + timedelta(days=1)))
+        .group_by(day_expr, Rating.level)
+    ).all()
+    per_day: dict[date, list[tuple[int, int]]] = defaultdict(list)
+    for day, level, n in rows:
+        key = day if isinstance(day, date) else date.fromisoformat(str(day))
+        per_day[key].append((level, n))
+    series = []
+    for i in range(days):
+        day = first + timedelta(days=i)
+        counts = _counts(per_day.get(day, []))
+        series.append((day, raw_mean(counts), counts.total))
+    return series
+
+
+@dataclass(frozen=True)
+class WindowFigures:
+    window: Window
+    count: int
+    index: float | None
+    bad: int
+
+
+def lowest_windows(
+    hall_id: int, start: datetime, end: datetime, limit: int = 5
+) -> list[WindowFigures]:
+    """Return the windows with the lowest satisfaction between start and end (rated ones only).
+
+    Ties: fewer ratings first would be arbitrary; the lower window number comes first.
+    """
+    rows = db.session.execute(
+        select(Rating.window_id, Rating.level, func.count(Rating.id))
+        .where(*_scope(hall_id), Rating.created_at >= start, Rating.created_at < end)
+        .group_by(Rating.window_id, Rating.level)
+    ).all()
+    per_window: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for window_id, level, n in rows:
+        per_window[window_id].append((level, n))
+    windows = {
+        w.id: w for w in db.session.scalars(select(Window).where(Window.id.in_(list(per_window))))
+    }
+    figures = []
+    for window_id, level_rows in per_window.items():
+        counts = _counts(level_rows)
+        figures.append(
+            WindowFigures(windows[window_id], counts.total, raw_mean(counts), counts.bad)
+        )
+    figures.sort(key=lambda f: (f.index if f.index is not None else 101, f.window.number))
+    return figures[:limit]
+
+
+@dataclass(frozen=True)
+class Summary:
+    today: PeriodFigures
+    month: PeriodFigures
+    overdue: int
+    week_start: date
+
+
+def summary(hall_id: int, now: datetime, *, staff_id: int | None = None) -> Summary:
+    """Return today's and this month's figures and overdue complaints (hall, or one staff)."""
+    local_today = clock.to_local(now).date()
+    day_start = local_midnight(local_today)
+    month_start = local_midnight(local_today.replace(day=1))
+    return Summary(
+        today=period_figures(hall_id, day_start, now + timedelta(seconds=1), staff_id=staff_id),
+        month=period_figures(hall_id, month_start, now + timedelta(seconds=1), staff_id=staff_id),
+        overdue=overdue_count(hall_id, now, staff_id=staff_id),
+        week_start=local_today - timedelta(days=local_today.weekday()),
+    )
+
+
+@dataclass(frozen=True)
+class Alerts:
+    new_complaints: list[Complaint]
+    bad_ratings: list[Rating]
+    new_count: int
+    bad_today: int
+
+    @property
+    def badge(self) -> int:
+        return self.new_count + self.bad_today
+
+
+def alerts(hall_id: int, now: datetime, limit: int = 8) -> Alerts:
+    """Return complaints awaiting verification and today's 差评, newest first."""
+    day_start = local_midnight(clock.to_local(now).date())
+    new = select(Complaint).where(Complaint.hall_id == hall_id, Complaint.status == "new")
+    bad = select(Rating).where(
+        Rating.hall_id == hall_id, Rating.level <= 2, Rating.created_at >= day_start
+    )
+    return Alerts(
+        new_complaints=list(
+            db.session.scalars(new.order_by(Complaint.created_at.desc()).limit(limit))
+        ),
+        bad_ratings=list(db.session.scalars(bad.order_by(Rating.created_at.desc()).limit(limit))),
+        new_count=db.session.scalar(select(func.count()).select_from(new.subquery())) or 0,
+        bad_today=db.session.scalar(select(func.count()).select_from(bad.subquery())) or 0,
+    )
+
+
+# --- the chart -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Geometry of a server-rendered SVG line chart (viewBox units)."""
+
+    width: int
+    height: int
+    segments: list[str]  # polyline point lists; a day without ratings breaks the line
+    dots: list[tuple[float, float, str]]  # x, y, tooltip
+    y_ticks: list[tuple[float, int]]  # y, label
+    x_ticks: list[tuple[float, str]]  # x, label
+    left: int
+    right: int
+    top: int
+    bottom: int
+    empty: bool
+
+
+def line_chart(
+    series: list[tuple[date, float | None, int]], width: int = 720, height: int = 240
+) -> Chart:
+    """Lay out series (day, index 0–100 or None, ratings) as an SVG line chart.
+
+    Days without ratings (weekends, holidays) get no dot and the line runs on to the next
+    rated day. The y axis ends at 100 and starts at the ten below the lowest value (at most
+    80, at least 0), so day-to-day changes stay visible without hiding how high they are.
+    """
+    left, right, top, bottom = 40, width - 24, 10, height - 28
+    n = max(len(series) - 1, 1)
+    values = [v for _d, v, _c in series if v is not None]
+    floor = max(0, min(80, int(min(values, default=0) // 10) * 10 - 10))
+    step = 10 if 100 - floor <= 50 else 20
+
+    def x(i: int) -> float:
+        return round(left + (right - left) * i / n, 1)
+
+    def y(value: float) -> float:
+        return round(bottom - (bottom - top) * (value - floor) / (100 - floor), 1)
+
+    points = []
+    dots = []
+    for i, (day, value, count) in enumerate(series):
+        if value is None:
+            continue
+        points.append(f"{x(i)},{y(value)}")
+        dots.append((x(i), y(value), f"{day.isoformat()}  {value:.1f}  ({count})"))
+    x_ticks = [
+        (x(i), day.strftime("%m-%d"))
+        for i, (day, _v, _c) in enumerate(series)
+        if i % 15 == 0 or i == len(series) - 1
+    ]
+    return Chart(
+        width=width,
+        height=height,
+        segments=[" ".join(points)] if points else [],
+        dots=dots,
+        y_ticks=[(y(v), v) for v in range(floor, 101, step)],
+        x_ticks=x_ticks,
+        left=left,
+        right=right,
+        top=top,
+        bottom=bottom,
+        empty=not dots,
+    )

@@ -1,0 +1,197 @@
+"""The supervisors' ratings log, its CSV export, and the review of quarantined ratings."""
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.elements import ColumnElement
+
+from kiosk import clock
+from kiosk.extensions import db
+from kiosk.labels import CHANNEL_LABELS, LEVEL_LABELS, STATUS_LABELS
+from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating, User
+from kiosk.services import audit
+from kiosk.services.ratings import change_rating_status
+
+# Why a rating was quarantined, by flag. The anti-abuse part sets the flags; unknown flags
+# are shown by their code.
+FLAG_EXPLANATIONS = {
+    "burst": _l("同一设备短时间内连续评价，超过设定频率"),
+    "own_device": _l("来自被评价工作人员本人的设备或登录会话"),
+    "staff_device": _l("来自被评价工作人员本人的设备或登录会话"),
+    "outside_hours": _l("在大厅开放时间以外提交"),
+    "off_hours": _l("在大厅开放时间以外提交"),
+    "exceeds_services": _l("窗口收到的评价多于邀请评价的服务次数"),
+    "more_than_services": _l("窗口收到的评价多于邀请评价的服务次数"),
+    "replayed": _l("离线补传的评价，提交时间与评价时间相差较大"),
+}
+REVIEW_DECISIONS = {"release": "counted", "exclude": "excluded"}
+
+
+def explain_flag(flag: str) -> str:
+    """Return a sentence saying why a flag was raised."""
+    explanation = FLAG_EXPLANATIONS.get(flag)
+    return str(explanation) if explanation else _("其他标记：%(flag)s", flag=flag)
+
+
+class ReviewError(Exception):
+    """The review was refused; the message says why (Chinese)."""
+
+
+@dataclass(frozen=True)
+class RatingFilter:
+    """The log's filters; every field optional. Dates are hall-local days, inclusive."""
+
+    window_id: int | None = None
+    staff_id: int | None = None
+    level: int | None = None
+    channel: str | None = None
+    verified: bool | None = None
+    status: str | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+def _local_midnight(day: date) -> datetime:
+    local = datetime.combine(day, datetime.min.time(), clock.hall_zone())
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def _conditions(hall_id: int, f: RatingFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Rating.hall_id == hall_id]
+    if f.window_id:
+        conditions.append(Rating.window_id == f.window_id)
+    if f.staff_id:
+        conditions.append(Rating.staff_id == f.staff_id)
+    if f.level in (1, 2, 3, 4, 5):
+        conditions.append(Rating.level == f.level)
+    if f.channel in RATING_CHANNELS:
+        conditions.append(Rating.channel == f.channel)
+    if f.verified is not None:
+        conditions.append(Rating.verified.is_(f.verified))
+    if f.status in RATING_STATUSES:
+        conditions.append(Rating.status == f.status)
+    if f.start:
+        conditions.append(Rating.created_at >= _local_midnight(f.start))
+    if f.end:
+        conditions.append(Rating.created_at < _local_midnight(f.end + timedelta(days=1)))
+    return conditions
+
+
+def _select(hall_id: int, f: RatingFilter) -> Select[tuple[Rating]]:
+    return (
+        select(Rating)
+        .where(*_conditions(hall_id, f))
+        .options(selectinload(Rating.window), selectinload(Rating.staff))
+        .order_by(Rating.created_at.desc(), Rating.id.desc())
+    )
+
+
+def rating_page(
+    hall_id: int, f: RatingFilter, *, page: int = 1, per_page: int = 50
+) -> tuple[list[Rating], int]:
+    """Return one page of the hall's ratings matching f (newest first) and the total."""
+    total = db.session.scalar(select(func.count(Rating.id)).where(*_conditions(hall_id, f))) or 0
+    rows = db.session.scalars(
+        _select(hall_id, f).offset((max(page, 1) - 1) * per_page).limit(per_page)
+    )
+    return list(rows), total
+
+
+def quarantined(hall_id: int) -> list[Rating]:
+    """Return the hall's quarantined ratings, oldest first (the review queue)."""
+    return list(
+        db.session.scalars(
+            select(Rating)
+            .where(Rating.hall_id == hall_id, Rating.status == "quarantined")
+            .options(selectinload(Rating.window), selectinload(Rating.staff))
+            .order_by(Rating.created_at, Rating.id)
+            .limit(500)
+        )
+    )
+
+
+def neutralise(value: object) -> str:
+    """Return value as a CSV cell that spreadsheets will not run as a formula."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+CSV_HEADER = (
+    _l("评价时间"),
+    _l("窗口"),
+    _l("工作人员"),
+    _l("工号"),
+    _l("评价"),
+    _l("渠道"),
+    _l("一次一评"),
+    _l("状态"),
+    _l("标记"),
+)
+
+
+def export_csv(hall_id: int, f: RatingFilter) -> Iterator[str]:
+    """Yield the filtered log as CSV text: a UTF-8 BOM (for Excel), a header, one row a rating."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    yield "\ufeff"
+    writer.writerow([str(h) for h in CSV_HEADER])
+    yield flush()
+    query = _select(hall_id, f).execution_options(yield_per=500)
+    for rating in db.session.scalars(query):
+        writer.writerow(
+            neutralise(cell)
+            for cell in (
+                clock.to_local(rating.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                f"{rating.window.number} {rating.window.name}",
+                rating.staff.name if rating.staff else "",
+                rating.staff.staff_no if rating.staff else "",
+                f"{rating.level} {LEVEL_LABELS[rating.level]}",
+                str(CHANNEL_LABELS.get(rating.channel, rating.channel)),
+                _("是") if rating.verified else _("否"),
+                str(STATUS_LABELS.get(rating.status, rating.status)),
+                " ".join(rating.flags),
+            )
+        )
+        yield flush()
+
+
+def review(rating: Rating, actor: User, *, decision: str, reason: str, now: datetime) -> None:
+    """Release a quarantined rating (it counts) or exclude it, with a reason; log it."""
+    if decision not in REVIEW_DECISIONS:
+        raise ReviewError(_("未知的审核决定。"))
+    if rating.status != "quarantined":
+        raise ReviewError(_("这条评价不在待审核列表中，无需审核。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError(_("请填写审核理由。"))
+    if len(reason) > 500:
+        raise ReviewError(_("审核理由不能超过500字。"))
+    before = rating.status
+    change_rating_status(rating, REVIEW_DECISIONS[decision])
+    audit.record(
+        f"rating.{decision}",
+        actor=actor,
+        target_type="rating",
+        target_id=rating.id,
+        hall_id=rating.hall_id,
+        reason=reason,
+        detail={"from": before, "to": rating.status, "flags": list(rating.flags)},
+    )
+    db.session.flush()

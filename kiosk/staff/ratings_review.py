@@ -1,0 +1,206 @@
+"""Ratings review (评价审核): the filterable ratings log, its CSV export, the quarantine list."""
+
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import DateField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from kiosk import clock
+from kiosk.auth import roles_required
+from kiosk.extensions import db
+from kiosk.labels import CHANNEL_LABELS, LEVEL_LABELS, STATUS_LABELS
+from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating, Staff, Window
+from kiosk.services import rating_review
+from kiosk.services.rating_review import RatingFilter, ReviewError
+from kiosk.staff import bp
+from kiosk.staff._params import MAX_ID, choice_id, page_number
+
+PER_PAGE = 50
+
+
+def _optional_bool(value: Any) -> bool | None:
+    """Coerce the yes/no/all select: "1", "0", "" (all); anything else is a form error."""
+    choices = {"1": True, "0": False, "": None, "None": None}
+    if str(value) not in choices:
+        raise ValueError("not a yes/no choice")
+    return choices[str(value)]
+
+
+class RatingFilterForm(FlaskForm):
+    """The log's filters (GET: nothing changes, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    window = SelectField(_l("窗口"), coerce=choice_id, validators=[Optional()])
+    staff = SelectField(_l("工作人员"), coerce=choice_id, validators=[Optional()])
+    level = SelectField(_l("评价"), coerce=choice_id, validators=[Optional()])
+    channel = SelectField(_l("渠道"), validators=[Optional()])
+    verified = SelectField(_l("一次一评"), coerce=_optional_bool, validators=[Optional()])
+    status = SelectField(_l("状态"), validators=[Optional()])
+    start = DateField(_l("起始日期"), validators=[Optional()])
+    end = DateField(_l("截止日期"), validators=[Optional()])
+
+
+class ReviewForm(FlaskForm):
+    decision = SelectField(
+        _l("审核决定"),
+        choices=[("release", _l("放行：计入统计")), ("exclude", _l("排除：不计入"))],
+        validators=[InputRequired()],
+    )
+    reason = TextAreaField(
+        _l("审核理由"), validators=[DataRequired(_l("请填写审核理由")), Length(max=500)]
+    )
+
+
+def _filter_form() -> RatingFilterForm:
+    form = RatingFilterForm(request.args)
+    hall_id = current_user.hall_id
+    everyone = (None, _("全部"))
+    form.window.choices = [
+        everyone,
+        *(
+            (w.id, _("%(n)s号窗口 %(name)s", n=w.number, name=w.name))
+            for w in db.session.scalars(
+                select(Window).where(Window.hall_id == hall_id).order_by(Window.number)
+            )
+        ),
+    ]
+    form.staff.choices = [
+        everyone,
+        *(
+            (s.id, f"{s.name} {s.staff_no}")
+            for s in db.session.scalars(
+                select(Staff).where(Staff.hall_id == hall_id).order_by(Staff.staff_no)
+            )
+        ),
+    ]
+    form.level.choices = [everyone, *((n, f"{n} {LEVEL_LABELS[n]}") for n in (5, 4, 3, 2, 1))]
+    form.channel.choices = [("", _("全部")), *((c, CHANNEL_LABELS[c]) for c in RATING_CHANNELS)]
+    form.verified.choices = [("", _("全部")), ("1", _("是")), ("0", _("否"))]
+    form.status.choices = [("", _("全部")), *((s, STATUS_LABELS[s]) for s in RATING_STATUSES)]
+    return form
+
+
+def _filters(form: RatingFilterForm) -> RatingFilter:
+    return RatingFilter(
+        window_id=form.window.data,
+        staff_id=form.staff.data,
+        level=form.level.data,
+        channel=form.channel.data or None,
+        verified=form.verified.data,
+        status=form.status.data or None,
+        start=form.start.data,
+        end=form.end.data,
+    )
+
+
+@bp.get("/ratings/")
+@roles_required("supervisor")
+def ratings_log():  # type: ignore[no-untyped-def]
+    """List the hall's ratings with filters, newest first."""
+    form = _filter_form()
+    valid = not request.args or form.validate()
+    page = page_number(request.args.get("page"))
+    rows, total = (
+        rating_review.rating_page(
+            current_user.hall_id, _filters(form), page=page, per_page=PER_PAGE
+        )
+        if valid
+        else ([], 0)
+    )
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "staff/ratings/log.html",
+        form=form,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        args=args,
+        levels=LEVEL_LABELS,
+        channels=CHANNEL_LABELS,
+        statuses=STATUS_LABELS,
+    ), (200 if valid else 400)
+
+
+@bp.get("/ratings/export.csv")
+@roles_required("supervisor")
+def export_ratings():  # type: ignore[no-untyped-def]
+    """Download the filtered ratings log as CSV (opens in Excel)."""
+    form = _filter_form()
+    if request.args and not form.validate():
+        abort(400)
+    filters = _filters(form)
+    stamp = clock.to_local(clock.now()).strftime("%Y%m%d-%H%M")
+    return Response(
+        stream_with_context(rating_review.export_csv(current_user.hall_id, filters)),
+        mimetype="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="ratings-{stamp}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/ratings/quarantine")
+@roles_required("supervisor")
+def quarantine():  # type: ignore[no-untyped-def]
+    """List quarantined ratings with the reason each was flagged, to release or exclude."""
+    return _quarantine_page(200)
+
+
+@bp.post("/ratings/<int:rating_id>/review")
+@roles_required("supervisor")
+def review_rating(rating_id: int):  # type: ignore[no-untyped-def]
+    """Release a quarantined rating or exclude it, with a reason (logged)."""
+    rating = db.session.get(Rating, rating_id) if rating_id <= MAX_ID else None
+    if rating is None or rating.hall_id != current_user.hall_id:
+        abort(404)
+    form = ReviewForm()
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            abort(400)
+        flash(_("请选择审核决定并填写理由。"))
+        return _quarantine_page(400)
+    try:
+        rating_review.review(
+            rating,
+            current_user,
+            decision=form.decision.data,
+            reason=form.reason.data,
+            now=clock.now(),
+        )
+    except ReviewError as error:
+        db.session.rollback()
+        flash(str(error))
+        return _quarantine_page(409)
+    db.session.commit()
+    flash(_("已放行该评价。") if form.decision.data == "release" else _("已排除该评价。"))
+    return redirect(url_for("staff.quarantine"), 303)
+
+
+def _quarantine_page(status: int):  # type: ignore[no-untyped-def]
+    return render_template(
+        "staff/ratings/quarantine.html",
+        rows=rating_review.quarantined(current_user.hall_id),
+        form=ReviewForm(formdata=None),
+        explain=rating_review.explain_flag,
+        levels=LEVEL_LABELS,
+        channels=CHANNEL_LABELS,
+    ), status

@@ -1,0 +1,75 @@
+"""The supervisors' dashboard in a real browser: htmx polling brings in a new 差评 unasked."""
+
+from kiosk import clock
+from kiosk.extensions import db
+from kiosk.models import Hall, User, Window
+from kiosk.models._types import utcnow
+from kiosk.services.demo import create_demo
+from tests.conftest import PASSWORDS
+
+
+def sign_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/auth/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORDS["supervisor"])
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("heading", name="工作台").wait_for()
+
+
+def add_supervisor(hall: Hall) -> None:
+    user = User(username="boss", role="supervisor", hall=hall)
+    user.set_password(PASSWORDS["supervisor"])
+    db.session.add(user)
+    db.session.commit()
+
+
+def test_a_new_bad_rating_appears_on_the_dashboard_without_reloading(
+    live_server, new_page, artifacts
+):
+    live_server.app.config["DASHBOARD_POLL_SECONDS"] = 1
+    with live_server.app.app_context():
+        hall = Hall(slug="xingfu", name="幸福社区便民服务中心")
+        window = Window(hall=hall, number=2, name="社保医保")
+        db.session.add_all([hall, window])
+        db.session.commit()
+        add_supervisor(hall)
+        token = window.qr_token
+
+    supervisor = new_page()
+    sign_in(supervisor, live_server.url, "boss")
+    supervisor.goto(f"{live_server.url}/staff/dashboard")
+    badge = supervisor.get_by_test_id("alert-badge")
+    assert badge.inner_text() == "0"
+
+    resident = new_page(width=390, height=844, is_mobile=True, has_touch=True)
+    resident.goto(f"{live_server.url}/r/{token}")
+    resident.get_by_role("button", name="非常不满意").click()
+    resident.get_by_text("感谢您的评价").wait_for()
+
+    # No reload: the polled fragment replaces itself and shows the 差评 (Playwright polls
+    # the condition with a deadline).
+    supervisor.get_by_text("今日差评（1）").wait_for()
+    assert supervisor.get_by_test_id("alert-badge").inner_text() == "1"
+    supervisor.screenshot(path=str(artifacts / "dashboard-alert.png"), full_page=True)
+
+
+def test_dashboard_chart_with_demo_data(live_server, new_page, artifacts):
+    with live_server.app.app_context():
+        hall = create_demo(utcnow(), clock.hall_zone()).hall
+        db.session.commit()
+        add_supervisor(hall)
+    page = new_page()
+    sign_in(page, live_server.url, "boss")
+    page.goto(f"{live_server.url}/staff/dashboard")
+    chart = page.locator("svg.line-chart")
+    box = chart.bounding_box()
+    assert box is not None and box["width"] > 600 and box["height"] > 150
+    assert page.locator("svg.line-chart polyline").count() >= 1
+    assert page.locator("svg.line-chart circle").count() > 30  # a dot per working day
+    page.screenshot(path=str(artifacts / "dashboard-demo.png"), full_page=True)
+    page.get_by_role("link", name="差评处理").click()
+    page.get_by_role("heading", name="差评处理").wait_for()
+    page.screenshot(path=str(artifacts / "complaint-queue.png"), full_page=True)
+    page.locator("table.data tbody a").first.click()  # the newest complaint, still to verify
+    page.get_by_role("button", name="提交核实结论").wait_for()
+    page.screenshot(path=str(artifacts / "complaint-detail.png"), full_page=True)
