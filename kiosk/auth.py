@@ -53,7 +53,6 @@ def init_login(app: Flask) -> None:
     # since phones hop between networks; logout and timeouts end sessions for real.
     login_manager.session_protection = "basic"
     app.before_request(enforce_session_timeouts)
-    app.jinja_env.globals["LogoutForm"] = LogoutForm
 
 
 @login_manager.user_loader

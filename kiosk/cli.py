@@ -1,5 +1,6 @@
 """flask commands: users, demo data, QR export."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -11,13 +12,14 @@ from sqlalchemy import select
 from kiosk import cli_evaluation, cli_ops, clock
 from kiosk.database import intend_write
 from kiosk.extensions import db
-from kiosk.models import ROLES, Window
+from kiosk.models import ROLES, Hall, Window
 from kiosk.services import qr
 from kiosk.services.accounts import AccountError, create_user
 from kiosk.services.demo import create_demo
 
 users_cli = AppGroup("users", help="Manage staff-area accounts.")
 qr_cli = AppGroup("qr", help="Window QR codes.")
+halls_cli = AppGroup("halls", help="Service halls.")
 
 
 def _read_password(role: str) -> str:
@@ -26,19 +28,59 @@ def _read_password(role: str) -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def _hall_for_account(slug: str | None) -> Hall:
+    halls = list(db.session.scalars(select(Hall).order_by(Hall.id)))
+    if slug:
+        for hall in halls:
+            if hall.slug == slug:
+                return hall
+        raise click.ClickException(f"no hall {slug!r} (see: flask --app kiosk halls list)")
+    if len(halls) == 1:
+        return halls[0]
+    if not halls:
+        raise click.ClickException(
+            "create the hall first: flask --app kiosk halls create SLUG NAME"
+        )
+    raise click.ClickException("several halls: choose one with --hall SLUG")
+
+
 @users_cli.command("create")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the account may do.")
-def create_user_command(name: str, role: str) -> None:
+@click.option("--hall", "hall_slug", help="The hall the account works in (default: the only one).")
+def create_user_command(name: str, role: str, hall_slug: str | None) -> None:
     """Create an account; the password is prompted for, or read from stdin."""
+    hall = _hall_for_account(hall_slug)
     password = _read_password(role)
     intend_write()
     try:
-        user = create_user(name, role, password)
+        user = create_user(name, role, password, hall=hall)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"created {role} {user.username}")
+    click.echo(f"created {role} {user.username} in {hall.name}")
+
+
+@halls_cli.command("create")
+@click.argument("slug")
+@click.argument("name")
+def create_hall_command(slug: str, name: str) -> None:
+    """Create a service hall (SLUG appears in /board/SLUG and /public/SLUG)."""
+    intend_write()
+    if not re.fullmatch(r"[a-z0-9-]{2,40}", slug):
+        raise click.ClickException("SLUG must be 2–40 lowercase letters, digits or '-'")
+    if db.session.scalar(select(Hall.id).where(Hall.slug == slug)) is not None:
+        raise click.ClickException(f"hall {slug!r} exists already")
+    db.session.add(Hall(slug=slug, name=name.strip()))
+    db.session.commit()
+    click.echo(f"created hall {slug}: {name}")
+
+
+@halls_cli.command("list")
+def list_halls_command() -> None:
+    """List the halls."""
+    for hall in db.session.scalars(select(Hall).order_by(Hall.id)):
+        click.echo(f"{hall.slug}\t{hall.name}")
 
 
 @qr_cli.command("export")
@@ -106,6 +148,7 @@ def init_cli(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(users_cli)
     app.cli.add_command(qr_cli)
+    app.cli.add_command(halls_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(verify_log_command)
     app.cli.add_command(cli_evaluation.evaluate_command)

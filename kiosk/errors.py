@@ -37,9 +37,17 @@ def render_error(code: int, detail: str | None = None):  # type: ignore[no-untyp
     ), code
 
 
+def forget_refused_body() -> None:
+    """Treat a body refused as too large (413) as empty, so rendering a page cannot trip on it."""
+    request.__dict__.setdefault("form", request.parameter_storage_class())
+    request.__dict__.setdefault("files", request.parameter_storage_class())
+
+
 def handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
     """Show the friendly page for any HTTP error."""
     code = error.code or 500
+    if code == 413:
+        forget_refused_body()
     detail = None
     if code in (400, 413, 429) and wants_json() and error.description:
         detail = error.description

@@ -159,6 +159,7 @@ def rate_invitation(
         tapped_at=tapped_at,
         device=device,
         verified=True,
+        served_by=invitation.staff,
     )
     if not receipt.duplicate:
         db.session.execute(

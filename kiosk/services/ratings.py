@@ -21,6 +21,7 @@ from kiosk.models import (
     Complaint,
     Rating,
     RatingRevision,
+    Staff,
     Window,
 )
 from kiosk.services.duty import staff_on_duty
@@ -134,12 +135,15 @@ def record_rating(
     verified: bool = False,
     flags: Iterable[str] = (),
     status: str = "counted",
+    served_by: Staff | None = None,
 ) -> RatingReceipt:
     """Record one rating for window, attributed to the staff on duty when it was given.
 
     tapped_at is when the resident tapped (earlier than now for an offline replay). With
     replace_within and a device hash, a rating from the same device for the same window
     within that interval is replaced rather than added; the earlier one is kept as a revision.
+    served_by names the clerk when the service itself says who served (a 办结·邀请评价
+    invitation); otherwise the staff on duty at the tap is credited.
     """
     level, key = validate_submission(level, key, channel)
     existing = find_rating_by_key(key)
@@ -147,7 +151,7 @@ def record_rating(
         return RatingReceipt(existing, duplicate=True)
 
     tapped_at = tapped_at or now
-    staff = staff_on_duty(window.id, tapped_at)
+    staff = served_by or staff_on_duty(window.id, tapped_at)
 
     if replace_within is not None and device:
         previous = db.session.scalar(

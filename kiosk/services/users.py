@@ -57,6 +57,8 @@ def change_role(user: User, *, role: str, staff: Staff | None, actor: User) -> N
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     before = {"role": user.role, "staff_id": user.staff_id}
+    if role != user.role:
+        user.end_sessions()  # open sessions must not keep the old role's pages
     user.role, user.staff = role, staff
     db.session.flush()
     _log("user.update", user, actor, before=before, role=role, staff_id=user.staff_id)
@@ -67,6 +69,8 @@ def set_user_active(user: User, active: bool, *, actor: User) -> None:
     if user.id == actor.id and not active:
         raise AccountError("an admin cannot deactivate their own account")
     user.active = active
+    if not active:
+        user.end_sessions()
     db.session.flush()
     _log("user.reactivate" if active else "user.deactivate", user, actor)
 
@@ -75,5 +79,6 @@ def reset_password(user: User, password: str, *, actor: User) -> None:
     """Give the account a new password chosen by an admin, under the same policy."""
     check_password_strength(password, user.role, user.username)
     user.set_password(password)
+    user.end_sessions()  # whoever knew the old password is signed out everywhere
     db.session.flush()
     _log("user.reset_password", user, actor)

@@ -11,7 +11,7 @@ from wtforms import StringField
 from wtforms.validators import InputRequired, Length, Regexp
 
 from kiosk.auth import roles_required
-from kiosk.errors import render_error
+from kiosk.errors import forget_refused_body, render_error
 from kiosk.extensions import db
 from kiosk.models import Staff
 from kiosk.services import people as people_service
@@ -151,10 +151,7 @@ def photo_too_large(error: RequestEntityTooLarge):  # type: ignore[no-untyped-de
 
     Registered on the staff blueprint, so it answers every oversized staff-area request.
     """
-    # The body was refused unread; mark it parsed-as-empty so rendering the page (whose
-    # forms look at request.form) does not raise 413 again.
-    request.__dict__.setdefault("form", request.parameter_storage_class())
-    request.__dict__.setdefault("files", request.parameter_storage_class())
+    forget_refused_body()
     if request.endpoint != "staff.upload_photo" or not current_user.is_authenticated:
         return render_error(413)
     person = people_service.hall_member(current_user.hall_id, request.view_args["staff_id"])

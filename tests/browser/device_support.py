@@ -80,11 +80,16 @@ def paired_page(
     kind: str = "kiosk",
     size: tuple[int, int] = LANDSCAPE,
     fake_clock: bool = False,
+    inject_scripts: bool = False,
     **settings: Any,
 ) -> Any:
-    """Open a browser tab sized like the tablet, paired as a new device of kind."""
+    """Open a browser tab sized like the tablet, paired as a new device of kind.
+
+    inject_scripts lets a test add its own script (axe-core) despite the site's
+    Content-Security-Policy; every other test runs under the real policy.
+    """
     _device_id, code = create_device(live_server.app, seed, kind, **settings)
-    page = new_page(width=size[0], height=size[1], has_touch=True)
+    page = new_page(width=size[0], height=size[1], has_touch=True, bypass_csp=inject_scripts)
     if fake_clock:
         page.clock.install()
     pair(page, live_server.url, code, kind)

@@ -193,7 +193,7 @@ def test_a_kiosk_left_open_for_a_day_records_the_next_tap(live_server, new_page,
 def test_every_kiosk_screen_is_accessible_and_big_enough_to_touch(
     live_server, new_page, seed, artifacts, size
 ):
-    page = paired_page(live_server, new_page, seed, size=size, pin="2468")
+    page = paired_page(live_server, new_page, seed, size=size, pin="2468", inject_scripts=True)
     problems = {}
 
     def check(name):  # type: ignore[no-untyped-def]

@@ -142,7 +142,7 @@ def test_a_resident_rates_on_their_phone_with_the_pads_qr_and_the_pad_stands_dow
 def test_pad_screens_are_accessible_and_big_enough_to_touch(
     live_server, new_page, seed, artifacts, size
 ):
-    pad = paired_page(live_server, new_page, seed, kind="pad", size=size)
+    pad = paired_page(live_server, new_page, seed, kind="pad", size=size, inject_scripts=True)
     pad.get_by_role("heading", name="您好，欢迎办理业务").wait_for()
     shot(pad, artifacts, "pad-idle")
     idle = (axe_violations(pad), small_targets(pad))

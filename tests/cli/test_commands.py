@@ -12,16 +12,40 @@ from kiosk.models._types import utcnow
 from kiosk.services.duty import staff_on_duty
 
 
-def test_users_create_reads_the_password_from_stdin(runner, ctx):
+def test_users_create_reads_the_password_from_stdin(runner, hall):
     result = runner.invoke(
         args=["users", "create", "li", "--role", "supervisor"], input="a-long-passphrase\n"
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.username == "li"))
     assert user.role == "supervisor" and user.check_password("a-long-passphrase")
+    assert user.hall_id == hall.id  # the only hall
 
 
-def test_users_create_refuses_weak_passwords_and_duplicates(runner, ctx):
+def test_users_create_needs_a_hall_and_halls_create_makes_one(runner, ctx):
+    refused = runner.invoke(
+        args=["users", "create", "li", "--role", "admin"], input="a-long-passphrase\n"
+    )
+    assert refused.exit_code != 0 and "halls create" in refused.output
+    made = runner.invoke(args=["halls", "create", "dongfeng", "东风社区便民服务中心"])
+    assert made.exit_code == 0, made.output
+    assert runner.invoke(args=["halls", "create", "dongfeng", "x"]).exit_code != 0
+    assert runner.invoke(args=["halls", "create", "Bad Slug", "x"]).exit_code != 0
+    runner.invoke(args=["halls", "create", "xiyuan", "西苑社区便民服务中心"])
+    ambiguous = runner.invoke(
+        args=["users", "create", "li", "--role", "admin"], input="a-long-passphrase\n"
+    )
+    assert ambiguous.exit_code != 0 and "--hall" in ambiguous.output
+    ok = runner.invoke(
+        args=["users", "create", "li", "--role", "admin", "--hall", "xiyuan"],
+        input="a-long-passphrase\n",
+    )
+    assert ok.exit_code == 0, ok.output
+    user = db.session.scalar(select(User).where(User.username == "li"))
+    assert user.hall.slug == "xiyuan"
+
+
+def test_users_create_refuses_weak_passwords_and_duplicates(runner, hall):
     short = runner.invoke(args=["users", "create", "li", "--role", "staff"], input="short\n")
     assert short.exit_code != 0 and "at least 8" in short.output
     common = runner.invoke(args=["users", "create", "li", "--role", "staff"], input="password123\n")
@@ -38,7 +62,7 @@ def test_users_create_refuses_weak_passwords_and_duplicates(runner, ctx):
     assert db.session.scalar(select(func.count(User.id))) == 1
 
 
-def test_users_create_rejects_unknown_roles(runner, ctx):
+def test_users_create_rejects_unknown_roles(runner, hall):
     result = runner.invoke(args=["users", "create", "li", "--role", "root"], input="whatever-pw\n")
     assert result.exit_code != 0
     assert db.session.scalar(select(func.count(User.id))) == 0

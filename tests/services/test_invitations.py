@@ -110,3 +110,16 @@ def test_the_pad_shows_the_newest_open_invitation(window, staff):
     assert invitations.open_invitation(window.id, utcnow()).id == newer.id
     invitations.rate_invitation(newer, 5, uuid.uuid4().hex, channel="pad", now=utcnow())
     assert invitations.open_invitation(window.id, utcnow()).id == older.id
+
+
+def test_invited_rating_counts_for_the_clerk_who_invited_even_after_sign_out(window, staff):
+    now = utcnow()
+    invitations.sign_in(staff, window, now=now - timedelta(minutes=10))
+    invitation = invitations.mint_invitation(staff, now=now - timedelta(minutes=2))
+    invitations.sign_out(staff, now=now - timedelta(minutes=1))
+    db.session.commit()
+    receipt = invitations.rate_invitation(
+        invitation, 5, "invited-after-signout", channel="pad", now=now
+    )
+    db.session.commit()
+    assert receipt.rating.staff_id == staff.id and receipt.rating.verified

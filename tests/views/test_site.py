@@ -74,3 +74,11 @@ def test_database_session_is_usable(ctx):
     from kiosk.extensions import db
 
     assert db.session.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_oversize_post_by_a_signed_in_user_gets_the_413_page(app, client, auth, make_user):
+    auth.login_as(make_user("zhang", "supervisor"))
+    big = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post("/auth/logout", data={"pad": big})
+    assert response.status_code == 413
+    assert "内容过大" in response.get_data(as_text=True)

@@ -1,5 +1,6 @@
 """Accounts and roles: only admins, only explicit fields, never locking oneself out."""
 
+import pytest
 from sqlalchemy import select
 
 from kiosk.extensions import db
@@ -165,3 +166,27 @@ def test_supervisors_cannot_manage_accounts(client, sign_in, post_form, make_use
     db.session.refresh(other)
     assert other.role == "supervisor"
     assert db.session.scalar(select(Hall.id)) is not None
+
+
+@pytest.mark.parametrize("change", ["password", "role", "deactivate"])
+def test_password_reset_role_change_or_deactivation_ends_open_sessions(
+    app, client, sign_in, post_form, make_user, change
+):
+    clerk = make_user("clerk-x", "supervisor")
+    their_browser = app.test_client()
+    assert Auth(their_browser).login_as(clerk).status_code == 302
+    assert their_browser.get("/staff/").status_code == 200
+    sign_in("admin")
+    edit = f"/staff/users/{clerk.id}/edit"
+    if change == "password":
+        post_form(
+            edit,
+            f"/staff/users/{clerk.id}/password",
+            password="new-river-77",
+            confirm="new-river-77",
+        )
+    elif change == "role":
+        assert post_form(edit, edit, role="admin").status_code == 302
+    else:
+        post_form(edit, f"/staff/users/{clerk.id}/deactivate")
+    assert their_browser.get("/staff/").status_code == 302
