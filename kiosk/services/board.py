@@ -32,18 +32,13 @@ VIEWS = ("today", "month", "quarter", "year", "windows")
 # The order the hall TV cycles through (BOARD_ROTATE_SECONDS per view).
 ROTATION = ("today", "month", "quarter", "windows")
 PERIODS = ("today", "month", "quarter", "year")
-# Complaint status → the deadline of the stage it is in (see the module docstring).
-STAGE_DUE = {
-    "new": Complaint.verify_due_at,
-    "valid": Complaint.rectify_due_at,
-    "rectifying": Complaint.rectify_due_at,
-    "rectified": Complaint.followup_due_at,
-}
 
 
 def scheme() -> scoring.Scheme:
-    """Return the scoring scheme the board ranks with."""
-    return scoring.default_scheme()
+    """Return the scoring scheme the board ranks with: the one evaluations use."""
+    from kiosk.services.evaluation import current_scheme
+
+    return current_scheme()
 
 
 @dataclass(frozen=True)
@@ -348,23 +343,9 @@ def complaints_today(hall: Hall, now: datetime) -> ComplaintToday:
 
 def overdue_count(hall: Hall, now: datetime) -> int:
     """Return how many of the hall's open complaints are past their current stage's deadline."""
-    overdue = or_(
-        *(
-            and_(Complaint.status == status, due.is_not(None), due < now)
-            for status, due in STAGE_DUE.items()
-        )
-    )
-    return int(
-        db.session.scalar(
-            select(func.count(Complaint.id)).where(
-                Complaint.hall_id == hall.id,
-                Complaint.closed_at.is_(None),
-                Complaint.status != "closed",
-                overdue,
-            )
-        )
-        or 0
-    )
+    from kiosk.services.complaints import overdue_count as complaints_overdue
+
+    return complaints_overdue(hall.id, now)
 
 
 def ticker(hall: Hall, now: datetime, limit: int = 4) -> tuple[TickerItem, ...]:
