@@ -21,6 +21,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired
@@ -265,12 +266,13 @@ def _render_invite(invitation, form: InviteRatingForm, status: int = 200):  # ty
             "kiosk/invite_closed.html", window=invitation.window, used=False
         ), 410
     page = render_template(
-        "kiosk/invite_rate.html",
-        invitation=invitation,
+        "public/rate.html",
         window=invitation.window,
         staff=invitation.staff,
         form=form,
         levels=LEVEL_LABELS,
+        action=url_for("kiosk.submit_invite", token=invitation.token),
+        hint=_("本二维码只对本次服务有效，评价一次即失效。"),
     )
     return page, status
 

@@ -18,13 +18,13 @@ from flask_babel import gettext as _
 import scoring
 from kiosk.evaluation_labels import flag_label
 from kiosk.services.evaluation import Report, current_scheme
+from kiosk.services.spreadsheet import neutralise
 
 POINTS = "0.00"
 RATE = "0.00%"
 INTEGER = "0"
 TEXT = "@"
 # Cells starting with these are formulas to a spreadsheet (CSV injection); tab and CR too.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def to_xlsx(report: Report) -> bytes:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in report.rows:
-        sheet.append([_neutralise(c.value(row)) for c in cols])
+        sheet.append([neutralise(c.value(row)) for c in cols])
     for index, col in enumerate(cols, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = max(8, min(24, 2 * len(col.header) + 2))
@@ -136,7 +136,7 @@ def to_xlsx(report: Report) -> bytes:
     for row in report.rows:
         for line in row["explanation"]:
             indent = "    " * int(line["depth"])
-            notes.append([row["staff_no"], row["name"], _neutralise(indent + line["text"])])
+            notes.append([row["staff_no"], row["name"], neutralise(indent + line["text"])])
     notes.column_dimensions["C"].width = 90
     notes.freeze_panes = "A2"
 
@@ -150,7 +150,7 @@ def to_csv(report: Report) -> bytes:
     cols = columns(report)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([_neutralise(c.header) for c in cols])
+    writer.writerow([neutralise(c.header) for c in cols])
     for row in report.rows:
         writer.writerow([_csv_cell(c.value(row), c.number_format) for c in cols])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -167,11 +167,4 @@ def _csv_cell(value: Any, number_format: str) -> str:
         return f"{value * 100:.2f}%"
     if isinstance(value, int | float):
         return str(value)
-    return str(_neutralise(value))
-
-
-def _neutralise(value: Any) -> Any:
-    """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    return str(neutralise(value))

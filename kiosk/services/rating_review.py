@@ -19,6 +19,7 @@ from kiosk.labels import CHANNEL_LABELS, LEVEL_LABELS, STATUS_LABELS
 from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating, User
 from kiosk.services import audit
 from kiosk.services.ratings import change_rating_status
+from kiosk.services.spreadsheet import neutralise
 
 # Why a rating was quarantined, by flag. The anti-abuse part sets the flags; unknown flags
 # are shown by their code.
@@ -118,12 +119,9 @@ def quarantined(hall_id: int) -> list[Rating]:
     )
 
 
-def neutralise(value: object) -> str:
+def csv_cell(value: object) -> str:
     """Return value as a CSV cell that spreadsheets will not run as a formula."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    return str(neutralise("" if value is None else str(value)))
 
 
 CSV_HEADER = (
@@ -156,7 +154,7 @@ def export_csv(hall_id: int, f: RatingFilter) -> Iterator[str]:
     query = _select(hall_id, f).execution_options(yield_per=500)
     for rating in db.session.scalars(query):
         writer.writerow(
-            neutralise(cell)
+            csv_cell(cell)
             for cell in (
                 clock.to_local(rating.created_at).strftime("%Y-%m-%d %H:%M:%S"),
                 f"{rating.window.number} {rating.window.name}",

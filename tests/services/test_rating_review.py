@@ -109,4 +109,4 @@ def test_csv_has_a_bom_and_neutralises_formulas(app, window, make_staff, put_on_
     assert rows[1][0] == "2026-11-20 10:00:00"  # hall-local time
     assert rows[1][2] == '\'=HYPERLINK("http://x")' and rows[1][3] == "'@SUM1"
     assert rows[1][4] == "2 不满意" and rows[1][8] == "burst"
-    assert rating_review.neutralise("-1") == "'-1" and rating_review.neutralise("3号") == "3号"
+    assert rating_review.csv_cell("-1") == "'-1" and rating_review.csv_cell("3号") == "3号"
