@@ -5,6 +5,7 @@ from datetime import timedelta
 from itertools import pairwise
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.device_support import (
     count_ratings,
@@ -50,7 +51,7 @@ def test_offline_taps_are_replayed_exactly_once_with_their_original_times(
         if level <= 2:
             # Offline, a complaint cannot be sent: the kiosk says so and keeps only the rating.
             page.get_by_text("您的意见现在无法发送").wait_for()
-            assert page.locator(".complaint-form").is_hidden()
+            expect(page.locator(".complaint-form")).to_be_hidden()
             shot(page, artifacts, "kiosk-offline-complaint")
             page.get_by_role("button", name="完成", exact=True).click()
         page.get_by_text("感谢您的评价").wait_for()
