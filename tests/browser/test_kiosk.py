@@ -231,3 +231,15 @@ def test_a_second_kiosk_tab_needs_pairing_of_its_own(live_server, new_page, seed
         data={"key": "unpaired-tab-1", "level": 5, "window_id": seed.window_ids[0]},
     )
     assert response.status == 401
+
+
+def test_complaint_text_also_takes_the_tablets_own_chinese_keyboard(live_server, new_page, seed):
+    page = paired_page(live_server, new_page, seed)
+    open_window_three(page)
+    page.get_by_role("button", name="不满意", exact=True).click()
+    text = page.get_by_label("具体情况（选填，最多500字）")
+    text.click()
+    page.keyboard.insert_text("材料清单没有一次说清楚")  # what a pinyin or handwriting IME sends
+    page.locator(".key-phrase").first.click()
+    assert text.input_value().startswith("材料清单没有一次说清楚")
+    assert len(text.input_value()) > len("材料清单没有一次说清楚")
