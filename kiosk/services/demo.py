@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from flask import current_app
 from sqlalchemy import func, insert, select
 
 from kiosk.extensions import db
@@ -132,7 +133,114 @@ def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
             )
             result.passwords[username] = password
     db.session.flush()
+    supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
+    if supervisor is not None:
+        _seed_evaluation(rng, hall, roster, quality, supervisor, now)
     return result
+
+
+def _seed_evaluation(
+    rng: random.Random,
+    hall: Hall,
+    roster: list[Staff],
+    quality: dict[int, float],
+    supervisor: User,
+    now: datetime,
+) -> None:
+    """Give this quarter self, peer and supervisor assessments, a bonus and verified complaints.
+
+    So the demo evaluation shows all four sources and each kind of adjustment; done once.
+    """
+    from kiosk.models import Adjustment, Assessment, PeerAssignment
+    from kiosk.services.evaluation import current_period, current_scheme
+
+    period = current_period(now, "quarter")
+    period_start, _period_end = period.bounds(ZoneInfo(str(current_app.config["HALL_TIMEZONE"])))
+    exists = db.session.scalar(
+        select(Assessment.id).where(Assessment.hall_id == hall.id, Assessment.period == period.code)
+    )
+    if exists is not None or len(roster) < 3:
+        return
+    leaves = current_scheme().leaves
+
+    def scores(staff: Staff, lenience: float) -> dict[str, float]:
+        level = min(0.98, quality[staff.id] + lenience)
+        points = {}
+        for leaf in leaves:
+            raw = leaf.max_points * (level + rng.uniform(-0.06, 0.04))
+            points[leaf.code] = round(min(leaf.max_points, max(0.0, raw)) * 2) / 2  # half points
+        return points
+
+    def assessment(subject: Staff, kind: str, key: str, lenience: float, **who: int) -> Assessment:
+        return Assessment(
+            hall_id=hall.id,
+            period=period.code,
+            subject_id=subject.id,
+            kind=kind,
+            assessor_key=key,
+            scores=scores(subject, lenience),
+            source="import",
+            created_at=now,
+            submitted_at=now,
+            locked=True,
+            **who,
+        )
+
+    rows: list[object] = []
+    for i, subject in enumerate(roster):
+        rows.append(
+            assessment(subject, "self", f"staff:{subject.id}", 0.08, assessor_staff_id=subject.id)
+        )
+        rows.append(
+            assessment(
+                subject, "supervisor", f"user:{supervisor.id}", 0.0, assessor_user_id=supervisor.id
+            )
+        )
+        for step in (1, 2, 3):  # three colleagues each, assigned by the supervisor
+            peer = roster[(i + step) % len(roster)]
+            rows.append(
+                PeerAssignment(
+                    hall_id=hall.id,
+                    period=period.code,
+                    assessor_id=peer.id,
+                    subject_id=subject.id,
+                    assigned_by_id=supervisor.id,
+                    created_at=now,
+                )
+            )
+            rows.append(
+                assessment(subject, "peer", f"staff:{peer.id}", 0.03, assessor_staff_id=peer.id)
+            )
+    best = max(roster, key=lambda s: quality[s.id])
+    rows.append(
+        Adjustment(
+            hall_id=hall.id,
+            staff_id=best.id,
+            period=period.code,
+            kind="bonus",
+            points=3,
+            reason="区级“优质服务窗口”表彰",
+            evidence="表彰文件",
+            approver_id=supervisor.id,
+            created_by_id=supervisor.id,
+            created_at=now,
+        )
+    )
+    db.session.add_all(rows)
+    # The two weakest clerks each have one complaint this quarter verified as valid.
+    for staff, severity in zip(
+        sorted(roster, key=lambda s: quality[s.id])[:2], ("major", "minor"), strict=True
+    ):
+        complaint = db.session.scalar(
+            select(Complaint)
+            .where(Complaint.staff_id == staff.id, Complaint.created_at >= period_start)
+            .order_by(Complaint.created_at)
+            .limit(1)
+        )
+        if complaint is not None:
+            complaint.is_valid, complaint.severity = True, severity
+            complaint.verified_at = complaint.created_at
+    db.session.flush()
 
 
 def _assignment(roster: list[Staff], windows: list[Window], day: date) -> dict[int, Staff]:

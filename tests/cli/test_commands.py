@@ -85,9 +85,25 @@ def test_demo_builds_a_realistic_hall_and_is_idempotent(runner, ctx):
     assert after_first["Rating"] > 5000 and after_first["Complaint"] > 10
     assert first.output.count("password") == 3 and "/staff/" in first.output
 
+    # This quarter's evaluation has all four sources for everyone, a bonus, and assigned peers.
+    from kiosk.models import Adjustment, Assessment, PeerAssignment
+
+    kinds = dict(
+        db.session.execute(select(Assessment.kind, func.count()).group_by(Assessment.kind)).all()
+    )
+    assert kinds == {"self": 12, "supervisor": 12, "peer": 36}
+    assert db.session.scalar(select(func.count(PeerAssignment.id))) == 36
+    assert db.session.scalar(select(func.count(Adjustment.id))) == 1
+    from kiosk.services.evaluation import current_period
+
+    quarter = current_period(utcnow(), "quarter").code
+    evaluated = runner.invoke(args=["evaluate", "--period", quarter])
+    assert evaluated.exit_code == 0 and "缺" not in evaluated.output  # no source missing
+
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
     assert counts() == after_first
+    assert db.session.scalar(select(func.count(Assessment.id))) == 60
     assert "password " not in second.output
 
     oldest, newest = db.session.execute(

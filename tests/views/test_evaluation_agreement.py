@@ -18,7 +18,7 @@ from kiosk.services import evaluation as ev
 from kiosk.services.demo import create_demo
 
 NOW = datetime(2026, 11, 20, 6, 0)  # 14:00 local, a Friday
-PERIOD = "2026Q4"
+PERIOD = "2026-11"  # the demo itself seeds assessments for the quarter
 
 
 @pytest.fixture
