@@ -24,12 +24,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
+from kiosk.form_helpers import as_choices
 from kiosk.labels import (
     APPEAL_LABELS,
     COMPLAINT_ACTION_LABELS,
@@ -81,12 +83,12 @@ class QueueFilterForm(FlaskForm):
 class VerifyForm(FlaskForm):
     verdict = RadioField(
         _l("核实结论"),
-        choices=[("valid", _l("投诉有效")), ("invalid", _l("投诉无效"))],
+        choices=as_choices([("valid", _l("投诉有效")), ("invalid", _l("投诉无效"))]),
         validators=[InputRequired(_l("请选择核实结论"))],
     )
     severity = SelectField(
         _l("严重程度（有效时必选）"),
-        choices=[("", "—"), *((s, SEVERITY_LABELS[s]) for s in SEVERITIES)],
+        choices=as_choices([("", "—"), *((s, SEVERITY_LABELS[s]) for s in SEVERITIES)]),
         validators=[Optional()],
     )
     reason = TextAreaField(
@@ -107,7 +109,7 @@ class RectifyForm(FlaskForm):
 class FollowUpForm(FlaskForm):
     satisfaction = RadioField(
         _l("投诉人对整改的评价"),
-        choices=[(s, SATISFACTION_LABELS[s]) for s in SATISFACTIONS],
+        choices=as_choices([(s, SATISFACTION_LABELS[s]) for s in SATISFACTIONS]),
         validators=[InputRequired(_l("请选择投诉人的评价"))],
     )
     note = TextAreaField(_l("回访记录（选填）"), validators=[Optional(), Length(max=NOTE_MAX)])
@@ -122,7 +124,9 @@ class AppealForm(FlaskForm):
 class ReviewForm(FlaskForm):
     outcome = RadioField(
         _l("复核结论"),
-        choices=[("uphold", _l("维持原核实结论")), ("overturn", _l("撤销：投诉不成立"))],
+        choices=as_choices(
+            [("uphold", _l("维持原核实结论")), ("overturn", _l("撤销：投诉不成立"))]
+        ),
         validators=[InputRequired(_l("请选择复核结论"))],
     )
     reason = TextAreaField(
@@ -138,7 +142,7 @@ class StandaloneForm(FlaskForm):
     window = SelectField(_l("窗口（选填）"), coerce=choice_id, validators=[Optional()])
     staff = SelectField(_l("被投诉人员（选填）"), coerce=choice_id, validators=[Optional()])
     reasons = MultiCheckboxField(
-        _l("原因（可多选）"), choices=[(tag, REASON_LABELS[tag]) for tag in REASON_TAGS]
+        _l("原因（可多选）"), choices=as_choices([(tag, REASON_LABELS[tag]) for tag in REASON_TAGS])
     )
     text = TextAreaField(
         _l("投诉内容"), validators=[DataRequired(_l("请填写投诉内容")), Length(max=NOTE_MAX)]
@@ -234,11 +238,11 @@ def _complaint_or_404(complaint_id: int) -> Complaint:
     return complaint
 
 
-def _choices(model: Any, label: Callable[[Any], str]) -> list[tuple[Any, str]]:
+def _choices(model: Any, label: Callable[[Any], str]) -> list[SelectChoice]:
     rows = db.session.scalars(
         select(model).where(model.hall_id == current_user.hall_id).order_by(model.id)
     )
-    return [(None, _("全部")), *((row.id, label(row)) for row in rows)]
+    return as_choices([(None, _("全部")), *((row.id, label(row)) for row in rows)])
 
 
 def _window_label(w: Window) -> str:
@@ -301,14 +305,16 @@ def _labels() -> dict[str, Any]:
 def complaint_queue():  # type: ignore[no-untyped-def]
     """List the hall's complaints with filters and deadline badges."""
     form = QueueFilterForm(request.args)
-    form.status.choices = [
-        ("", _("全部")),
-        ("open", _("未办结")),
-        *((s, COMPLAINT_STATUS_LABELS[s]) for s in COMPLAINT_STATUSES),
-    ]
+    form.status.choices = as_choices(
+        [
+            ("", _("全部")),
+            ("open", _("未办结")),
+            *((s, COMPLAINT_STATUS_LABELS[s]) for s in COMPLAINT_STATUSES),
+        ]
+    )
     form.window.choices = _choices(Window, _window_label)
     form.staff.choices = _choices(Staff, _staff_label)
-    form.tag.choices = [("", _("全部")), *((t, REASON_LABELS[t]) for t in REASON_TAGS)]
+    form.tag.choices = as_choices([("", _("全部")), *((t, REASON_LABELS[t]) for t in REASON_TAGS)])
     if request.args and not form.validate():
         return render_template(
             "staff/complaints/queue.html",

@@ -10,6 +10,7 @@ from wtforms import SelectField
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
+from kiosk.form_helpers import as_choices
 from kiosk.labels import LEVEL_LABELS
 from kiosk.models import Staff, Window
 from kiosk.services import invitations
@@ -64,7 +65,7 @@ def console():  # type: ignore[no-untyped-def]
     """Show the clerk's window, the invite button and today's counts."""
     staff = _clerk()
     form = SignInForm(formdata=None)
-    form.window.choices = [(w.id, f"{w.number} · {w.name}") for w in _windows(staff)]
+    form.window.choices = as_choices([(w.id, f"{w.number} · {w.name}") for w in _windows(staff)])
     return _render(staff, form)
 
 
@@ -75,7 +76,7 @@ def console_signin():  # type: ignore[no-untyped-def]
     staff = _clerk()
     windows = {w.id: w for w in _windows(staff)}
     form = SignInForm()
-    form.window.choices = [(w.id, f"{w.number} · {w.name}") for w in windows.values()]
+    form.window.choices = as_choices([(w.id, f"{w.number} · {w.name}") for w in windows.values()])
     if not form.validate():
         return _render(staff, form, 400)
     invitations.sign_in(staff, windows[form.window.data], now=clock.now())

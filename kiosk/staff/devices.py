@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
+from kiosk.form_helpers import as_choices
 from kiosk.models import Device, Window
 from kiosk.services import audit, devices
 from kiosk.staff import bp
@@ -30,7 +31,7 @@ def _window_choices() -> list[tuple[int, str]]:
 
 
 class CreateDeviceForm(FlaskForm):
-    kind = SelectField(_l("类型"), choices=list(KIND_LABELS.items()))
+    kind = SelectField(_l("类型"), choices=as_choices(KIND_LABELS.items()))
     name = StringField(_l("名称"), validators=[InputRequired(), Length(max=60)])
     window = SelectField(_l("所属窗口（窗口评价器必选）"), coerce=int)
 

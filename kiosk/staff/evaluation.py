@@ -28,6 +28,7 @@ from kiosk.evaluation_labels import (
     flag_label,
 )
 from kiosk.extensions import db
+from kiosk.form_helpers import as_choices
 from kiosk.models import ASSESSOR_KINDS, Hall, PeerAssignment
 from kiosk.services import evaluation as ev
 from kiosk.services import evaluation_export
@@ -64,7 +65,7 @@ class AdjustmentForm(FlaskForm):
     staff = SelectField(_l("员工"), coerce=int, validators=[InputRequired()])
     kind = SelectField(
         _l("类型"),
-        choices=[("bonus", _l("加分")), ("deduction", _l("扣分"))],
+        choices=as_choices([("bonus", _l("加分")), ("deduction", _l("扣分"))]),
         validators=[InputRequired()],
     )
     points = DecimalField(
@@ -291,7 +292,7 @@ def peer_assignments(period_code: str):  # type: ignore[no-untyped-def]
     hall = _hall()
     staff = ev.hall_staff(hall)
     form = PeerAssignForm()
-    choices = [(s.id, f"{s.staff_no} {s.name}") for s in staff]
+    choices = as_choices([(s.id, f"{s.staff_no} {s.name}") for s in staff])
     form.assessor.choices = choices
     form.subject.choices = choices
     status = 200
@@ -429,9 +430,9 @@ def adjustments(period_code: str):  # type: ignore[no-untyped-def]
     hall = _hall()
     scheme = ev.current_scheme()
     form = AdjustmentForm()
-    form.staff.choices = [(s.id, f"{s.staff_no} {s.name}") for s in ev.hall_staff(hall)]
+    form.staff.choices = as_choices([(s.id, f"{s.staff_no} {s.name}") for s in ev.hall_staff(hall)])
     approvers = ev.approvers(hall)
-    form.approver.choices = [(u.id, ev.approver_name(u)) for u in approvers]
+    form.approver.choices = as_choices([(u.id, ev.approver_name(u)) for u in approvers])
     if request.method == "GET" and current_user in approvers:
         form.approver.data = current_user.id
     status = 200

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
+from kiosk.form_helpers import as_choices
 from kiosk.labels import CHANNEL_LABELS, LEVEL_LABELS, STATUS_LABELS
 from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating, Staff, Window
 from kiosk.services import rating_review
@@ -60,7 +61,7 @@ class RatingFilterForm(FlaskForm):
 class ReviewForm(FlaskForm):
     decision = SelectField(
         _l("审核决定"),
-        choices=[("release", _l("放行：计入统计")), ("exclude", _l("排除：不计入"))],
+        choices=as_choices([("release", _l("放行：计入统计")), ("exclude", _l("排除：不计入"))]),
         validators=[InputRequired()],
     )
     reason = TextAreaField(
@@ -72,28 +73,38 @@ def _filter_form() -> RatingFilterForm:
     form = RatingFilterForm(request.args)
     hall_id = current_user.hall_id
     everyone = (None, _("全部"))
-    form.window.choices = [
-        everyone,
-        *(
-            (w.id, _("%(n)s号窗口 %(name)s", n=w.number, name=w.name))
-            for w in db.session.scalars(
-                select(Window).where(Window.hall_id == hall_id).order_by(Window.number)
-            )
-        ),
-    ]
-    form.staff.choices = [
-        everyone,
-        *(
-            (s.id, f"{s.name} {s.staff_no}")
-            for s in db.session.scalars(
-                select(Staff).where(Staff.hall_id == hall_id).order_by(Staff.staff_no)
-            )
-        ),
-    ]
-    form.level.choices = [everyone, *((n, f"{n} {LEVEL_LABELS[n]}") for n in (5, 4, 3, 2, 1))]
-    form.channel.choices = [("", _("全部")), *((c, CHANNEL_LABELS[c]) for c in RATING_CHANNELS)]
-    form.verified.choices = [("", _("全部")), ("1", _("是")), ("0", _("否"))]
-    form.status.choices = [("", _("全部")), *((s, STATUS_LABELS[s]) for s in RATING_STATUSES)]
+    form.window.choices = as_choices(
+        [
+            everyone,
+            *(
+                (w.id, _("%(n)s号窗口 %(name)s", n=w.number, name=w.name))
+                for w in db.session.scalars(
+                    select(Window).where(Window.hall_id == hall_id).order_by(Window.number)
+                )
+            ),
+        ]
+    )
+    form.staff.choices = as_choices(
+        [
+            everyone,
+            *(
+                (s.id, f"{s.name} {s.staff_no}")
+                for s in db.session.scalars(
+                    select(Staff).where(Staff.hall_id == hall_id).order_by(Staff.staff_no)
+                )
+            ),
+        ]
+    )
+    form.level.choices = as_choices(
+        [everyone, *((n, f"{n} {LEVEL_LABELS[n]}") for n in (5, 4, 3, 2, 1))]
+    )
+    form.channel.choices = as_choices(
+        [("", _("全部")), *((c, CHANNEL_LABELS[c]) for c in RATING_CHANNELS)]
+    )
+    form.verified.choices = as_choices([("", _("全部")), ("1", _("是")), ("0", _("否"))])
+    form.status.choices = as_choices(
+        [("", _("全部")), *((s, STATUS_LABELS[s]) for s in RATING_STATUSES)]
+    )
     return form
 
 
