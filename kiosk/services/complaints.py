@@ -184,12 +184,34 @@ def verifier(complaint: Complaint) -> User | None:
     return event.actor if event else None
 
 
+APPEAL_ACTIONS = {
+    "appealed": "pending",
+    "appeal_upheld": "upheld",
+    "appeal_overturned": "overturned",
+}
+
+
 def appeal_state(complaint: Complaint) -> str | None:
     """Return None (no appeal), "pending", "upheld" or "overturned"."""
-    event = _last_event(complaint, "appealed", "appeal_upheld", "appeal_overturned")
-    if event is None:
-        return None
-    return {"appealed": "pending", "appeal_upheld": "upheld"}.get(event.action, "overturned")
+    return appeal_states([complaint])[complaint.id]
+
+
+def appeal_states(complaint_list: list[Complaint]) -> dict[int, str | None]:
+    """Return appeal_state for each complaint, with one query for all of them."""
+    states: dict[int, str | None] = {complaint.id: None for complaint in complaint_list}
+    if not states:
+        return states
+    rows = db.session.execute(
+        select(ComplaintEvent.complaint_id, ComplaintEvent.action)
+        .where(
+            ComplaintEvent.complaint_id.in_(list(states)),
+            ComplaintEvent.action.in_(list(APPEAL_ACTIONS)),
+        )
+        .order_by(ComplaintEvent.created_at, ComplaintEvent.id)
+    )
+    for complaint_id, action in rows:  # later events overwrite earlier ones
+        states[complaint_id] = APPEAL_ACTIONS[action]
+    return states
 
 
 # --- creating --------------------------------------------------------------------------------

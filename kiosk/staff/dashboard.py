@@ -131,7 +131,7 @@ def my_dashboard():  # type: ignore[no-untyped-def]
         chart=dashboard.line_chart(dashboard.daily_index(hall_id, today, staff_id=staff_id)),
         recent=recent,
         complaints=mine,
-        appeals={c.id: complaints.appeal_state(c) for c in mine},
+        appeals=complaints.appeal_states(list(mine)),
         now=now,
         levels=LEVEL_LABELS,
         statuses=COMPLAINT_STATUS_LABELS,
