@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from itsdangerous import URLSafeTimedSerializer
 
 from kiosk import clock
@@ -167,6 +168,7 @@ def create_rating():  # type: ignore[no-untyped-def]
             now=now,
             tapped_at=tapped_at,
             invitation=invitation,
+            staff_session=current_user.is_authenticated,
         )
     except invitations.InvitationExpired:
         fail(410, "invitation_expired", _("本次评价邀请已过期。"))

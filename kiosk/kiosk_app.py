@@ -23,6 +23,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired
 from wtforms import HiddenField, IntegerField, StringField
@@ -34,6 +35,7 @@ from kiosk.device_auth import clear_credential_cookie, request_device, set_crede
 from kiosk.extensions import db
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
 from kiosk.models import REASON_TAGS, Device
+from kiosk.public import device_cookie_hash
 from kiosk.services import devices, invitations, qr, ratings
 from kiosk.services.duty import staff_on_duty
 from kiosk.services.settings import setting
@@ -294,7 +296,13 @@ def submit_invite(token: str):  # type: ignore[no-untyped-def]
         return _render_invite(invitation, form, 400)
     try:
         receipt = invitations.rate_invitation(
-            invitation, form.level.data, form.key.data, channel="qr", now=clock.now()
+            invitation,
+            form.level.data,
+            form.key.data,
+            channel="qr",
+            now=clock.now(),
+            device=device_cookie_hash(),
+            staff_session=current_user.is_authenticated,
         )
     except invitations.InvitationError:
         db.session.rollback()
