@@ -26,13 +26,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired
-from wtforms import HiddenField, IntegerField, StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Regexp
 
 from kiosk import clock
 from kiosk.device_api import EXIT_TICKET_SECONDS, exit_serializer
 from kiosk.device_auth import clear_credential_cookie, request_device, set_credential_cookie
 from kiosk.extensions import db
+from kiosk.forms import SmallIntegerField
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
 from kiosk.models import REASON_TAGS, Device
 from kiosk.public import device_cookie_hash
@@ -65,7 +66,7 @@ class UnpairForm(FlaskForm):
 
 
 class InviteRatingForm(FlaskForm):
-    level = IntegerField(validators=[InputRequired(_l("请选择一个评价")), NumberRange(1, 5)])
+    level = SmallIntegerField(validators=[InputRequired(_l("请选择一个评价")), NumberRange(1, 5)])
     key = HiddenField(validators=[InputRequired(), Regexp(ratings.KEY_PATTERN.pattern)])
 
 

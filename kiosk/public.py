@@ -17,13 +17,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
-from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kiosk import clock
 from kiosk.extensions import db
+from kiosk.forms import SmallIntegerField
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
 from kiosk.models import REASON_TAGS, Window
 from kiosk.services import anti_stuffing, ratings
@@ -35,7 +36,7 @@ bp = Blueprint("public", __name__, url_prefix="/r")
 
 
 class RatingForm(FlaskForm):
-    level = IntegerField(validators=[InputRequired(_l("请选择一个评价")), NumberRange(1, 5)])
+    level = SmallIntegerField(validators=[InputRequired(_l("请选择一个评价")), NumberRange(1, 5)])
     key = HiddenField(validators=[InputRequired(), Regexp(ratings.KEY_PATTERN.pattern)])
 
 
