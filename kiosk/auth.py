@@ -1,6 +1,5 @@
 """Signing in and out of the staff area, and the role checks that guard it."""
 
-import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime
@@ -29,10 +28,10 @@ from wtforms.validators import InputRequired, Length
 from kiosk import clock
 from kiosk.extensions import db, login_manager
 from kiosk.models import User
-from kiosk.services import limits
+from kiosk.security_log import security_event
+from kiosk.services import anti_stuffing, limits
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-log = logging.getLogger(__name__)
 
 
 class LoginForm(FlaskForm):
@@ -126,10 +125,30 @@ def _throttled(username: str) -> bool:
     )
 
 
-def _count_failure(username: str) -> None:
+def _count_failure(username: str, user: User | None) -> None:
     for key in _throttle_keys(username):
         limits.hit(key, current_app.config["LOGIN_WINDOW_SECONDS"], clock.now())
-    log.warning("login failed", extra={"event": "login_failed", "ip": request.remote_addr})
+    # The typed name is not logged (people type passwords into it); a known account's id is.
+    security_event("login_failed", warning=True, user_id=user.id if user else None)
+
+
+def _remember_staff_device(response):  # type: ignore[no-untyped-def]
+    """Mark this browser's device cookie (given one if it has none) as a staff device.
+
+    Ratings from it are then flagged "staff_device" for a while after the session ends
+    (kiosk.services.anti_stuffing), as are ratings sent with a live staff session.
+    """
+    from kiosk.public import device_cookie_id, set_device_cookie
+    from kiosk.services.privacy import device_hash
+
+    device = device_cookie_id()
+    if device is None:
+        device = secrets.token_hex(16)
+        set_device_cookie(response, device)
+    anti_stuffing.mark_staff_device(
+        device_hash(current_app.config["SECRET_KEY"], device), clock.now()
+    )
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -138,12 +157,12 @@ def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     if form.validate_on_submit():
         if _throttled(form.username.data):
-            log.warning("login throttled", extra={"event": "login_throttled"})
+            security_event("login_throttled", warning=True)
             abort(429)
         user = db.session.scalar(select(User).where(User.username == form.username.data))
         if user is None or not user.active or not user.check_password(form.password.data):
             # One message for unknown users and wrong passwords: no hint which it was.
-            _count_failure(form.username.data)
+            _count_failure(form.username.data, user)
             db.session.commit()
             form.password.errors.append(_l("用户名或密码不正确。"))
             return render_template("auth/login.html", form=form), 400
@@ -151,9 +170,10 @@ def login():  # type: ignore[no-untyped-def]
         login_user(user)
         session["auth_at"] = session["seen_at"] = _epoch(clock.session_now())
         user.last_login_at = clock.now()
+        response = _remember_staff_device(redirect(safe_next(request.args.get("next"))))
         db.session.commit()
-        log.info("login", extra={"event": "login", "user_id": user.id})
-        return redirect(safe_next(request.args.get("next")))
+        security_event("login", user_id=user.id, role=user.role)
+        return response
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 
@@ -167,6 +187,7 @@ def logout():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         current_user.end_sessions()
         db.session.commit()
+        security_event("logout", user_id=current_user.id)
     logout_user()
     session.clear()
     flash(_l("已退出登录。"))

@@ -55,8 +55,29 @@ class Defaults:
     DASHBOARD_POLL_SECONDS = 15
     # Complainants' phone numbers are erased this many days after the complaint closes.
     CONTACT_RETENTION_DAYS = 30
-    # Hall opening hours, local time, used to flag ratings outside them.
+    # Hall opening hours, local time ("08:30-17:30"; a closing time of 24:00 means midnight),
+    # used to flag ratings outside them.
     OPENING_HOURS = "08:30-17:30"
+    # Ballot stuffing (kiosk.services.anti_stuffing). Ratings over a limit are stored but
+    # quarantined and flagged "burst": at most STUFFING_DEVICE_LIMIT from one phone (device
+    # cookie) per STUFFING_DEVICE_SECONDS (kiosks and pads use their own burst settings), at
+    # most STUFFING_WINDOW_LIMIT for one window and STUFFING_HALL_LIMIT for one hall per
+    # STUFFING_WINDOW_SECONDS / STUFFING_HALL_SECONDS, counted by tap time in fixed windows
+    # shared by every worker and host (kiosk.services.limits).
+    STUFFING_DEVICE_LIMIT = 5
+    STUFFING_DEVICE_SECONDS = 60
+    STUFFING_WINDOW_LIMIT = 6
+    STUFFING_WINDOW_SECONDS = 60
+    STUFFING_HALL_LIMIT = 60
+    STUFFING_HALL_SECONDS = 60
+    # Flag ratings given outside OPENING_HOURS ("off_hours"); false for a hall open all day.
+    STUFFING_FLAG_OFF_HOURS = True
+    # At a window that used 办结·邀请评价 today, unverified ratings beyond the day's invitations
+    # plus this allowance are flagged "exceeds_services".
+    STUFFING_SERVICES_ALLOWANCE = 3
+    # A browser that signed in to the staff area is remembered as a staff device for at least
+    # this many days (at most twice as long); its ratings are flagged "staff_device".
+    STAFF_DEVICE_MEMORY_DAYS = 7
     # Hall board: seconds between polls of the standings, and per view in the rotation.
     BOARD_POLL_SECONDS = 10
     BOARD_ROTATE_SECONDS = 20

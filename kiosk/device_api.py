@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from itsdangerous import URLSafeTimedSerializer
 
 from kiosk import clock
@@ -68,7 +69,10 @@ def _body() -> dict[str, Any]:
         fail(415, "json_required", "Content-Type must be application/json")
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         fail(413, "too_large", f"body larger than {MAX_BODY_BYTES} bytes")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # "[[[[…" nested deeper than the parser's stack: not an object
+        data = None
     if not isinstance(data, dict):
         fail(400, "invalid_json", "body must be a JSON object")
     return data
@@ -87,7 +91,10 @@ def _instant(data: dict[str, Any], name: str) -> datetime | None:
         fail(400, f"invalid_{name}", f"{name} must be an ISO 8601 string")
     if moment.tzinfo is None:
         fail(400, f"invalid_{name}", f"{name} needs a time zone offset, e.g. Z")
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        fail(400, f"invalid_{name}", f"{name} is out of range")
 
 
 def tap_time(data: dict[str, Any], now: datetime) -> datetime:
@@ -100,14 +107,16 @@ def tap_time(data: dict[str, Any], now: datetime) -> datetime:
     sent = _instant(data, "sent_at")
     if tapped is None:
         return now
+    max_age = timedelta(hours=setting("RATING_REPLAY_MAX_HOURS"))
     if sent is not None:
         if sent < tapped:
             fail(422, "invalid_tapped_at", "tapped_at is later than sent_at")
+        if sent - tapped > max_age:  # checked first: now minus centuries is no date at all
+            fail(422, "tapped_at_too_old", f"taps older than {max_age} are not accepted")
         tapped = now - (sent - tapped)
     if tapped > now + timedelta(seconds=setting("DEVICE_CLOCK_SKEW_SECONDS")):
         fail(422, "tapped_at_in_future", "tapped_at is in the future")
     tapped = min(tapped, now)
-    max_age = timedelta(hours=setting("RATING_REPLAY_MAX_HOURS"))
     if now - tapped > max_age:
         fail(422, "tapped_at_too_old", f"taps older than {max_age} are not accepted")
     return tapped
@@ -124,6 +133,8 @@ def _window(device: Device, data: dict[str, Any]) -> Window:
         return window
     if window_id is None:
         fail(400, "window_required", "window_id is required")
+    if not 1 <= window_id < 2**31:  # beyond any id, and beyond what SQLite can bind (2**63)
+        fail(404, "unknown_window", "no such window in this device's hall")
     window = db.session.get(Window, window_id)
     if window is None or window.hall_id != device.hall_id or not window.active:
         fail(404, "unknown_window", "no such window in this device's hall")
@@ -167,6 +178,7 @@ def create_rating():  # type: ignore[no-untyped-def]
             now=now,
             tapped_at=tapped_at,
             invitation=invitation,
+            staff_session=current_user.is_authenticated,
         )
     except invitations.InvitationExpired:
         fail(410, "invitation_expired", _("本次评价邀请已过期。"))

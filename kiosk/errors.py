@@ -57,7 +57,11 @@ def handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
 def handle_csrf(error: CSRFError):  # type: ignore[no-untyped-def]
     """Explain an expired or missing form token; the rating page offers a fresh form."""
     from kiosk import public
+    from kiosk.security_log import security_event
 
+    security_event(
+        "csrf_failed", warning=True, endpoint=request.endpoint, reason=str(error.description)
+    )
     if request.blueprint == "public":
         return public.expired_form_response()
     return render_error(400, _("表单已过期，请刷新页面后重新提交。"))

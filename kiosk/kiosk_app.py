@@ -23,17 +23,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired
-from wtforms import HiddenField, IntegerField, StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Regexp
 
 from kiosk import clock
 from kiosk.device_api import EXIT_TICKET_SECONDS, exit_serializer
 from kiosk.device_auth import clear_credential_cookie, request_device, set_credential_cookie
 from kiosk.extensions import db
+from kiosk.forms import SmallIntegerField
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
 from kiosk.models import REASON_TAGS, Device
+from kiosk.public import device_cookie_hash
 from kiosk.services import devices, invitations, qr, ratings
 from kiosk.services.duty import staff_on_duty
 from kiosk.services.settings import setting
@@ -63,7 +66,7 @@ class UnpairForm(FlaskForm):
 
 
 class InviteRatingForm(FlaskForm):
-    level = IntegerField(validators=[InputRequired(_l("请选择一个评价")), NumberRange(1, 5)])
+    level = SmallIntegerField(validators=[InputRequired(_l("请选择一个评价")), NumberRange(1, 5)])
     key = HiddenField(validators=[InputRequired(), Regexp(ratings.KEY_PATTERN.pattern)])
 
 
@@ -294,7 +297,13 @@ def submit_invite(token: str):  # type: ignore[no-untyped-def]
         return _render_invite(invitation, form, 400)
     try:
         receipt = invitations.rate_invitation(
-            invitation, form.level.data, form.key.data, channel="qr", now=clock.now()
+            invitation,
+            form.level.data,
+            form.key.data,
+            channel="qr",
+            now=clock.now(),
+            device=device_cookie_hash(),
+            staff_session=current_user.is_authenticated,
         )
     except invitations.InvitationError:
         db.session.rollback()

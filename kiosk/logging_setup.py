@@ -23,6 +23,17 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # text into the logs, so it is replaced by a fresh id.
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 REQUEST_LOGGER = "kiosk.request"
+# URL parts that are secrets or bearer tokens (a window's QR token, a one-time invitation, a
+# rating's key): a request line shows the route pattern (/i/<token>) instead of the value.
+SECRET_URL_ARGS = frozenset({"token", "key", "code", "ticket"})
+
+
+def loggable_path() -> str:
+    """Return the request's path for the log: never the query, never a token in the path."""
+    rule = request.url_rule
+    if rule is not None and SECRET_URL_ARGS & set(request.view_args or {}):
+        return rule.rule
+    return request.path
 
 
 class JsonFormatter(logging.Formatter):
@@ -115,7 +126,7 @@ def init_logging(app: Flask) -> None:
                     "request_id": request_id,
                     "fields": {
                         "method": request.method,
-                        "path": request.path,  # no query string
+                        "path": loggable_path(),  # no query string, no tokens
                         "status": response.status_code,
                         "duration_ms": round(duration_ms, 1) if duration_ms is not None else None,
                     },

@@ -74,9 +74,17 @@ def healthz():  # type: ignore[no-untyped-def]
 def set_language(code: str):  # type: ignore[no-untyped-def]
     """Remember the chosen language in a cookie and go back."""
     target = request.args.get("next") or url_for("main.index")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")  # no open redirect
+    # No open redirect: browsers read "/\\evil.example" as "//evil.example".
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("main.index")
     response = redirect(target)
     if code in current_app.config["LANGUAGES"]:
-        response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax")
+        response.set_cookie(
+            LANG_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,  # no script reads it; the server picks the language
+            secure=request.is_secure,
+        )
     return response

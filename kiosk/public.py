@@ -14,18 +14,20 @@ from flask import (
     url_for,
 )
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
-from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kiosk import clock
 from kiosk.extensions import db
+from kiosk.forms import SmallIntegerField
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
 from kiosk.models import REASON_TAGS, Window
-from kiosk.services import ratings
+from kiosk.services import anti_stuffing, ratings
 from kiosk.services.duty import staff_on_duty
 from kiosk.services.privacy import device_hash
 from kiosk.services.windows import retired_window
@@ -34,7 +36,7 @@ bp = Blueprint("public", __name__, url_prefix="/r")
 
 
 class RatingForm(FlaskForm):
-    level = IntegerField(validators=[InputRequired(_l("请选择一个评价")), NumberRange(1, 5)])
+    level = SmallIntegerField(validators=[InputRequired(_l("请选择一个评价")), NumberRange(1, 5)])
     key = HiddenField(validators=[InputRequired(), Regexp(ratings.KEY_PATTERN.pattern)])
 
 
@@ -72,7 +74,8 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="device-cookie")
 
 
-def _device_id() -> str | None:
+def device_cookie_id() -> str | None:
+    """Return the random id in this browser's device cookie (None: no valid cookie)."""
     raw = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
     if not raw:
         return None
@@ -83,16 +86,28 @@ def _device_id() -> str | None:
     return value if isinstance(value, str) else None
 
 
+def device_cookie_hash() -> str | None:
+    """Return the keyed hash of this browser's device cookie, as stored on its ratings."""
+    device = device_cookie_id()
+    return device_hash(current_app.config["SECRET_KEY"], device) if device else None
+
+
+def set_device_cookie(response, device_id: str):  # type: ignore[no-untyped-def]
+    """Give the browser its device cookie (a random id, signed; httpOnly)."""
+    response.set_cookie(
+        current_app.config["DEVICE_COOKIE_NAME"],
+        _serializer().dumps(device_id),
+        max_age=current_app.config["DEVICE_COOKIE_MAX_AGE"],
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
+    return response
+
+
 def _with_device_cookie(response):  # type: ignore[no-untyped-def]
-    if _device_id() is None:
-        response.set_cookie(
-            current_app.config["DEVICE_COOKIE_NAME"],
-            _serializer().dumps(uuid.uuid4().hex),
-            max_age=current_app.config["DEVICE_COOKIE_MAX_AGE"],
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure,
-        )
+    if device_cookie_id() is None:
+        set_device_cookie(response, uuid.uuid4().hex)
     return response
 
 
@@ -125,15 +140,25 @@ def submit_rating(token: str):  # type: ignore[no-untyped-def]
         if not form.key.data or form.key.errors:
             form.key.data = uuid.uuid4().hex
         return _render_rate(window, form, 400)
-    device = _device_id()
+    device, now = device_cookie_hash(), clock.now()
+    verdict = anti_stuffing.assess(
+        window,
+        form.key.data,
+        now=now,
+        device=device,
+        staff_session=current_user.is_authenticated,
+        channel="qr",
+    )
     receipt = ratings.record_rating(
         window,
         form.level.data,
         form.key.data,
         channel="qr",
-        now=clock.now(),
-        device=device_hash(current_app.config["SECRET_KEY"], device) if device else None,
+        now=now,
+        device=device,
         replace_within=timedelta(minutes=current_app.config["SAME_DEVICE_INTERVAL_MINUTES"]),
+        status=verdict.status,
+        flags=verdict.flags,
     )
     db.session.commit()
     return redirect(

@@ -320,3 +320,18 @@ def make_complaint(
         return complaint
 
     return make
+
+
+# --- ballot stuffing and security (issue 7) ----------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _ratings_at_any_hour(request: pytest.FixtureRequest) -> None:
+    """The suite runs at any time of day: ratings are not flagged off_hours unless asked.
+
+    Production flags ratings outside OPENING_HOURS (STUFFING_FLAG_OFF_HOURS); a test of that
+    flag sets app.config["STUFFING_FLAG_OFF_HOURS"] = True and fixes the clock.
+    """
+    for name in ("app_config", "live_app_config"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).setdefault("STUFFING_FLAG_OFF_HOURS", False)

@@ -5,6 +5,7 @@ from typing import Any
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import AuditEntry, User
+from kiosk.security_log import security_event
 
 
 def record(
@@ -29,4 +30,15 @@ def record(
         created_at=clock.now(),
     )
     db.session.add(entry)
+    # The security log gets what changed and who did it, never the values (nor the reason,
+    # which is free text).
+    security_event(
+        "admin_change",
+        action=action,
+        actor_id=entry.actor_id,
+        target_type=target_type,
+        target_id=target_id,
+        hall_id=hall_id,
+        fields=sorted(entry.detail),
+    )
     return entry

@@ -42,6 +42,7 @@ from kiosk.models import (
     User,
     Window,
 )
+from kiosk.security_log import security_event
 from kiosk.services import audit, workdays
 from kiosk.services.privacy import is_mobile_number
 from kiosk.services.settings import setting
@@ -410,6 +411,9 @@ def reveal_phone(complaint: Complaint, actor: User, now: datetime) -> str:
     if not complaint.contact_phone:
         raise ComplaintError(_("这件投诉没有留下电话，或电话已按规定删除。"), 404)
     _step(complaint, actor, "phone_revealed", now)
+    security_event(
+        "phone_revealed", actor_id=actor.id, complaint_id=complaint.id, hall_id=complaint.hall_id
+    )
     return complaint.contact_phone
 
 

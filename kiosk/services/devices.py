@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kiosk.extensions import db
-from kiosk.models import DEVICE_KINDS, Device, Hall, Rating, ServiceInvitation, Staff, Window
+from kiosk.models import DEVICE_KINDS, Device, Hall, ServiceInvitation, Staff, Window
+from kiosk.services import anti_stuffing
+from kiosk.services.anti_stuffing import DeviceLimit
 from kiosk.services.duty import staff_on_duty
 from kiosk.services.invitations import InvitationError, rate_invitation
 from kiosk.services.privacy import device_hash
@@ -216,20 +218,9 @@ def rating_device_hash(device: Device) -> str:
     return device_hash(current_app.config["SECRET_KEY"], f"device:{device.id}")
 
 
-def is_burst(device: Device, tapped_at: datetime) -> bool:
-    """Return whether a tap at tapped_at exceeds the device's burst limit.
-
-    Counted by tap time, so an offline replay of taps spread over an hour is not a burst.
-    """
-    since = tapped_at - timedelta(seconds=device.burst_window_seconds)
-    earlier = db.session.scalar(
-        select(func.count(Rating.id)).where(
-            Rating.device_hash == rating_device_hash(device),
-            Rating.created_at > since,
-            Rating.created_at <= tapped_at,
-        )
-    )
-    return (earlier or 0) >= device.burst_limit
+def burst_limit(device: Device) -> DeviceLimit:
+    """Return the device's own limit: burst_limit ratings per burst_window_seconds of taps."""
+    return DeviceLimit(device.burst_limit, device.burst_window_seconds)
 
 
 def hall_devices(hall_id: int) -> list[Device]:
@@ -255,10 +246,14 @@ def submit_device_rating(
     now: datetime,
     tapped_at: datetime,
     invitation: ServiceInvitation | None = None,
+    staff_session: bool = False,
 ) -> RatingReceipt:
     """Record a tap from a paired device: a pad answers its invitation, a kiosk rates freely.
 
-    A kiosk tap beyond the device's burst limit is kept but quarantined and flagged "burst".
+    Taps are checked for stuffing (kiosk.services.anti_stuffing): beyond the device's burst
+    limit (by tap time, so an offline replay spread over an hour is no burst), the window's or
+    the hall's, they are kept but quarantined and flagged "burst"; a browser signed in to the
+    staff area (staff_session) flags "staff_device".
     """
     touch(device, now)
     device_id = rating_device_hash(device)
@@ -266,13 +261,30 @@ def submit_device_rating(
         if invitation is None:
             raise InvitationError("a pad rates only an invited service")
         return rate_invitation(
-            invitation, level, key, channel="pad", now=now, tapped_at=tapped_at, device=device_id
+            invitation,
+            level,
+            key,
+            channel="pad",
+            now=now,
+            tapped_at=tapped_at,
+            device=device_id,
+            device_limit=burst_limit(device),
+            staff_session=staff_session,
         )
     level, key = validate_submission(level, key, "kiosk")
     existing = find_rating_by_key(key)
     if existing is not None:
         return RatingReceipt(existing, duplicate=True)
-    burst = is_burst(device, tapped_at)
+    verdict = anti_stuffing.assess(
+        window,
+        key,
+        now=now,
+        tapped_at=tapped_at,
+        device=device_id,
+        device_limit=burst_limit(device),
+        staff_session=staff_session,
+        channel="kiosk",
+    )
     return record_rating(
         window,
         level,
@@ -281,8 +293,8 @@ def submit_device_rating(
         now=now,
         tapped_at=tapped_at,
         device=device_id,
-        flags=["burst"] if burst else [],
-        status="quarantined" if burst else "counted",
+        flags=verdict.flags,
+        status=verdict.status,
     )
 
 

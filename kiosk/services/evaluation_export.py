@@ -136,7 +136,8 @@ def to_xlsx(report: Report) -> bytes:
     for row in report.rows:
         for line in row["explanation"]:
             indent = "    " * int(line["depth"])
-            notes.append([row["staff_no"], row["name"], neutralise(indent + line["text"])])
+            cells = (row["staff_no"], row["name"], indent + line["text"])
+            notes.append([neutralise(cell) for cell in cells])  # names can start with "="
     notes.column_dimensions["C"].width = 90
     notes.freeze_panes = "A2"
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from kiosk.extensions import db
 from kiosk.models import Duty, Rating, ServiceInvitation, Staff, Window
-from kiosk.services import ratings
+from kiosk.services import anti_stuffing, ratings
 from kiosk.services.settings import setting
 
 
@@ -125,11 +125,15 @@ def rate_invitation(
     now: datetime,
     tapped_at: datetime | None = None,
     device: str | None = None,
+    device_limit: anti_stuffing.DeviceLimit | None = None,
+    staff_session: bool = False,
 ) -> ratings.RatingReceipt:
     """Record the one verified rating that answers invitation.
 
     A replay of the same idempotency key answers with the stored rating. Any other second
     answer raises InvitationUsed; a tap after the invitation expired raises InvitationExpired.
+    The rating is checked for stuffing (kiosk.services.anti_stuffing) like any other: a clerk
+    rating their own service from a signed-in phone is quarantined, not counted.
     """
     level, key = ratings.validate_submission(level, key, channel)
     existing = ratings.find_rating_by_key(key)
@@ -150,6 +154,17 @@ def rate_invitation(
         if winner is not None:
             return ratings.RatingReceipt(winner, duplicate=True)
         raise InvitationUsed("invitation already answered")
+    verdict = anti_stuffing.assess(
+        invitation.window,
+        key,
+        now=now,
+        tapped_at=tapped_at,
+        device=device,
+        device_limit=device_limit,
+        staff_session=staff_session,
+        verified=True,
+        channel=channel,
+    )
     receipt = ratings.record_rating(
         invitation.window,
         level,
@@ -160,6 +175,8 @@ def rate_invitation(
         device=device,
         verified=True,
         served_by=invitation.staff,
+        status=verdict.status,
+        flags=verdict.flags,
     )
     if not receipt.duplicate:
         db.session.execute(

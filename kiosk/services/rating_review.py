@@ -21,17 +21,13 @@ from kiosk.services import audit
 from kiosk.services.ratings import change_rating_status
 from kiosk.services.spreadsheet import neutralise
 
-# Why a rating was quarantined, by flag. The anti-abuse part sets the flags; unknown flags
-# are shown by their code.
+# Why a rating was quarantined, by flag: exactly the flags kiosk.services.anti_stuffing
+# raises. Flags from elsewhere (older data) are shown by their code.
 FLAG_EXPLANATIONS = {
-    "burst": _l("同一设备短时间内连续评价，超过设定频率"),
-    "own_device": _l("来自被评价工作人员本人的设备或登录会话"),
-    "staff_device": _l("来自被评价工作人员本人的设备或登录会话"),
-    "outside_hours": _l("在大厅开放时间以外提交"),
+    "burst": _l("同一设备、同一窗口或全厅在短时间内的评价超过设定上限"),
+    "staff_device": _l("来自工作人员的设备或登录会话（该浏览器已登录或近期登录过工作人员后台）"),
     "off_hours": _l("在大厅开放时间以外提交"),
-    "exceeds_services": _l("窗口收到的评价多于邀请评价的服务次数"),
-    "more_than_services": _l("窗口收到的评价多于邀请评价的服务次数"),
-    "replayed": _l("离线补传的评价，提交时间与评价时间相差较大"),
+    "exceeds_services": _l("当天该窗口未经邀请的评价多于“办结·邀请评价”的服务次数"),
 }
 REVIEW_DECISIONS = {"release": "counted", "exclude": "excluded"}
 

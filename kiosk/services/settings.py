@@ -40,19 +40,30 @@ def _days(low: int, high: int) -> Callable[[Any], int]:
     return check
 
 
-_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$")
+
+
+def opening_minutes(value: str) -> tuple[int, int] | None:
+    """Return opening hours "08:30-17:30" as (opens, closes) minutes after local midnight.
+
+    A closing time of 24:00 is midnight (a hall open until the day ends). None when value
+    is not of that form or closes no later than it opens.
+    """
+    match = _HOURS.match(value.strip().replace("–", "-").replace(" ", ""))
+    if not match:
+        return None
+    opens = int(match[1]) * 60 + int(match[2])
+    closes = int(match[3] or match[5]) * 60 + int(match[4] or match[6])
+    return (opens, closes) if closes > opens else None
 
 
 def _opening_hours(value: Any) -> str:
     if not isinstance(value, str):
         raise SettingError(_l("格式应为 08:30-17:30"))
     value = value.strip().replace("–", "-").replace(" ", "")
-    match = _HOURS.match(value)
-    if not match:
+    if not _HOURS.match(value):
         raise SettingError(_l("格式应为 08:30-17:30"))
-    opens = int(match[1]) * 60 + int(match[2])
-    closes = int(match[3]) * 60 + int(match[4])
-    if closes <= opens:
+    if opening_minutes(value) is None:
         raise SettingError(_l("关门时间必须晚于开门时间"))
     return value
 

@@ -31,7 +31,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
-from kiosk.form_helpers import as_choices
+from kiosk.forms import as_choices
 from kiosk.labels import (
     APPEAL_LABELS,
     COMPLAINT_ACTION_LABELS,

@@ -10,7 +10,7 @@ from wtforms import SelectField
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
-from kiosk.form_helpers import as_choices
+from kiosk.forms import as_choices
 from kiosk.labels import LEVEL_LABELS
 from kiosk.models import Staff, Window
 from kiosk.services import invitations

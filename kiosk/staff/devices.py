@@ -5,13 +5,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
-from kiosk.form_helpers import as_choices
+from kiosk.forms import SmallIntegerField, as_choices
 from kiosk.models import Device, Window
 from kiosk.services import audit, devices
 from kiosk.staff import bp
@@ -36,9 +36,9 @@ class CreateDeviceForm(FlaskForm):
     window = SelectField(_l("所属窗口（窗口评价器必选）"), coerce=int)
 
 
-def _bounded(label: str, field: str) -> IntegerField:
+def _bounded(label: str, field: str) -> SmallIntegerField:
     low, high = devices.SETTING_BOUNDS[field]
-    return IntegerField(label, validators=[InputRequired(), NumberRange(low, high)])
+    return SmallIntegerField(label, validators=[InputRequired(), NumberRange(low, high)])
 
 
 class DeviceSettingsForm(FlaskForm):

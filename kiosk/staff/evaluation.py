@@ -28,7 +28,7 @@ from kiosk.evaluation_labels import (
     flag_label,
 )
 from kiosk.extensions import db
-from kiosk.form_helpers import as_choices
+from kiosk.forms import as_choices
 from kiosk.models import ASSESSOR_KINDS, Hall, PeerAssignment
 from kiosk.services import evaluation as ev
 from kiosk.services import evaluation_export

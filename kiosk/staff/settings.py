@@ -6,12 +6,13 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
+from kiosk.forms import SmallIntegerField
 from kiosk.models import Hall, Setting
 from kiosk.services import settings as settings_service
 from kiosk.services.settings import EDITABLE, EDITABLE_BY_NAME, SettingError
@@ -24,7 +25,7 @@ def _field_for(name: str) -> Any:
         return StringField(item.label, validators=[InputRequired(), Length(max=20)])
     if name == "EXTRA_HOLIDAYS":
         return TextAreaField(item.label, validators=[Optional(), Length(max=5000)])
-    return IntegerField(item.label, validators=[InputRequired()])
+    return SmallIntegerField(item.label, validators=[InputRequired()])
 
 
 class SettingsForm(FlaskForm):

@@ -6,11 +6,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import IntegerField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from kiosk.auth import roles_required
 from kiosk.extensions import db
+from kiosk.forms import SmallIntegerField
 from kiosk.models import Window
 from kiosk.services import qr
 from kiosk.services import windows as windows_service
@@ -18,7 +19,7 @@ from kiosk.staff import bp
 
 
 class WindowForm(FlaskForm):
-    number = IntegerField(
+    number = SmallIntegerField(
         _l("窗口号"), validators=[InputRequired(_l("请填写窗口号")), NumberRange(1, 999)]
     )
     name = StringField(_l("窗口名称"), validators=[InputRequired(_l("请填写名称")), Length(max=80)])
@@ -28,7 +29,7 @@ class WindowForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.window_id = window_id
 
-    def validate_number(self, field: IntegerField) -> None:
+    def validate_number(self, field: SmallIntegerField) -> None:
         if windows_service.number_taken(current_user.hall_id, field.data, except_id=self.window_id):
             field.errors.append(_l("本大厅已有这个窗口号。"))
 

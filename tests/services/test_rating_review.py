@@ -41,7 +41,7 @@ def test_releasing_a_quarantined_rating_counts_it_and_is_audited(window, sup):
 
 @pytest.mark.sqlite_only
 def test_excluding_keeps_the_rating_but_not_in_the_count(window, sup):
-    rating = add(window, 5, "key-own-0001", status="quarantined", flags=("own_device",))
+    rating = add(window, 5, "key-own-0001", status="quarantined", flags=("staff_device",))
     rating_review.review(rating, sup, decision="exclude", reason="工作人员本人手机", now=T0)
     db.session.commit()
     assert db.session.get(Rating, rating.id).status == "excluded"
@@ -68,7 +68,7 @@ def test_bad_reviews_are_refused_and_change_nothing(window, sup, status, decisio
 
 @pytest.mark.sqlite_only
 def test_flags_are_explained_in_words():
-    assert "开放时间" in rating_review.explain_flag("outside_hours")
+    assert "开放时间" in rating_review.explain_flag("off_hours")
     assert "mystery" in rating_review.explain_flag("mystery")
 
 

@@ -101,7 +101,7 @@ def test_quarantine_release_and_exclude_from_the_page(client, auth, demo):
             channel="qr",
             now=now,
             status="quarantined",
-            flags=["burst", "outside_hours"],
+            flags=["burst", "off_hours"],
         ).rating
         for level in (1, 5)
     ]
@@ -109,7 +109,7 @@ def test_quarantine_release_and_exclude_from_the_page(client, auth, demo):
     boss = account(demo, "boss", "supervisor")
     auth.login_as(boss)
     page = client.get("/staff/ratings/quarantine").get_data(as_text=True)
-    assert "同一设备短时间内连续评价" in page and "在大厅开放时间以外提交" in page
+    assert "全厅在短时间内的评价超过设定上限" in page and "在大厅开放时间以外提交" in page
     token = hidden_fields(page)["csrf_token"]
     missing = client.post(
         f"/staff/ratings/{suspicious[0].id}/review",

@@ -1,0 +1,192 @@
+"""Ballot stuffing: limits shared by every worker and host, and the flags that quarantine.
+
+Nothing here refuses or deletes a rating. A submission over a limit, or one that looks like
+stuffing, is stored like any other but quarantined with flags that say why, and a supervisor
+releases or excludes it (kiosk.services.rating_review). Every rating write path (the phone
+page, paired kiosks and pads, invitations) calls assess() before record_rating() and passes
+its status and flags on.
+
+Flags (kiosk.services.rating_review explains each in Chinese):
+
+- ``burst``: more ratings than allowed, by tap time, in a fixed window of time from one
+  device (a phone's device cookie: STUFFING_DEVICE_LIMIT per STUFFING_DEVICE_SECONDS; a kiosk
+  or pad: its own burst_limit per burst_window_seconds), for one window
+  (STUFFING_WINDOW_LIMIT per STUFFING_WINDOW_SECONDS) or in one hall (STUFFING_HALL_LIMIT per
+  STUFFING_HALL_SECONDS). The counters live in kiosk.services.limits (database or Redis), so
+  every worker and host shares them. The first N of a window of time count; the rest wait.
+- ``staff_device``: the browser carries a staff session, or signed in to the staff area in
+  the last STAFF_DEVICE_MEMORY_DAYS (to twice as long: two fixed windows are checked).
+- ``off_hours``: tapped outside the hall's OPENING_HOURS, local time (STUFFING_FLAG_OFF_HOURS).
+- ``exceeds_services``: at a window that used 办结·邀请评价 today, more unverified ratings today
+  than invitations minted today plus STUFFING_SERVICES_ALLOWANCE. Two concurrent submits may
+  both see the same count, so this one may let one extra rating through; the others may not.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from kiosk import clock
+from kiosk.extensions import db
+from kiosk.models import Rating, ServiceInvitation, Window
+from kiosk.security_log import security_event
+from kiosk.services import limits
+from kiosk.services.ratings import find_rating_by_key
+from kiosk.services.settings import opening_minutes, setting
+
+FLAGS = ("burst", "staff_device", "off_hours", "exceeds_services")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What assess() found: the flags raised, and the status the rating is stored with."""
+
+    flags: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> str:
+        return "quarantined" if self.flags else "counted"
+
+
+@dataclass(frozen=True)
+class DeviceLimit:
+    """How many ratings one device may give per window of time before they are a burst."""
+
+    limit: int
+    seconds: int
+
+
+def phone_limit() -> DeviceLimit:
+    """Return the limit for a phone identified by its device cookie."""
+    return DeviceLimit(setting("STUFFING_DEVICE_LIMIT"), setting("STUFFING_DEVICE_SECONDS"))
+
+
+def assess(
+    window: Window,
+    key: str,
+    *,
+    now: datetime,
+    tapped_at: datetime | None = None,
+    device: str | None = None,
+    device_limit: DeviceLimit | None = None,
+    staff_session: bool = False,
+    verified: bool = False,
+    channel: str = "",
+) -> Verdict:
+    """Count a submission against the limits and return the flags it raises.
+
+    device is the keyed device hash stored on the rating (None when unknown). A key already
+    stored is a retry: record_rating answers it with the stored rating, so nothing is counted.
+    """
+    if find_rating_by_key(key) is not None:
+        return Verdict()
+    tapped_at = tapped_at or now
+    flags: list[str] = []
+    exceeded = _exceeded_limits(window, tapped_at, device, device_limit or phone_limit())
+    if exceeded:
+        flags.append("burst")
+    if staff_session or (device is not None and is_staff_device(device, now)):
+        flags.append("staff_device")
+    if setting("STUFFING_FLAG_OFF_HOURS") and not within_opening_hours(tapped_at):
+        flags.append("off_hours")
+    if not verified and exceeds_services(window, tapped_at):
+        flags.append("exceeds_services")
+    if exceeded:
+        security_event(
+            "rate_limited",
+            warning=True,
+            scopes=exceeded,
+            hall_id=window.hall_id,
+            window_id=window.id,
+            channel=channel,
+        )
+    if flags:
+        security_event(
+            "rating_quarantined",
+            flags=flags,
+            hall_id=window.hall_id,
+            window_id=window.id,
+            channel=channel,
+        )
+    return Verdict(tuple(flags))
+
+
+def _exceeded_limits(
+    window: Window, tapped_at: datetime, device: str | None, device_limit: DeviceLimit
+) -> list[str]:
+    # Every scope is counted on every submission, so each counter is the true traffic.
+    checks = [
+        ("window", f"stuffing:window:{window.id}", setting("STUFFING_WINDOW_LIMIT"),
+         setting("STUFFING_WINDOW_SECONDS")),
+        ("hall", f"stuffing:hall:{window.hall_id}", setting("STUFFING_HALL_LIMIT"),
+         setting("STUFFING_HALL_SECONDS")),
+    ]  # fmt: skip
+    if device is not None:
+        checks.insert(
+            0, ("device", f"stuffing:device:{device}", device_limit.limit, device_limit.seconds)
+        )
+    return [
+        scope
+        for scope, key, limit, seconds in checks
+        if limits.hit(key, int(seconds), tapped_at) > int(limit)
+    ]
+
+
+def _staff_device_key(device: str) -> str:
+    return f"staff-device:{device}"
+
+
+def _memory_seconds() -> int:
+    return int(setting("STAFF_DEVICE_MEMORY_DAYS")) * 24 * 3600
+
+
+def mark_staff_device(device: str, now: datetime) -> None:
+    """Remember that the browser with this device hash signed in to the staff area."""
+    limits.hit(_staff_device_key(device), _memory_seconds(), now)
+
+
+def is_staff_device(device: str, now: datetime) -> bool:
+    """Return whether the device signed in to the staff area recently (this or the last window)."""
+    seconds = _memory_seconds()
+    key = _staff_device_key(device)
+    return (
+        limits.current(key, seconds, now) > 0
+        or limits.current(key, seconds, now - timedelta(seconds=seconds)) > 0
+    )
+
+
+def within_opening_hours(moment: datetime) -> bool:
+    """Return whether moment (naive UTC) falls inside the hall's opening hours, local time.
+
+    Hours that cannot be read (a hand-edited configuration) flag nothing.
+    """
+    hours = opening_minutes(str(setting("OPENING_HOURS")))
+    if hours is None:
+        return True
+    local = clock.to_local(moment)
+    minute = local.hour * 60 + local.minute
+    return hours[0] <= minute < hours[1]
+
+
+def exceeds_services(window: Window, tapped_at: datetime) -> bool:
+    """Return whether one more unverified rating today is more than the window's services allow."""
+    start, end = clock.local_day_bounds(tapped_at)
+    invited = db.session.scalar(
+        select(func.count(ServiceInvitation.id)).where(
+            ServiceInvitation.window_id == window.id,
+            ServiceInvitation.created_at >= start,
+            ServiceInvitation.created_at < end,
+        )
+    )
+    if not invited:
+        return False  # the window does not use invitations today: nothing to compare with
+    unverified = db.session.scalar(
+        select(func.count(Rating.id)).where(
+            Rating.window_id == window.id,
+            Rating.verified.is_(False),
+            Rating.created_at >= start,
+            Rating.created_at < end,
+        )
+    )
+    return (unverified or 0) + 1 > invited + int(setting("STUFFING_SERVICES_ALLOWANCE"))
