@@ -19,6 +19,7 @@ from kiosk.extensions import db
 from kiosk.models import Duty, Hall, Staff, User, Window
 from kiosk.models._types import utcnow
 from tests.pgserver import PostgresServer
+from tests.redisserver import RedisServer
 
 BOTH_BACKENDS_IN = ("tests/db/", "tests/services/")
 _db_numbers = itertools.count(1)
@@ -320,3 +321,11 @@ def make_complaint(
         return complaint
 
     return make
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port for the whole session."""
+    server = RedisServer().start()
+    yield server
+    server.stop()
