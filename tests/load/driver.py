@@ -52,7 +52,7 @@ from tests.pgserver import PostgresServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LEVEL_WEIGHTS = {5: 70, 4: 15, 3: 7, 2: 5, 1: 3}  # what a hall sees: mostly 非常满意
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 # --- gunicorn -------------------------------------------------------------------------------
@@ -413,7 +413,7 @@ class Phone(threading.Thread):
                 continue
             if page.status == 200:
                 remember_cookies(self.cookies, page)
-                found = _CSRF.search(page.body.decode())
+                found = CSRF_FIELD.search(page.body.decode())
                 if found:
                     self.csrf = found.group(1)
                     return
@@ -654,7 +654,7 @@ def _login_check(servers: Sequence[Gunicorn], username: str = "load-check") -> l
         jar: dict[str, str] = {}
         page = request(server.address, "GET", "/auth/login")
         remember_cookies(jar, page)
-        found = _CSRF.search(page.body.decode())
+        found = CSRF_FIELD.search(page.body.decode())
         form = {
             "csrf_token": found.group(1) if found else "",
             "username": username,
