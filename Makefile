@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app kiosk
 PORT ?= 8000
 PYTHON ?= python3
 
-.PHONY: demo test lint format bench system-deps translations extract-messages venv
+.PHONY: demo test lint format bench loadtest system-deps translations extract-messages venv
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,8 @@ test: venv system-deps translations lint
 
 bench: venv translations
 	$(PY) -m bench
+
+# Full-size load and fault scenarios (gunicorn, PostgreSQL, Redis, killed workers, a database
+# restart); make test runs the short sizes (tests/load).
+loadtest: venv system-deps translations
+	$(PY) -m tests.load

@@ -115,6 +115,8 @@ class Defaults:
     # Redis URL (redis://host:6379/0) shared by every worker and host; used by rate limiting.
     # None keeps those counters in the database.
     REDIS_URL: str | None = None
+    # Prefix of every Redis key this site writes, so several sites can share one Redis.
+    REDIS_KEY_PREFIX = "kiosk:"
     # Folder holding pg_dump and pg_restore for backup/restore on PostgreSQL; None looks them
     # up on PATH, then in /usr/lib/postgresql/<newest>/bin.
     PG_BINDIR: str | None = None

@@ -2,9 +2,11 @@
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+import redis
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -19,6 +21,8 @@ def _messages() -> dict[int, tuple[str, str]]:
         413: (_("内容过大"), _("提交的内容太大，请精简后重试。")),
         429: (_("操作太频繁"), _("请稍后再试。")),
         500: (_("系统出错了"), _("服务器暂时出现问题，请稍后重试；您的评价不会丢失。")),
+        # 503 (database or Redis briefly out of reach) tells residents the same as 500.
+        503: (_("系统出错了"), _("服务器暂时出现问题，请稍后重试；您的评价不会丢失。")),
     }
 
 
@@ -73,8 +77,28 @@ def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
     return render_error(InternalServerError.code)
 
 
+def handle_unavailable(error: Exception):  # type: ignore[no-untyped-def]
+    """Answer 503 with Retry-After when the database or Redis is out of reach for a moment.
+
+    A restarted PostgreSQL, a busy SQLite beyond its timeout or an unreachable Redis: the
+    request may be repeated as it is (ratings carry idempotency keys), and phones, kiosks and
+    pads retry any 5xx.
+    """
+    if isinstance(error, DBAPIError) and not (
+        isinstance(error, OperationalError) or error.connection_invalidated
+    ):
+        return handle_unexpected(error)
+    log.warning("backend unavailable", exc_info=error)
+    response = make_response(render_error(503))
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 def init_errors(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(DBAPIError, handle_unavailable)
+    app.register_error_handler(redis.exceptions.ConnectionError, handle_unavailable)
+    app.register_error_handler(redis.exceptions.TimeoutError, handle_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -19,6 +19,7 @@ from kiosk.extensions import db
 from kiosk.models import Duty, Hall, Staff, User, Window
 from kiosk.models._types import utcnow
 from tests.pgserver import PostgresServer
+from tests.redisserver import RedisServer
 
 BOTH_BACKENDS_IN = ("tests/db/", "tests/services/")
 _db_numbers = itertools.count(1)
@@ -335,3 +336,11 @@ def _ratings_at_any_hour(request: pytest.FixtureRequest) -> None:
     for name in ("app_config", "live_app_config"):
         if name in request.fixturenames:
             request.getfixturevalue(name).setdefault("STUFFING_FLAG_OFF_HOURS", False)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port for the whole session."""
+    server = RedisServer().start()
+    yield server
+    server.stop()

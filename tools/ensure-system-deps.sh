@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install what the tests need from Debian's packages when it is missing: Chromium for the
 # browser tests, PostgreSQL binaries for the database tests, CJK fonts for readable screenshots,
-# nginx for checking the example site.
+# nginx for checking the example site, Redis for the shared rate limits and the load tests.
 set -eu
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
@@ -11,6 +11,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/n
 command -v runuser >/dev/null 2>&1 || missing="$missing util-linux"
 # nginx: tests/deploy checks the example site with nginx -t (the service is not started).
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+# redis-server: tests start a throwaway one (--save "" --appendonly no); the service is not used.
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "missing system packages:$missing" >&2

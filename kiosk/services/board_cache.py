@@ -91,7 +91,26 @@ def _insert_for_dialect():  # type: ignore[no-untyped-def]
     raise RuntimeError(f"board counters need PostgreSQL or SQLite, not {name}")
 
 
+_UPSERTS: dict[str, object] = {}
+
+
+def _upsert_statement():  # type: ignore[no-untyped-def]
+    # Built once per dialect and executed with a list of rows (executemany), so SQLAlchemy
+    # compiles it once: a multi-row VALUES statement is compiled anew on every call, and that
+    # was the most expensive step of a rating POST.
+    name = db.session.get_bind().dialect.name
+    statement = _UPSERTS.get(name)
+    if statement is None:
+        insert = _insert_for_dialect()(RatingTally.__table__)
+        statement = _UPSERTS[name] = insert.on_conflict_do_update(
+            index_elements=["hall_id", "grain", "period", "subject", "subject_id", "level"],
+            set_={"count": RatingTally.__table__.c.count + insert.excluded["count"]},
+        )
+    return statement
+
+
 def _upsert(changes: dict[TallyKey, int]) -> None:
+    # Sorted, so that concurrent writers on PostgreSQL lock the counter rows in the same order.
     rows = [
         {
             "hall_id": hall_id,
@@ -104,12 +123,7 @@ def _upsert(changes: dict[TallyKey, int]) -> None:
         }
         for (hall_id, grain, period, subject, subject_id, level), delta in sorted(changes.items())
     ]
-    statement = _insert_for_dialect()(RatingTally).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=["hall_id", "grain", "period", "subject", "subject_id", "level"],
-        set_={"count": RatingTally.count + statement.excluded["count"]},
-    )
-    db.session.execute(statement)
+    db.session.execute(_upsert_statement(), rows)
 
 
 def rebuild(hall_id: int | None = None) -> int:

@@ -13,9 +13,10 @@ def staff_on_duty(window_id: int, at: datetime) -> Staff | None:
 
     A clerk's own sign-in wins over the roster; among equals the latest start wins.
     """
-    duty = db.session.scalar(
-        select(Duty)
-        .join(Duty.staff)
+    # One query for the clerk (not the duty row and then its staff): it runs on every rating.
+    return db.session.scalar(
+        select(Staff)
+        .join(Duty, Duty.staff_id == Staff.id)
         .where(
             Duty.window_id == window_id,
             Duty.starts_at <= at,
@@ -25,4 +26,3 @@ def staff_on_duty(window_id: int, at: datetime) -> Staff | None:
         .order_by((Duty.source == "signin").desc(), Duty.starts_at.desc(), Duty.id.desc())
         .limit(1)
     )
-    return duty.staff if duty else None

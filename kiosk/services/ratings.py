@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.extensions import db
@@ -101,13 +101,17 @@ class RatingReceipt:
 
 def find_rating_by_key(key: str) -> Rating | None:
     """Return the rating a key produced, including keys of replaced submissions."""
-    rating = db.session.scalar(select(Rating).where(Rating.idempotency_key == key))
-    if rating is not None:
-        return rating
+    # One round trip for both places a key can be (every submit asks, and nearly always
+    # finds nothing): the rating itself, or a revision it keeps of a replaced submission.
     return db.session.scalar(
-        select(Rating)
-        .join(RatingRevision, RatingRevision.rating_id == Rating.id)
-        .where(RatingRevision.idempotency_key == key)
+        select(Rating).where(
+            Rating.id.in_(
+                union_all(
+                    select(Rating.id).where(Rating.idempotency_key == key),
+                    select(RatingRevision.rating_id).where(RatingRevision.idempotency_key == key),
+                )
+            )
+        )
     )
 
 

@@ -1,0 +1,186 @@
+"""Rating submit throughput under gunicorn: the real rating POST against a minimal insert.
+
+Both run at once under gunicorn (4 sync workers each, 127.0.0.1, SQLite with the same WAL
+settings), driven by the same client load: CLIENTS threads posting ratings with fresh
+idempotency keys, one new connection per request. Rounds alternate between the two apps so
+that machine noise hits both alike; the median round of each is compared.
+
+The real POST does everything a resident's tap does: window lookup, CSRF check, device
+cookie, idempotency check, duty lookup, the insert, the hash-chained log entry, the board
+counters, the 差评 notification outbox, the request log line. The minimal app
+(bench/minimal_app.py) inserts one row.
+
+Target (DESIGN §6): the real POST at least 70 % of the minimal insert's ratings per second.
+"""
+
+import os
+import random
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from tests.load import driver
+
+CLIENTS = int(os.environ.get("BENCH_SUBMIT_CLIENTS", "16"))
+RATINGS = int(os.environ.get("BENCH_SUBMIT_RATINGS", "1000"))  # per round
+ROUNDS = int(os.environ.get("BENCH_SUBMIT_ROUNDS", "3"))
+WARMUP = 200
+TARGET = 0.70
+
+
+class Target:
+    """One server and how a client opens its form."""
+
+    def __init__(self, name: str, server: driver.Gunicorn, token: str, needs_form: bool) -> None:
+        self.name, self.server, self.token, self.needs_form = name, server, token, needs_form
+
+    def session(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Return (cookies, hidden form fields) for one client, as its first page view gives."""
+        if not self.needs_form:
+            return {}, {}
+        page = driver.request(self.server.address, "GET", f"/r/{self.token}")
+        assert page.status == 200, page.status
+        cookies: dict[str, str] = {}
+        driver.remember_cookies(cookies, page)
+        found = driver.CSRF_FIELD.search(page.body.decode())
+        assert found, "no CSRF token on the rating page"
+        return cookies, {"csrf_token": found.group(1)}
+
+
+def worker_cpu_seconds(server: driver.Gunicorn) -> float:
+    """Return the CPU time (user + system) the server's workers have used so far."""
+    ticks = 0
+    for pid in server.worker_pids():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measure(target: Target, ratings: int, clients: int) -> tuple[float, float, int, float]:
+    """Post ratings from clients threads.
+
+    Return ratings per second, median latency (ms), failures and the workers' CPU ms per
+    rating; the last is what the machine's other load disturbs least.
+    """
+    sessions = [target.session() for _ in range(clients)]
+    remaining = [ratings]
+    lock = threading.Lock()
+    latencies: list[float] = []
+    failures = [0]
+    start = threading.Barrier(clients + 1)
+
+    def client(number: int) -> None:
+        rng = random.Random(number)
+        cookies, hidden = sessions[number]
+        start.wait()
+        while True:
+            with lock:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+            level = rng.choices([5, 4, 3, 2, 1], weights=[70, 15, 7, 5, 3])[0]
+            form = {**hidden, "level": str(level), "key": uuid.uuid4().hex}
+            began = time.perf_counter()
+            try:
+                status = driver.request(
+                    target.server.address, "POST", f"/r/{target.token}", body=form, cookies=cookies
+                ).status
+            except OSError:
+                status = 0
+            elapsed = time.perf_counter() - began
+            with lock:
+                if status == 303:
+                    latencies.append(elapsed)
+                else:
+                    failures[0] += 1
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    cpu_before = worker_cpu_seconds(target.server)
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join(timeout=600)
+    seconds = time.perf_counter() - began
+    cpu_ms = (worker_cpu_seconds(target.server) - cpu_before) * 1000 / max(len(latencies), 1)
+    return len(latencies) / seconds, statistics.median(latencies) * 1000, failures[0], cpu_ms
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="kiosk-bench-submit-"))
+    servers: list[driver.Gunicorn] = []
+    try:
+        real_url = f"sqlite:///{work / 'real.sqlite3'}"
+        real_env = driver.app_env(real_url, work / "instance", "bench-submit-secret")
+        driver.migrate(real_env)
+        token = driver.seed(real_url, work / "instance", windows=4)[0]
+
+        from bench.minimal_app import create_app, db
+
+        minimal_url = f"sqlite:///{work / 'minimal.sqlite3'}"
+        with create_app(minimal_url).app_context():
+            db.create_all()
+            db.engine.dispose()
+        minimal_env = driver.app_env(minimal_url, work / "instance-minimal", "unused")
+
+        real = driver.Gunicorn(real_env, work, name="real")
+        minimal = driver.Gunicorn(
+            minimal_env, work, app="bench.minimal_app:create_app()", name="minimal"
+        )
+        servers = [real, minimal]
+        real.start()
+        minimal.start(deadline_s=90)
+        targets = [
+            Target("minimal Flask + SQLAlchemy insert", minimal, token, needs_form=False),
+            Target("rating POST (kiosk)", real, token, needs_form=True),
+        ]
+        for target in targets:
+            measure(target, WARMUP, CLIENTS)
+        runs: dict[str, list[tuple[float, float, int, float]]] = {t.name: [] for t in targets}
+        for round_number in range(ROUNDS):
+            for target in targets if round_number % 2 == 0 else reversed(targets):
+                runs[target.name].append(measure(target, RATINGS, CLIENTS))
+        print(
+            f"{CLIENTS} clients, {RATINGS} ratings a round, {ROUNDS} rounds, gunicorn 4 workers, "
+            f"SQLite; {driver.load_average()}"
+        )
+        print(
+            f"{'':34}{'ratings/s (rounds)':>22}{'median':>8}{'p50 ms':>8}{'failed':>7}"
+            f"{'CPU ms/rating':>15}"
+        )
+        medians, cpu = {}, {}
+        for name, results in runs.items():
+            rates = [r for r, _, _, _ in results]
+            medians[name] = statistics.median(rates)
+            cpu[name] = statistics.median(c for _, _, _, c in results)
+            rounds = " ".join(f"{r:.0f}" for r in rates)
+            latency = statistics.median(ms for _, ms, _, _ in results)
+            failed = sum(f for _, _, f, _ in results)
+            print(
+                f"{name:34}{rounds:>22}{medians[name]:>8.0f}{latency:>8.1f}{failed:>7}"
+                f"{cpu[name]:>15.2f}"
+            )
+        real, minimal = "rating POST (kiosk)", "minimal Flask + SQLAlchemy insert"
+        ratio = medians[real] / medians[minimal]
+        verdict = "ok" if ratio >= TARGET else f"BELOW the {TARGET:.0%} target"
+        print(f"ratio: rating POST / minimal insert = {ratio:.0%} ({verdict})")
+        print(
+            f"server CPU per rating: minimal / rating POST = {cpu[minimal] / cpu[real]:.0%} "
+            "(the same ratio measured in worker CPU time, which other load disturbs less)"
+        )
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The yardstick for bench_submit: the least a Flask + Flask-SQLAlchemy rating insert can do.
+
+One POST route inserts one row into a table shaped like `rating` and answers 303, as the real
+rating POST does. SQLite gets the same settings the real app uses (WAL, synchronous=NORMAL, a
+busy timeout) so that the comparison is about the application's work, not the journal mode:
+without them 4 workers mostly wait on "database is locked". Served by gunicorn as
+'bench.minimal_app:create_app()' with DATABASE_URL set.
+"""
+
+import os
+from datetime import UTC, datetime
+
+from flask import Flask, abort, redirect, request
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import String, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class Rating(db.Model):
+    __tablename__ = "rating"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    window: Mapped[str] = mapped_column(String(43))
+    level: Mapped[int]
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+
+
+def create_app(database_url: str | None = None) -> Flask:
+    """Return the minimal app bound to database_url (default: the DATABASE_URL variable)."""
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url or os.environ["DATABASE_URL"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    db.init_app(app)
+    with app.app_context():
+
+        @event.listens_for(db.engine, "connect")
+        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.close()
+
+    @app.get("/healthz")
+    def healthz() -> str:
+        """Answer the bench's readiness poll."""
+        return "ok"
+
+    @app.post("/r/<token>")
+    def rate(token: str):  # type: ignore[no-untyped-def]
+        """Insert one rating and redirect."""
+        try:
+            level = int(request.form["level"])
+            key = request.form["key"]
+        except (KeyError, ValueError):
+            abort(400)
+        db.session.add(
+            Rating(
+                window=token,
+                level=level,
+                idempotency_key=key,
+                created_at=datetime.now(UTC).replace(tzinfo=None),
+            )
+        )
+        db.session.commit()
+        return redirect(f"/r/{token}/thanks/{key}", code=303)
+
+    return app

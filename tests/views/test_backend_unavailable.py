@@ -1,0 +1,39 @@
+"""A database or Redis out of reach for a moment: 503 with Retry-After, so clients retry."""
+
+import sqlite3
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from kiosk.extensions import db
+from kiosk.models import Rating
+from kiosk.services import ratings
+from tests.conftest import Auth
+from tests.helpers import rate
+from tests.pgserver import free_port
+
+
+def test_a_rating_during_a_database_outage_gets_503_and_its_retry_is_stored(
+    client, window, monkeypatch
+):
+    real = ratings.record_rating
+
+    def outage(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("server went away"))
+
+    monkeypatch.setattr(ratings, "record_rating", outage)
+    response = rate(client, window.qr_token, 1, key="retry-same-key-1")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert "您的评价不会丢失" in response.get_data(as_text=True)
+    monkeypatch.setattr(ratings, "record_rating", real)
+    assert rate(client, window.qr_token, 1, key="retry-same-key-1").status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Rating)) == 1
+
+
+def test_sign_in_with_redis_unreachable_gets_503_not_500(app, client, make_user):
+    make_user("zhang", "supervisor")
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    response = Auth(client).login("zhang", "s3cure-pass")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
