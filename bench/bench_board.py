@@ -62,6 +62,7 @@ def _app(path: Path):  # type: ignore[no-untyped-def]
             "SECRET_KEY": "bench",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
             "CLOCK": lambda: NOW,
+            "LOG_REQUESTS": False,  # a log line per request would be measured too
         },
         instance_path=str(OUT / "instance"),
     )

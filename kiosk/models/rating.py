@@ -77,6 +77,8 @@ class RatingRevision(db.Model):
 
 class Complaint(db.Model):
     __tablename__ = "complaint"
+    # Overdue counts (board, dashboards) read a hall's open complaints only.
+    __table_args__ = (Index("ix_complaint_hall_status", "hall_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"), index=True)
