@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -141,14 +142,6 @@ def submit_rating(token: str):  # type: ignore[no-untyped-def]
             form.key.data = uuid.uuid4().hex
         return _render_rate(window, form, 400)
     device, now = device_cookie_hash(), clock.now()
-    verdict = anti_stuffing.assess(
-        window,
-        form.key.data,
-        now=now,
-        device=device,
-        staff_session=current_user.is_authenticated,
-        channel="qr",
-    )
     receipt = ratings.record_rating(
         window,
         form.level.data,
@@ -157,8 +150,14 @@ def submit_rating(token: str):  # type: ignore[no-untyped-def]
         now=now,
         device=device,
         replace_within=timedelta(minutes=current_app.config["SAME_DEVICE_INTERVAL_MINUTES"]),
-        status=verdict.status,
-        flags=verdict.flags,
+        screen=partial(
+            anti_stuffing.screen,
+            window,
+            now=now,
+            device=device,
+            staff_session=current_user.is_authenticated,
+            channel="qr",
+        ),
     )
     db.session.commit()
     return redirect(

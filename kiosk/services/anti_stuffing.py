@@ -76,11 +76,39 @@ def assess(
 ) -> Verdict:
     """Count a submission against the limits and return the flags it raises.
 
-    device is the keyed device hash stored on the rating (None when unknown). A key already
-    stored is a retry: record_rating answers it with the stored rating, so nothing is counted.
+    A key already stored is a retry: record_rating answers it with the stored rating, so
+    nothing is counted. The write paths pass screen() to record_rating instead, which calls it
+    after its own key lookup, only for a new key.
     """
     if find_rating_by_key(key) is not None:
         return Verdict()
+    return screen(
+        window,
+        now=now,
+        tapped_at=tapped_at,
+        device=device,
+        device_limit=device_limit,
+        staff_session=staff_session,
+        verified=verified,
+        channel=channel,
+    )
+
+
+def screen(
+    window: Window,
+    *,
+    now: datetime,
+    tapped_at: datetime | None = None,
+    device: str | None = None,
+    device_limit: DeviceLimit | None = None,
+    staff_session: bool = False,
+    verified: bool = False,
+    channel: str = "",
+) -> Verdict:
+    """Count a new submission against the limits and return the flags it raises.
+
+    device is the keyed device hash stored on the rating (None when unknown).
+    """
     tapped_at = tapped_at or now
     flags: list[str] = []
     exceeded = _exceeded_limits(window, tapped_at, device, device_limit or phone_limit())

@@ -9,6 +9,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -24,9 +25,7 @@ from kiosk.services.invitations import InvitationError, rate_invitation
 from kiosk.services.privacy import device_hash
 from kiosk.services.ratings import (
     RatingReceipt,
-    find_rating_by_key,
     record_rating,
-    validate_submission,
 )
 from kiosk.services.settings import setting
 
@@ -271,20 +270,6 @@ def submit_device_rating(
             device_limit=burst_limit(device),
             staff_session=staff_session,
         )
-    level, key = validate_submission(level, key, "kiosk")
-    existing = find_rating_by_key(key)
-    if existing is not None:
-        return RatingReceipt(existing, duplicate=True)
-    verdict = anti_stuffing.assess(
-        window,
-        key,
-        now=now,
-        tapped_at=tapped_at,
-        device=device_id,
-        device_limit=burst_limit(device),
-        staff_session=staff_session,
-        channel="kiosk",
-    )
     return record_rating(
         window,
         level,
@@ -293,8 +278,16 @@ def submit_device_rating(
         now=now,
         tapped_at=tapped_at,
         device=device_id,
-        flags=verdict.flags,
-        status=verdict.status,
+        screen=partial(
+            anti_stuffing.screen,
+            window,
+            now=now,
+            tapped_at=tapped_at,
+            device=device_id,
+            device_limit=burst_limit(device),
+            staff_session=staff_session,
+            channel="kiosk",
+        ),
     )
 
 

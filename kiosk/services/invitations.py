@@ -8,6 +8,7 @@ first: a conditional UPDATE … WHERE used_at IS NULL changes the row for one su
 
 import secrets
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import func, select, update
 
@@ -154,17 +155,6 @@ def rate_invitation(
         if winner is not None:
             return ratings.RatingReceipt(winner, duplicate=True)
         raise InvitationUsed("invitation already answered")
-    verdict = anti_stuffing.assess(
-        invitation.window,
-        key,
-        now=now,
-        tapped_at=tapped_at,
-        device=device,
-        device_limit=device_limit,
-        staff_session=staff_session,
-        verified=True,
-        channel=channel,
-    )
     receipt = ratings.record_rating(
         invitation.window,
         level,
@@ -175,8 +165,17 @@ def rate_invitation(
         device=device,
         verified=True,
         served_by=invitation.staff,
-        status=verdict.status,
-        flags=verdict.flags,
+        screen=partial(
+            anti_stuffing.screen,
+            invitation.window,
+            now=now,
+            tapped_at=tapped_at,
+            device=device,
+            device_limit=device_limit,
+            staff_session=staff_session,
+            verified=True,
+            channel=channel,
+        ),
     )
     if not receipt.duplicate:
         db.session.execute(

@@ -6,9 +6,10 @@ unique constraint settles races between concurrent submits of the same key.
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, union_all
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +27,9 @@ from kiosk.models import (
 )
 from kiosk.services.duty import staff_on_duty
 from kiosk.services.privacy import is_mobile_number
+
+if TYPE_CHECKING:
+    from kiosk.services.anti_stuffing import Verdict
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 COMPLAINT_TEXT_MAX = 500
@@ -140,6 +144,7 @@ def record_rating(
     flags: Iterable[str] = (),
     status: str = "counted",
     served_by: Staff | None = None,
+    screen: "Callable[[], Verdict] | None" = None,
 ) -> RatingReceipt:
     """Record one rating for window, attributed to the staff on duty when it was given.
 
@@ -148,11 +153,16 @@ def record_rating(
     within that interval is replaced rather than added; the earlier one is kept as a revision.
     served_by names the clerk when the service itself says who served (a 办结·邀请评价
     invitation); otherwise the staff on duty at the tap is credited.
+    screen, when given, is asked only for a new key (a retry is never counted against the
+    anti-stuffing limits); its verdict sets the status and flags.
     """
     level, key = validate_submission(level, key, channel)
     existing = find_rating_by_key(key)
     if existing is not None:
         return RatingReceipt(existing, duplicate=True)
+    if screen is not None:
+        verdict = screen()
+        status, flags = verdict.status, verdict.flags
 
     tapped_at = tapped_at or now
     staff = served_by or staff_on_duty(window.id, tapped_at)
