@@ -2,7 +2,6 @@
 
 import uuid
 from datetime import timedelta
-from functools import partial
 
 from flask import (
     Blueprint,
@@ -150,10 +149,9 @@ def submit_rating(token: str):  # type: ignore[no-untyped-def]
         now=now,
         device=device,
         replace_within=timedelta(minutes=current_app.config["SAME_DEVICE_INTERVAL_MINUTES"]),
-        screen=partial(
-            anti_stuffing.screen,
+        screen=anti_stuffing.ScreenRequest(
             window,
-            now=now,
+            tapped_at=now,
             device=device,
             staff_session=current_user.is_authenticated,
             channel="qr",

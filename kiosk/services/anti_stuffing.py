@@ -109,56 +109,148 @@ def screen(
 
     device is the keyed device hash stored on the rating (None when unknown).
     """
-    tapped_at = tapped_at or now
-    flags: list[str] = []
-    exceeded = _exceeded_limits(window, tapped_at, device, device_limit or phone_limit())
-    if exceeded:
-        flags.append("burst")
-    if staff_session or (device is not None and is_staff_device(device, now)):
-        flags.append("staff_device")
-    if setting("STUFFING_FLAG_OFF_HOURS") and not within_opening_hours(tapped_at):
-        flags.append("off_hours")
-    if not verified and exceeds_services(window, tapped_at):
-        flags.append("exceeds_services")
-    if exceeded:
-        security_event(
-            "rate_limited",
-            warning=True,
-            scopes=exceeded,
-            hall_id=window.hall_id,
-            window_id=window.id,
-            channel=channel,
-        )
-    if flags:
-        security_event(
-            "rating_quarantined",
-            flags=flags,
-            hall_id=window.hall_id,
-            window_id=window.id,
-            channel=channel,
-        )
-    return Verdict(tuple(flags))
+    request = ScreenRequest(
+        window,
+        tapped_at=tapped_at or now,
+        device=device,
+        device_limit=device_limit,
+        staff_session=staff_session,
+        verified=verified,
+        channel=channel,
+    )
+    screening = Screening(now)
+    screening.count([request])
+    return screening.verdict(request)
 
 
-def _exceeded_limits(
-    window: Window, tapped_at: datetime, device: str | None, device_limit: DeviceLimit
-) -> list[str]:
-    # Every scope is counted on every submission, so each counter is the true traffic.
-    checks = [
-        ("window", f"stuffing:window:{window.id}", setting("STUFFING_WINDOW_LIMIT"),
-         setting("STUFFING_WINDOW_SECONDS")),
-        ("hall", f"stuffing:hall:{window.hall_id}", setting("STUFFING_HALL_LIMIT"),
-         setting("STUFFING_HALL_SECONDS")),
-    ]  # fmt: skip
-    if device is not None:
-        checks.insert(
-            0, ("device", f"stuffing:device:{device}", device_limit.limit, device_limit.seconds)
-        )
-    return [
-        scope
-        for scope, key, limit, seconds in checks
-        if limits.hit(key, int(seconds), tapped_at) > int(limit)
-    ]
+@dataclass(frozen=True)
+class ScreenRequest:
+    """One new submission to screen: where, when, from which device, by which channel."""
+
+    window: Window
+    tapped_at: datetime
+    device: str | None = None
+    device_limit: DeviceLimit | None = None  # None: a phone's limit
+    staff_session: bool = False
+    verified: bool = False
+    channel: str = ""
+
+
+class Screening:
+    """Screens the new submissions of one transaction, one after another, in order.
+
+    count() adds every submission to the shared limit counters in one round trip; verdict()
+    then answers each in turn with what screen() would have said for it alone. What the
+    verdicts read (staff devices, the day's invitations and ratings at a window) is looked up
+    once per device or window; added() tells the screening about each rating stored since, so
+    a later submission of the same batch sees it.
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._exceeded: dict[int, list[str]] = {}
+        self._staff_devices: dict[str, bool] = {}
+        self._services: dict[tuple[int, datetime], list[int]] = {}  # [invited, unverified]
+        self._settings = {
+            name: setting(name)
+            for name in (
+                "STUFFING_WINDOW_LIMIT",
+                "STUFFING_WINDOW_SECONDS",
+                "STUFFING_HALL_LIMIT",
+                "STUFFING_HALL_SECONDS",
+                "STUFFING_FLAG_OFF_HOURS",
+                "STUFFING_SERVICES_ALLOWANCE",
+            )
+        }
+
+    def count(self, requests: list[ScreenRequest]) -> None:
+        """Count every request against the device, window and hall limits (each scope always)."""
+        hits, owners = [], []
+        phone = phone_limit() if any(r.device_limit is None for r in requests) else None
+        for request in requests:
+            for scope, key, limit, seconds in self._checks(request, phone):
+                hits.append((key, int(seconds), request.tapped_at))
+                owners.append((request, scope, int(limit)))
+        for (request, scope, limit), count in zip(owners, limits.hit_many(hits), strict=True):
+            exceeded = self._exceeded.setdefault(id(request), [])
+            if count > limit:
+                exceeded.append(scope)
+
+    def _checks(self, request: ScreenRequest, phone: DeviceLimit | None) -> list[tuple]:
+        window, values = request.window, self._settings
+        checks = [
+            ("window", f"stuffing:window:{window.id}", values["STUFFING_WINDOW_LIMIT"],
+             values["STUFFING_WINDOW_SECONDS"]),
+            ("hall", f"stuffing:hall:{window.hall_id}", values["STUFFING_HALL_LIMIT"],
+             values["STUFFING_HALL_SECONDS"]),
+        ]  # fmt: skip
+        if request.device is not None:
+            device_limit = request.device_limit or phone or phone_limit()
+            checks.insert(
+                0,
+                (
+                    "device",
+                    f"stuffing:device:{request.device}",
+                    device_limit.limit,
+                    device_limit.seconds,
+                ),
+            )
+        return checks
+
+    def verdict(self, request: ScreenRequest) -> Verdict:
+        """Return the flags request raises; count() must have counted it."""
+        window, tapped_at, device = request.window, request.tapped_at, request.device
+        flags: list[str] = []
+        exceeded = self._exceeded[id(request)]
+        if exceeded:
+            flags.append("burst")
+        if request.staff_session or (device is not None and self._is_staff_device(device)):
+            flags.append("staff_device")
+        if self._settings["STUFFING_FLAG_OFF_HOURS"] and not within_opening_hours(tapped_at):
+            flags.append("off_hours")
+        if not request.verified and self._exceeds_services(window, tapped_at):
+            flags.append("exceeds_services")
+        if exceeded:
+            security_event(
+                "rate_limited",
+                warning=True,
+                scopes=exceeded,
+                hall_id=window.hall_id,
+                window_id=window.id,
+                channel=request.channel,
+            )
+        if flags:
+            security_event(
+                "rating_quarantined",
+                flags=flags,
+                hall_id=window.hall_id,
+                window_id=window.id,
+                channel=request.channel,
+            )
+        return Verdict(tuple(flags))
+
+    def added(self, window_id: int, tapped_at: datetime, verified: bool) -> None:
+        """Note a rating stored since the screening began (the day's count at its window)."""
+        counts = self._services.get((window_id, clock.local_day_bounds(tapped_at)[0]))
+        if counts is not None and not verified:
+            counts[1] += 1
+
+    def _is_staff_device(self, device: str) -> bool:
+        known = self._staff_devices.get(device)
+        if known is None:
+            known = self._staff_devices[device] = is_staff_device(device, self.now)
+        return known
+
+    def _exceeds_services(self, window: Window, tapped_at: datetime) -> bool:
+        start, end = clock.local_day_bounds(tapped_at)
+        counts = self._services.get((window.id, start))
+        if counts is None:
+            counts = self._services[window.id, start] = list(_services_today(window, start, end))
+        invited, unverified = counts
+        if not invited:
+            return False  # the window does not use invitations today: nothing to compare with
+        allowance = int(self._settings["STUFFING_SERVICES_ALLOWANCE"])
+        return unverified + 1 > invited + allowance
 
 
 def _staff_device_key(device: str) -> str:
@@ -200,6 +292,14 @@ def within_opening_hours(moment: datetime) -> bool:
 def exceeds_services(window: Window, tapped_at: datetime) -> bool:
     """Return whether one more unverified rating today is more than the window's services allow."""
     start, end = clock.local_day_bounds(tapped_at)
+    invited, unverified = _services_today(window, start, end)
+    if not invited:
+        return False  # the window does not use invitations today: nothing to compare with
+    return unverified + 1 > invited + int(setting("STUFFING_SERVICES_ALLOWANCE"))
+
+
+def _services_today(window: Window, start: datetime, end: datetime) -> tuple[int, int]:
+    # (invitations minted, unverified ratings stored) at the window in [start, end).
     invited = db.session.scalar(
         select(func.count(ServiceInvitation.id)).where(
             ServiceInvitation.window_id == window.id,
@@ -208,7 +308,7 @@ def exceeds_services(window: Window, tapped_at: datetime) -> bool:
         )
     )
     if not invited:
-        return False  # the window does not use invitations today: nothing to compare with
+        return 0, 0
     unverified = db.session.scalar(
         select(func.count(Rating.id)).where(
             Rating.window_id == window.id,
@@ -217,4 +317,4 @@ def exceeds_services(window: Window, tapped_at: datetime) -> bool:
             Rating.created_at < end,
         )
     )
-    return (unverified or 0) + 1 > invited + int(setting("STUFFING_SERVICES_ALLOWANCE"))
+    return int(invited), int(unverified or 0)

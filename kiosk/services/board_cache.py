@@ -72,14 +72,24 @@ def _contribution(facts: "RatingFacts | None") -> list[TallyKey]:
 
 def apply(before: "RatingFacts | None", after: "RatingFacts | None") -> None:
     """Move a rating's contribution from before to after (either may be None)."""
-    deltas: Counter[TallyKey] = Counter()
+    apply_deltas(deltas(before, after))
+
+
+def deltas(before: "RatingFacts | None", after: "RatingFacts | None") -> Counter[TallyKey]:
+    """Return how moving a rating from before to after changes each counter."""
+    changes: Counter[TallyKey] = Counter()
     for key in _contribution(before):
-        deltas[key] -= 1
+        changes[key] -= 1
     for key in _contribution(after):
-        deltas[key] += 1
-    changes = {key: delta for key, delta in deltas.items() if delta}
-    if changes:
-        _upsert(changes)
+        changes[key] += 1
+    return changes
+
+
+def apply_deltas(changes: Counter[TallyKey]) -> None:
+    """Add the changes of one or many ratings to the counters, in one statement."""
+    nonzero = {key: delta for key, delta in changes.items() if delta}
+    if nonzero:
+        _upsert(nonzero)
 
 
 def _insert_for_dialect():  # type: ignore[no-untyped-def]

@@ -9,7 +9,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -278,11 +277,9 @@ def submit_device_rating(
         now=now,
         tapped_at=tapped_at,
         device=device_id,
-        screen=partial(
-            anti_stuffing.screen,
+        screen=anti_stuffing.ScreenRequest(
             window,
-            now=now,
-            tapped_at=tapped_at,
+            tapped_at=tapped_at or now,
             device=device_id,
             device_limit=burst_limit(device),
             staff_session=staff_session,

@@ -1,11 +1,15 @@
 """Who is on duty at which window."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 
 from kiosk.extensions import db
 from kiosk.models import Duty, Staff
+
+# A clerk's own sign-in wins over the roster; among equals the latest start wins.
+_PRECEDENCE = ((Duty.source == "signin").desc(), Duty.starts_at.desc(), Duty.id.desc())
 
 
 def staff_on_duty(window_id: int, at: datetime) -> Staff | None:
@@ -23,6 +27,27 @@ def staff_on_duty(window_id: int, at: datetime) -> Staff | None:
             or_(Duty.ends_at.is_(None), Duty.ends_at > at),
             Staff.active.is_(True),
         )
-        .order_by((Duty.source == "signin").desc(), Duty.starts_at.desc(), Duty.id.desc())
+        .order_by(*_PRECEDENCE)
         .limit(1)
     )
+
+
+def duties_between(
+    window_id: int, start: datetime, end: datetime
+) -> Sequence[Row[tuple[Duty, Staff]]]:
+    """Return the window's duties of active staff that cover any moment in [start, end].
+
+    In order of precedence: the first that covers a moment is who was on duty then, as
+    staff_on_duty() would say.
+    """
+    return db.session.execute(
+        select(Duty, Staff)
+        .join(Staff, Duty.staff_id == Staff.id)
+        .where(
+            Duty.window_id == window_id,
+            Duty.starts_at <= end,
+            or_(Duty.ends_at.is_(None), Duty.ends_at > start),
+            Staff.active.is_(True),
+        )
+        .order_by(*_PRECEDENCE)
+    ).all()

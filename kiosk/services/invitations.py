@@ -8,7 +8,6 @@ first: a conditional UPDATE … WHERE used_at IS NULL changes the row for one su
 
 import secrets
 from datetime import datetime, timedelta
-from functools import partial
 
 from sqlalchemy import func, select, update
 
@@ -165,10 +164,8 @@ def rate_invitation(
         device=device,
         verified=True,
         served_by=invitation.staff,
-        screen=partial(
-            anti_stuffing.screen,
+        screen=anti_stuffing.ScreenRequest(
             invitation.window,
-            now=now,
             tapped_at=tapped_at,
             device=device,
             device_limit=device_limit,

@@ -1,6 +1,6 @@
 """Fixed-window rate limits stored where every worker and host sees them.
 
-With the REDIS_URL setting, counters live in Redis (INCR and EXPIRE in one MULTI/EXEC, keys
+With the REDIS_URL setting, counters live in Redis (INCRBY and EXPIRE in one MULTI/EXEC, keys
 under REDIS_KEY_PREFIX), shared by every worker of every host that uses the same Redis. Without
 it they live in the database: hit() increments atomically (INSERT … ON CONFLICT DO UPDATE), so
 concurrent workers never lose a count, and expired windows are deleted now and then by the
@@ -8,6 +8,8 @@ writers themselves. Either way the window is computed from the `now` passed in, 
 fixed clock behave the same on both backends.
 """
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -51,32 +53,75 @@ def _redis_key(key: str, start: int) -> str:
 
 def hit(key: str, window_seconds: int, now: datetime) -> int:
     """Count one hit of key in the current window; return the window's count so far."""
-    start = _window(now, window_seconds)
+    return hit_many([(key, window_seconds, now)])[0]
+
+
+def hit_many(hits: Sequence[tuple[str, int, datetime]]) -> list[int]:
+    """Count several hits (key, window seconds, moment) at once; return each one's count.
+
+    The counts are what one hit() after another would have returned, in order: hits of the same
+    key and window are added in one atomic increment, and the n-th of them gets the count
+    before it plus n. One round trip for a whole batch of ratings (Redis: one MULTI/EXEC; the
+    database: one multi-row INSERT … ON CONFLICT DO UPDATE … RETURNING).
+    """
+    slots = [(key, _window(now, seconds), seconds, now) for key, seconds, now in hits]
+    deltas: Counter[tuple[str, int]] = Counter((key, start) for key, start, _, _ in slots)
+    if not deltas:
+        return []
+    latest = {}
+    for key, start, seconds, now in slots:
+        latest[key, start] = (seconds, max(now, latest.get((key, start), (0, now))[1]))
+    totals = _add(deltas, latest)
+    seen: Counter[tuple[str, int]] = Counter()
+    counts = []
+    for key, start, _, _ in slots:
+        seen[key, start] += 1
+        counts.append(totals[key, start] - deltas[key, start] + seen[key, start])
+    return counts
+
+
+def _add(
+    deltas: Counter[tuple[str, int]], latest: dict[tuple[str, int], tuple[int, datetime]]
+) -> dict[tuple[str, int], int]:
+    # Sorted, so that concurrent writers on PostgreSQL lock the counter rows in the same order.
+    groups = sorted(deltas)
     client = _redis()
     if client is not None:
-        name = _redis_key(key, start)
         with client.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            # Relative expiry: the window is over after window_seconds of real time at most.
-            pipe.expire(name, 2 * window_seconds)
-            count, _ = pipe.execute()
-        return int(count)
+            for key, start in groups:
+                name = _redis_key(key, start)
+                pipe.incrby(name, deltas[key, start])
+                # Relative expiry: the window is over after window_seconds of real time at most.
+                pipe.expire(name, 2 * latest[key, start][0])
+            replies = pipe.execute()
+        return {group: int(replies[2 * n]) for n, group in enumerate(groups)}
     dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(RateLimitCounter).values(
-        key=key,
-        window_start=start,
-        count=1,
-        expires_at=now + timedelta(seconds=2 * window_seconds),
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(RateLimitCounter)
+    statement = (
+        insert.values(
+            [
+                {
+                    "key": key,
+                    "window_start": start,
+                    "count": deltas[key, start],
+                    "expires_at": latest[key, start][1]
+                    + timedelta(seconds=2 * latest[key, start][0]),
+                }
+                for key, start in groups
+            ]
+        )
+        .on_conflict_do_update(
+            index_elements=["key", "window_start"],
+            set_={"count": RateLimitCounter.count + insert.excluded["count"]},
+        )
+        .returning(RateLimitCounter.key, RateLimitCounter.window_start, RateLimitCounter.count)
     )
-    statement = statement.on_conflict_do_update(
-        index_elements=["key", "window_start"],
-        set_={"count": RateLimitCounter.count + 1},
-    ).returning(RateLimitCounter.count)
-    count = int(db.session.execute(statement).scalar_one())
-    if count == 1:  # a new window: a good moment to drop windows that have ended
-        db.session.execute(delete(RateLimitCounter).where(RateLimitCounter.expires_at < now))
-    return count
+    totals = {(key, start): int(count) for key, start, count in db.session.execute(statement)}
+    if any(totals[group] == deltas[group] for group in groups):
+        # A new window began: a good moment to drop windows that have ended.
+        oldest = min(now for _, now in latest.values())
+        db.session.execute(delete(RateLimitCounter).where(RateLimitCounter.expires_at < oldest))
+    return totals
 
 
 def current(key: str, window_seconds: int, now: datetime) -> int:

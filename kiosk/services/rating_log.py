@@ -64,12 +64,16 @@ def append(rating: Rating, event: str) -> RatingLogEntry:
 
 def append_many(changes: Iterable[tuple[Rating, str]]) -> list[RatingLogEntry]:
     """Log several changes in order (bulk loads such as the demo data)."""
+    return append_states([(rating.id, event, rating_state(rating)) for rating, event in changes])
+
+
+def append_states(changes: Iterable[tuple[int, str, dict[str, Any]]]) -> list[RatingLogEntry]:
+    """Log (rating id, event, state after it) changes in order, as taken when each happened."""
     prev = _last_hash()
     entries = []
-    for rating, event in changes:
-        state = rating_state(rating)
+    for rating_id, event, state in changes:
         entry = RatingLogEntry(
-            rating_id=rating.id,
+            rating_id=rating_id,
             event=event,
             state=state,
             prev_hash=prev,

@@ -6,7 +6,8 @@ unique constraint settles races between concurrent submits of the same key.
 """
 
 import re
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -20,16 +21,17 @@ from kiosk.models import (
     RATING_STATUSES,
     REASON_TAGS,
     Complaint,
+    Duty,
     Rating,
     RatingRevision,
     Staff,
     Window,
 )
-from kiosk.services.duty import staff_on_duty
+from kiosk.services.duty import duties_between, staff_on_duty
 from kiosk.services.privacy import is_mobile_number
 
 if TYPE_CHECKING:
-    from kiosk.services.anti_stuffing import Verdict
+    from kiosk.services.anti_stuffing import ScreenRequest
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 COMPLAINT_TEXT_MAX = 500
@@ -130,6 +132,24 @@ def validate_submission(level: object, key: object, channel: str) -> tuple[int, 
     return level, key
 
 
+@dataclass(frozen=True)
+class Submission:
+    """One rating to record, checked (validate_submission) and with its tap time."""
+
+    window: Window
+    level: int
+    key: str
+    channel: str
+    tapped_at: datetime
+    device: str | None = None
+    replace_within: timedelta | None = None
+    verified: bool = False
+    flags: tuple[str, ...] = ()
+    status: str = "counted"
+    served_by: Staff | None = None
+    screen: "ScreenRequest | None" = None
+
+
 def record_rating(
     window: Window,
     level: int,
@@ -144,7 +164,7 @@ def record_rating(
     flags: Iterable[str] = (),
     status: str = "counted",
     served_by: Staff | None = None,
-    screen: "Callable[[], Verdict] | None" = None,
+    screen: "ScreenRequest | None" = None,
 ) -> RatingReceipt:
     """Record one rating for window, attributed to the staff on duty when it was given.
 
@@ -153,88 +173,273 @@ def record_rating(
     within that interval is replaced rather than added; the earlier one is kept as a revision.
     served_by names the clerk when the service itself says who served (a 办结·邀请评价
     invitation); otherwise the staff on duty at the tap is credited.
-    screen, when given, is asked only for a new key (a retry is never counted against the
-    anti-stuffing limits); its verdict sets the status and flags.
+    screen, when given, is screened (kiosk.services.anti_stuffing) only for a new key (a retry
+    is never counted against the anti-stuffing limits); its verdict sets the status and flags.
     """
     level, key = validate_submission(level, key, channel)
-    existing = find_rating_by_key(key)
-    if existing is not None:
-        return RatingReceipt(existing, duplicate=True)
-    if screen is not None:
-        verdict = screen()
-        status, flags = verdict.status, verdict.flags
-
-    tapped_at = tapped_at or now
-    staff = served_by or staff_on_duty(window.id, tapped_at)
-
-    if replace_within is not None and device:
-        previous = db.session.scalar(
-            select(Rating)
-            .where(
-                Rating.device_hash == device,
-                Rating.window_id == window.id,
-                Rating.channel == channel,
-                Rating.created_at >= tapped_at - replace_within,
-                Rating.status != "excluded",
-            )
-            .order_by(Rating.created_at.desc())
-            .limit(1)
-        )
-        if previous is not None:
-            return _replace(previous, level, key, tapped_at, staff.id if staff else None, now)
-
-    rating = Rating(
-        hall_id=window.hall_id,
-        window_id=window.id,
-        staff_id=staff.id if staff else None,
-        level=level,
-        channel=channel,
-        idempotency_key=key,
-        device_hash=device,
+    submission = Submission(
+        window,
+        level,
+        key,
+        channel,
+        tapped_at or now,
+        device=device,
+        replace_within=replace_within,
         verified=verified,
-        created_at=tapped_at,
-        received_at=now,
+        flags=tuple(flags),
         status=status,
-        flags=sorted(set(flags)),
+        served_by=served_by,
+        screen=screen,
     )
-    try:
-        with db.session.begin_nested():
+    return record_many([submission], now=now)[0]
+
+
+def record_many(
+    submissions: Sequence[Submission], *, now: datetime, bulk: bool = False
+) -> list[RatingReceipt]:
+    """Record submissions in order, as record_rating() one after another would; one receipt each.
+
+    Lookups (keys, duty, earlier ratings from a device, anti-stuffing counters) are made once
+    for the whole batch and the derived data (log, board counters) written once at the end.
+    bulk=True inserts the new ratings together; the caller must then hold the rating-write
+    lock (kiosk.services.intake.drain) and, should a key be taken concurrently after all
+    (IntegrityError), roll back and record the batch again without bulk. Without bulk each
+    new rating is inserted at once in a savepoint, so a concurrent submit of the same key
+    yields a duplicate receipt instead of an error.
+    """
+    return _Batch(now, bulk).record(submissions)
+
+
+class _Batch:
+    """One transaction's worth of submissions and the changes they make."""
+
+    def __init__(self, now: datetime, bulk: bool) -> None:
+        self.now, self.bulk = now, bulk
+        self.changes: list[tuple[Rating, str, dict | None]] = []  # state None: not taken yet
+        self.tallies: Counter = Counter()
+        self.bad: list[Rating] = []
+
+    def record(self, submissions: Sequence[Submission]) -> list[RatingReceipt]:
+        from kiosk.services.anti_stuffing import Screening
+
+        known = ratings_by_keys([s.key for s in submissions])
+        receipts: list[RatingReceipt | None] = [None] * len(submissions)
+        fresh: list[int] = []
+        first_of: dict[str, int] = {}
+        for number, submission in enumerate(submissions):
+            if submission.key in known:
+                receipts[number] = RatingReceipt(known[submission.key], duplicate=True)
+            elif submission.key not in first_of:
+                first_of[submission.key] = number
+                fresh.append(number)
+        screening = Screening(self.now)
+        screened = [submissions[n].screen for n in fresh if submissions[n].screen is not None]
+        if screened:
+            screening.count(screened)  # type: ignore[arg-type]
+        on_duty = _DutyLookup([submissions[n] for n in fresh if not submissions[n].served_by])
+        previous = _PreviousLookup([submissions[n] for n in fresh])
+        for number in fresh:
+            submission = submissions[number]
+            status, flags = submission.status, submission.flags
+            if submission.screen is not None:
+                verdict = screening.verdict(submission.screen)
+                status, flags = verdict.status, verdict.flags
+            staff = submission.served_by or on_duty.at(submission.window.id, submission.tapped_at)
+            earlier = previous.latest(submission)
+            if earlier is not None:
+                receipts[number] = self._replace(earlier, submission, staff)
+                continue
+            receipt = self._add(submission, staff, status, flags)
+            receipts[number] = receipt
+            if not receipt.duplicate:
+                previous.note(receipt.rating)
+                screening.added(submission.window.id, submission.tapped_at, submission.verified)
+        self._finish()
+        for number, submission in enumerate(submissions):
+            if receipts[number] is None:  # the same key twice in one batch
+                first = receipts[first_of[submission.key]]
+                if first is not None:
+                    receipts[number] = RatingReceipt(first.rating, duplicate=True)
+        return [receipt for receipt in receipts if receipt is not None]
+
+    def _add(
+        self, submission: Submission, staff: Staff | None, status: str, flags: Iterable[str]
+    ) -> RatingReceipt:
+        rating = Rating(
+            hall_id=submission.window.hall_id,
+            window_id=submission.window.id,
+            staff_id=staff.id if staff else None,
+            level=submission.level,
+            channel=submission.channel,
+            idempotency_key=submission.key,
+            device_hash=submission.device,
+            verified=submission.verified,
+            created_at=submission.tapped_at,
+            received_at=self.now,
+            status=status,
+            flags=sorted(set(flags)),
+        )
+        if self.bulk:
             db.session.add(rating)
-    except IntegrityError:
-        # A concurrent submit with the same key won the race: answer with its rating.
-        winner = find_rating_by_key(key)
-        if winner is None:
-            raise
-        return RatingReceipt(winner, duplicate=True)
-    _written(rating, None, "created")
-    if rating.is_bad:
-        from kiosk.services import notifications
+        else:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(rating)
+            except IntegrityError:
+                # A concurrent submit with the same key won the race: answer with its rating.
+                winner = find_rating_by_key(submission.key)
+                if winner is None:
+                    raise
+                return RatingReceipt(winner, duplicate=True)
+        self._changed(rating, None, "created")
+        if rating.is_bad:
+            self.bad.append(rating)
+        return RatingReceipt(rating)
 
-        notifications.bad_rating_received(rating, now)
-    return RatingReceipt(rating)
-
-
-def _replace(
-    previous: Rating, level: int, key: str, tapped_at: datetime, staff_id: int | None, now: datetime
-) -> RatingReceipt:
-    before = RatingFacts.of(previous)
-    with db.session.begin_nested():
+    def _replace(
+        self, previous: Rating, submission: Submission, staff: Staff | None
+    ) -> RatingReceipt:
+        if any(rating is previous and state is None for rating, _, state in self.changes):
+            self._take_states()  # previous was made in this batch: log it as it was first
+        before = RatingFacts.of(previous)
         db.session.add(
             RatingRevision(
                 rating_id=previous.id,
                 level=previous.level,
                 idempotency_key=previous.idempotency_key,
                 created_at=previous.created_at,
-                replaced_at=now,
+                replaced_at=self.now,
             )
         )
-        previous.level = level
-        previous.idempotency_key = key
-        previous.created_at = tapped_at
-        previous.received_at = now
-        previous.staff_id = staff_id
-    _written(previous, before, "replaced")
-    return RatingReceipt(previous, replaced=True)
+        previous.level = submission.level
+        previous.idempotency_key = submission.key
+        previous.created_at = submission.tapped_at
+        previous.received_at = self.now
+        previous.staff_id = staff.id if staff else None
+        self._changed(previous, before, "replaced")
+        return RatingReceipt(previous, replaced=True)
+
+    def _changed(self, rating: Rating, before: RatingFacts | None, event: str) -> None:
+        from kiosk.services import board_cache
+
+        self.changes.append((rating, event, None))
+        self.tallies.update(board_cache.deltas(before, RatingFacts.of(rating)))
+
+    def _take_states(self) -> None:
+        from kiosk.services import rating_log
+
+        db.session.flush()
+        self.changes = [
+            (rating, event, state if state is not None else rating_log.rating_state(rating))
+            for rating, event, state in self.changes
+        ]
+
+    def _finish(self) -> None:
+        # The derived data of every change: the hash-chained log (in order) and the counters.
+        from kiosk.services import board_cache, notifications, rating_log
+
+        if not self.changes:
+            return
+        self._take_states()
+        rating_log.append_states(
+            [(rating.id, event, state) for rating, event, state in self.changes if state]
+        )
+        board_cache.apply_deltas(self.tallies)
+        for rating in self.bad:
+            notifications.bad_rating_received(rating, self.now)
+
+
+def ratings_by_keys(keys: Sequence[str]) -> dict[str, Rating]:
+    """Return {key: rating} for the keys already used, by a rating or a replaced submission."""
+    if len(keys) == 1:
+        found = find_rating_by_key(keys[0])
+        return {keys[0]: found} if found is not None else {}
+    unique = sorted(set(keys))
+    by_key: dict[str, Rating] = {
+        rating.idempotency_key: rating
+        for rating in db.session.scalars(select(Rating).where(Rating.idempotency_key.in_(unique)))
+    }
+    revised = db.session.execute(
+        select(RatingRevision.idempotency_key, RatingRevision.rating_id).where(
+            RatingRevision.idempotency_key.in_(unique)
+        )
+    ).all()
+    if revised:
+        owners = {r.id: r for r in db.session.scalars(
+            select(Rating).where(Rating.id.in_({rating_id for _, rating_id in revised}))
+        )}  # fmt: skip
+        by_key.update({key: owners[rating_id] for key, rating_id in revised})
+    return by_key
+
+
+class _DutyLookup:
+    """Who was on duty at a window at a moment, for the tap times of one batch (one query each)."""
+
+    def __init__(self, submissions: Sequence[Submission]) -> None:
+        self._spans: dict[int, tuple[datetime, datetime]] = {}
+        for submission in submissions:
+            low, high = self._spans.get(
+                submission.window.id, (submission.tapped_at, submission.tapped_at)
+            )
+            self._spans[submission.window.id] = (
+                min(low, submission.tapped_at),
+                max(high, submission.tapped_at),
+            )
+        self._duties: dict[int, list[tuple[Duty, Staff]]] = {}
+
+    def at(self, window_id: int, moment: datetime) -> Staff | None:
+        if window_id not in self._spans:
+            return staff_on_duty(window_id, moment)
+        if window_id not in self._duties:
+            low, high = self._spans[window_id]
+            self._duties[window_id] = list(duties_between(window_id, low, high))
+        for duty, staff in self._duties[window_id]:  # already in order of precedence
+            if duty.starts_at <= moment and (duty.ends_at is None or duty.ends_at > moment):
+                return staff
+        return None
+
+
+class _PreviousLookup:
+    """The latest rating from a device at a window (for replacement), one query per device."""
+
+    def __init__(self, submissions: Sequence[Submission]) -> None:
+        self._since: dict[tuple[str, int, str], datetime] = {}
+        for submission in submissions:
+            if submission.replace_within is None or not submission.device:
+                continue
+            slot = (submission.device, submission.window.id, submission.channel)
+            since = submission.tapped_at - submission.replace_within
+            self._since[slot] = min(since, self._since.get(slot, since))
+        self._latest: dict[tuple[str, int, str], Rating | None] = {}
+
+    def latest(self, submission: Submission) -> Rating | None:
+        if submission.replace_within is None or not submission.device:
+            return None
+        slot = (submission.device, submission.window.id, submission.channel)
+        if slot not in self._latest:
+            self._latest[slot] = db.session.scalar(
+                select(Rating)
+                .where(
+                    Rating.device_hash == slot[0],
+                    Rating.window_id == slot[1],
+                    Rating.channel == slot[2],
+                    Rating.created_at >= self._since[slot],
+                    Rating.status != "excluded",
+                )
+                .order_by(Rating.created_at.desc())
+                .limit(1)
+            )
+        rating = self._latest[slot]
+        if rating is None or rating.created_at < submission.tapped_at - submission.replace_within:
+            return None
+        return rating
+
+    def note(self, rating: Rating) -> None:
+        slot = (rating.device_hash or "", rating.window_id, rating.channel)
+        if slot in self._since:
+            current = self._latest.get(slot)
+            if current is None or rating.created_at >= current.created_at:
+                self._latest[slot] = rating
 
 
 def file_complaint(
