@@ -14,6 +14,12 @@ class Defaults:
     # A second rating from the same phone for the same window within this many minutes
     # replaces the first.
     SAME_DEVICE_INTERVAL_MINUTES = 30
+    # Phone taps are acknowledged once stored and recorded as ratings in batches
+    # (kiosk.services.intake): by the next tap once the oldest has waited INTAKE_DRAIN_INTERVAL
+    # seconds (0: every tap at once), by the tap's own thank-you page, and by each worker's
+    # sweeper every INTAKE_SWEEP_SECONDS (0: no sweeper).
+    INTAKE_DRAIN_INTERVAL = 0.05
+    INTAKE_SWEEP_SECONDS = 0.5
     # Ratings and complaints are small; staff photos are the largest upload (oversize -> 413).
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # Staff photo uploads above this are refused on the form (they are scaled to 512 px anyway).

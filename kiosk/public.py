@@ -1,7 +1,6 @@
 """Phone rating by a window's QR code: one tap, then an optional complaint after a 差评."""
 
 import uuid
-from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -27,12 +26,18 @@ from kiosk.extensions import db
 from kiosk.forms import SmallIntegerField
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
 from kiosk.models import REASON_TAGS, Window
-from kiosk.services import anti_stuffing, ratings
+from kiosk.services import intake, ratings
 from kiosk.services.duty import staff_on_duty
 from kiosk.services.privacy import device_hash
 from kiosk.services.windows import retired_window
 
 bp = Blueprint("public", __name__, url_prefix="/r")
+
+
+@bp.before_app_request
+def _start_intake_sweeper() -> None:
+    # Each worker process sweeps for taps left waiting (kiosk.services.intake).
+    intake.start_sweeper(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 class RatingForm(FlaskForm):
@@ -71,7 +76,15 @@ def _window_or_404(token: str) -> Window:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="device-cookie")
+    # One per app and secret (it is asked on every tap).
+    key = current_app.config["SECRET_KEY"]
+    cached = current_app.extensions.get("kiosk_device_cookie")
+    if cached is None or cached[0] != key:
+        cached = current_app.extensions["kiosk_device_cookie"] = (
+            key,
+            URLSafeSerializer(key, salt="device-cookie"),
+        )
+    return cached[1]
 
 
 def device_cookie_id() -> str | None:
@@ -131,42 +144,44 @@ def rate(token: str):  # type: ignore[no-untyped-def]
     return _render_rate(window, RatingForm(formdata=None, key=uuid.uuid4().hex))
 
 
+_LEVELS = {str(level): level for level in range(1, 6)}
+
+
+def _tap(token: str) -> tuple[int, str]:
+    """Return (level, key) of the posted rating form, or abort with the form and its errors."""
+    # The usual tap, checked directly (it is the hot path); anything else goes through
+    # RatingForm, which says what is wrong. CSRFProtect has checked every POST already.
+    level, key = _LEVELS.get(request.form.get("level", "")), request.form.get("key", "")
+    if level is not None and ratings.KEY_PATTERN.match(key):
+        return level, key
+    form = RatingForm(meta={"csrf": False})
+    if form.validate():
+        return form.level.data, form.key.data
+    if not form.key.data or form.key.errors:
+        form.key.data = uuid.uuid4().hex
+    abort(_render_rate(_window_or_404(token), form, 400))
+
+
 @bp.post("/<token>")
 def submit_rating(token: str):  # type: ignore[no-untyped-def]
-    """Record a tap and show the thank-you page."""
-    window = _window_or_404(token)
-    form = RatingForm()
-    if not form.validate():
-        if not form.key.data or form.key.errors:
-            form.key.data = uuid.uuid4().hex
-        return _render_rate(window, form, 400)
-    device, now = device_cookie_hash(), clock.now()
-    receipt = ratings.record_rating(
-        window,
-        form.level.data,
-        form.key.data,
-        channel="qr",
+    """Store a tap and show the thank-you page; the rating is recorded from it (services.intake)."""
+    level, key = _tap(token)
+    now = clock.now()
+    accepted = intake.accept(
+        token,
+        level,
+        key,
+        device=device_cookie_hash(),
+        staff_session=current_user.is_authenticated,
         now=now,
-        device=device,
-        replace_within=timedelta(minutes=current_app.config["SAME_DEVICE_INTERVAL_MINUTES"]),
-        screen=anti_stuffing.ScreenRequest(
-            window,
-            tapped_at=now,
-            device=device,
-            staff_session=current_user.is_authenticated,
-            channel="qr",
-        ),
     )
+    if not accepted and not intake.known_key(key):
+        _window_or_404(token)  # no active window with this token: 404, or 410 for an old code
+    due = accepted and intake.drain_due(now)
     db.session.commit()
-    return redirect(
-        url_for(
-            "public.thanks",
-            token=token,
-            key=form.key.data,
-            replaced=1 if receipt.replaced else None,
-        ),
-        code=303,
-    )
+    if due:
+        intake.record_waiting()
+    return redirect(url_for("public.thanks", token=token, key=key), code=303)
 
 
 def expired_form_response():  # type: ignore[no-untyped-def]
@@ -187,7 +202,11 @@ def expired_form_response():  # type: ignore[no-untyped-def]
 
 
 def _rating_for(window: Window, key: str):  # type: ignore[no-untyped-def]
-    rating = ratings.find_rating_by_key(key) if ratings.KEY_PATTERN.match(key) else None
+    rating = None
+    if ratings.KEY_PATTERN.match(key):
+        rating = ratings.find_rating_by_key(key)
+        if rating is None and intake.ensure_recorded(key):  # the tap is still queued
+            rating = ratings.find_rating_by_key(key)
     if rating is None or rating.window_id != window.id:
         abort(404)
     return rating
@@ -205,7 +224,8 @@ def thanks(token: str, key: str):  # type: ignore[no-untyped-def]
         rating=rating,
         form=form,
         levels=LEVEL_LABELS,
-        replaced=request.args.get("replaced") == "1",
+        # This tap replaced the same phone's earlier rating of the window (kept as a revision).
+        replaced=rating.idempotency_key == key and ratings.has_revisions(rating),
     )
 
 

@@ -75,6 +75,10 @@ def app_config(database_url: str) -> dict[str, Any]:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PUBLIC_URL": "https://hall.example.test",
+        # Record each phone tap in its own request, and no sweeper thread: tests see the rating
+        # as soon as the POST returns (tests/services/test_intake.py covers the other modes).
+        "INTAKE_DRAIN_INTERVAL": 0,
+        "INTAKE_SWEEP_SECONDS": 0,
     }
 
 

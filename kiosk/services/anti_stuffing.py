@@ -22,6 +22,7 @@ Flags (kiosk.services.rating_review explains each in Chinese):
   both see the same count, so this one may let one extra rating through; the others may not.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -120,7 +121,9 @@ def screen(
     )
     screening = Screening(now)
     screening.count([request])
-    return screening.verdict(request)
+    verdict = screening.verdict(request)
+    screening.log_events()
+    return verdict
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ class Screening:
         self._exceeded: dict[int, list[str]] = {}
         self._staff_devices: dict[str, bool] = {}
         self._services: dict[tuple[int, datetime], list[int]] = {}  # [invited, unverified]
+        self._events: Counter[tuple] = Counter()
         self._settings = {
             name: setting(name)
             for name in (
@@ -175,6 +179,10 @@ class Screening:
             exceeded = self._exceeded.setdefault(id(request), [])
             if count > limit:
                 exceeded.append(scope)
+        devices = {r.device for r in requests if r.device is not None} - set(self._staff_devices)
+        if devices:
+            staff = staff_devices(sorted(devices), self.now)
+            self._staff_devices.update({device: device in staff for device in devices})
 
     def _checks(self, request: ScreenRequest, phone: DeviceLimit | None) -> list[tuple]:
         window, values = request.window, self._settings
@@ -210,24 +218,26 @@ class Screening:
             flags.append("off_hours")
         if not request.verified and self._exceeds_services(window, tapped_at):
             flags.append("exceeds_services")
+        where = (window.hall_id, window.id, request.channel)
         if exceeded:
-            security_event(
-                "rate_limited",
-                warning=True,
-                scopes=exceeded,
-                hall_id=window.hall_id,
-                window_id=window.id,
-                channel=request.channel,
-            )
+            self._events[("rate_limited", "scopes", tuple(exceeded), *where)] += 1
         if flags:
-            security_event(
-                "rating_quarantined",
-                flags=flags,
-                hall_id=window.hall_id,
-                window_id=window.id,
-                channel=request.channel,
-            )
+            self._events[("rating_quarantined", "flags", tuple(flags), *where)] += 1
         return Verdict(tuple(flags))
+
+    def log_events(self) -> None:
+        """Log the security events of the verdicts so far: one line per kind, with a count."""
+        for (name, field, values, hall_id, window_id, channel), count in self._events.items():
+            security_event(
+                name,
+                warning=name == "rate_limited",
+                **{field: list(values)},
+                hall_id=hall_id,
+                window_id=window_id,
+                channel=channel,
+                ratings=count,
+            )
+        self._events.clear()
 
     def added(self, window_id: int, tapped_at: datetime, verified: bool) -> None:
         """Note a rating stored since the screening began (the day's count at its window)."""
@@ -274,6 +284,14 @@ def is_staff_device(device: str, now: datetime) -> bool:
         limits.current(key, seconds, now) > 0
         or limits.current(key, seconds, now - timedelta(seconds=seconds)) > 0
     )
+
+
+def staff_devices(devices: list[str], now: datetime) -> set[str]:
+    """Return which of the devices are staff devices (is_staff_device), in one lookup."""
+    seconds = _memory_seconds()
+    keys = {_staff_device_key(device): device for device in devices}
+    hit = limits.current_many(list(keys), seconds, [now, now - timedelta(seconds=seconds)])
+    return {keys[key] for key in hit}
 
 
 def within_opening_hours(moment: datetime) -> bool:

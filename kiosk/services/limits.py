@@ -137,3 +137,24 @@ def current(key: str, window_seconds: int, now: datetime) -> int:
         )
     )
     return int(count or 0)
+
+
+def current_many(keys: Sequence[str], window_seconds: int, moments: Sequence[datetime]) -> set[str]:
+    """Return which keys were hit in the window of any of the moments (one round trip)."""
+    starts = sorted({_window(moment, window_seconds) for moment in moments})
+    if not keys or not starts:
+        return set()
+    client = _redis()
+    if client is not None:
+        names = [(key, _redis_key(key, start)) for key in keys for start in starts]
+        values = client.mget([name for _, name in names])
+        return {key for (key, _), value in zip(names, values, strict=True) if int(value or 0)}
+    return set(
+        db.session.scalars(
+            select(RateLimitCounter.key).where(
+                RateLimitCounter.key.in_(sorted(set(keys))),
+                RateLimitCounter.window_start.in_(starts),
+                RateLimitCounter.count > 0,
+            )
+        )
+    )

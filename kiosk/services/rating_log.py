@@ -14,10 +14,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from kiosk.extensions import db
 from kiosk.models import Rating
+from kiosk.models._types import utcnow
 from kiosk.models.rating_log import RatingLogEntry
 
 GENESIS = "0" * 64
@@ -57,33 +58,37 @@ def _last_hash() -> str:
     return last or GENESIS
 
 
-def append(rating: Rating, event: str) -> RatingLogEntry:
+def append(rating: Rating, event: str) -> None:
     """Log the rating's state after event; call after the change is flushed."""
-    return append_many([(rating, event)])[-1]
+    append_many([(rating, event)])
 
 
-def append_many(changes: Iterable[tuple[Rating, str]]) -> list[RatingLogEntry]:
+def append_many(changes: Iterable[tuple[Rating, str]]) -> None:
     """Log several changes in order (bulk loads such as the demo data)."""
-    return append_states([(rating.id, event, rating_state(rating)) for rating, event in changes])
+    append_states([(rating.id, event, rating_state(rating)) for rating, event in changes])
 
 
-def append_states(changes: Iterable[tuple[int, str, dict[str, Any]]]) -> list[RatingLogEntry]:
+def append_states(changes: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
     """Log (rating id, event, state after it) changes in order, as taken when each happened."""
     prev = _last_hash()
-    entries = []
+    rows = []
+    logged_at = utcnow()
     for rating_id, event, state in changes:
-        entry = RatingLogEntry(
-            rating_id=rating_id,
-            event=event,
-            state=state,
-            prev_hash=prev,
-            hash=chain_hash(prev, event, state),
+        digest = chain_hash(prev, event, state)
+        rows.append(
+            {
+                "rating_id": rating_id,
+                "event": event,
+                "state": state,
+                "prev_hash": prev,
+                "hash": digest,
+                "logged_at": logged_at,
+            }
         )
-        entries.append(entry)
-        prev = entry.hash
-    db.session.add_all(entries)
-    db.session.flush()
-    return entries
+        prev = digest
+    if rows:
+        # One executemany in order (ids ascend with the chain), not one ORM object per entry.
+        db.session.execute(insert(RatingLogEntry), rows)
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,16 @@ def find_rating_by_key(key: str) -> Rating | None:
     )
 
 
+def has_revisions(rating: Rating) -> bool:
+    """Return whether the rating replaced an earlier submission from the same phone."""
+    return (
+        db.session.scalar(
+            select(RatingRevision.id).where(RatingRevision.rating_id == rating.id).limit(1)
+        )
+        is not None
+    )
+
+
 def validate_submission(level: object, key: object, channel: str) -> tuple[int, str]:
     """Return (level, key) checked, or raise RatingError saying what is wrong."""
     if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
@@ -254,6 +264,7 @@ class _Batch:
             if not receipt.duplicate:
                 previous.note(receipt.rating)
                 screening.added(submission.window.id, submission.tapped_at, submission.verified)
+        screening.log_events()
         self._finish()
         for number, submission in enumerate(submissions):
             if receipts[number] is None:  # the same key twice in one batch

@@ -7,7 +7,7 @@ from sqlalchemy.exc import OperationalError
 
 from kiosk.extensions import db
 from kiosk.models import Rating
-from kiosk.services import ratings
+from kiosk.services import intake, ratings
 from tests.conftest import Auth
 from tests.helpers import rate
 from tests.pgserver import free_port
@@ -16,19 +16,38 @@ from tests.pgserver import free_port
 def test_a_rating_during_a_database_outage_gets_503_and_its_retry_is_stored(
     client, window, monkeypatch
 ):
-    real = ratings.record_rating
-
-    def outage(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("server went away"))
-
-    monkeypatch.setattr(ratings, "record_rating", outage)
+    real = intake.accept
+    monkeypatch.setattr(intake, "accept", _outage)
     response = rate(client, window.qr_token, 1, key="retry-same-key-1")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
     assert "您的评价不会丢失" in response.get_data(as_text=True)
-    monkeypatch.setattr(ratings, "record_rating", real)
+    monkeypatch.setattr(intake, "accept", real)
     assert rate(client, window.qr_token, 1, key="retry-same-key-1").status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Rating)) == 1
+
+
+def test_a_tap_stored_before_the_database_failed_is_recorded_by_the_next_drain(
+    client, window, monkeypatch
+):
+    # The tap is committed, then recording it fails: the resident has the thank-you redirect
+    # (the tap is safe), and the rating is made by the next drain, once, not by a retry.
+    real = ratings.record_many
+    monkeypatch.setattr(ratings, "record_many", _outage)
+    assert rate(client, window.qr_token, 5, key="queued-in-outage-1").status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Rating)) == 0
+    assert intake.waiting("queued-in-outage-1")
+    monkeypatch.setattr(ratings, "record_many", real)
+    assert rate(client, window.qr_token, 5, key="queued-in-outage-1").status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Rating)) == 0  # a replay: no drain
+    page = client.get(f"/r/{window.qr_token}/thanks/queued-in-outage-1")
+    assert page.status_code == 200  # the thank-you page records the waiting tap
+    assert db.session.scalar(select(func.count()).select_from(Rating)) == 1
+    assert not intake.waiting("queued-in-outage-1")
+
+
+def _outage(*args, **kwargs):  # type: ignore[no-untyped-def]
+    raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("server went away"))
 
 
 def test_sign_in_with_redis_unreachable_gets_503_not_500(app, client, make_user):

@@ -1,0 +1,290 @@
+"""The phone rating intake: acknowledge a tap with one statement, record ratings in batches.
+
+A tap on a window's QR page is accepted by accept(): one INSERT … SELECT that checks the
+window's token and stores the tap under its idempotency key (a replayed key inserts nothing).
+Once that commits, the tap is safe and the resident is answered. The rating itself is made
+from the tap by drain(), which records every waiting tap in one batch through
+kiosk.services.ratings.record_many (attribution to the clerk on duty at the tap, anti-stuffing
+flags, replacement of the same phone's earlier rating, the hash-chained log, the board
+counters), exactly as if each had been recorded on its own, in order of arrival.
+
+Who drains, and when:
+- a request that accepts a tap, right after its commit, once the oldest waiting tap has
+  waited INTAKE_DRAIN_INTERVAL seconds (drain_due): in a busy hall the taps of that moment
+  are recorded together, by one request;
+- the thank-you page (and the complaint form) of a tap that is still waiting: the resident's
+  phone follows the redirect at once, so in a quiet hall each tap is recorded by its own page;
+- a sweeper thread in each worker, every INTAKE_SWEEP_SECONDS, for taps left waiting when the
+  traffic stopped, a client did not follow the redirect or a worker was killed.
+One drain runs at a time: SQLite's write lock, or a transaction-scoped advisory lock on
+PostgreSQL. A drain that fails (a database outage) leaves the taps waiting; nothing is lost.
+"""
+
+import logging
+import os
+import threading
+import time
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, g
+from sqlalchemy import bindparam, exists, select, text, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from kiosk import clock
+from kiosk.database import intend_write
+from kiosk.extensions import db
+from kiosk.models import RatingIntake, Window
+from kiosk.services import anti_stuffing, ratings
+
+log = logging.getLogger(__name__)
+
+BATCH = 500  # taps recorded per transaction
+_ADVISORY_LOCK_ID = 0x6B696F736C  # any constant shared by all workers (not the log's)
+_STATEMENTS: dict[str, object] = {}
+_state = {"last_drain": -1e9, "sweeper_pid": 0}
+_state_lock = threading.Lock()
+
+
+def _accept_statement():  # type: ignore[no-untyped-def]
+    # Built once per dialect with named parameters, so SQLAlchemy compiles it once.
+    name = db.session.get_bind().dialect.name
+    statement = _STATEMENTS.get(name)
+    if statement is None:
+        table = RatingIntake.__table__
+        insert = (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+        source = select(
+            bindparam("key", type_=RatingIntake.idempotency_key.type),
+            Window.id,
+            bindparam("level", type_=RatingIntake.level.type),
+            bindparam("channel", type_=RatingIntake.channel.type),
+            bindparam("device", type_=RatingIntake.device_hash.type),
+            bindparam("staff_session", type_=RatingIntake.staff_session.type),
+            bindparam("tapped_at", type_=RatingIntake.tapped_at.type),
+        ).where(Window.qr_token == bindparam("token"), Window.active.is_(true()))
+        statement = _STATEMENTS[name] = (
+            insert.from_select(
+                [
+                    "idempotency_key",
+                    "window_id",
+                    "level",
+                    "channel",
+                    "device_hash",
+                    "staff_session",
+                    "tapped_at",
+                ],
+                source,
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(table.c.id)
+        )
+    return statement
+
+
+def accept(
+    token: str,
+    level: int,
+    key: str,
+    *,
+    device: str | None,
+    staff_session: bool,
+    now: datetime,
+    channel: str = "qr",
+) -> bool:
+    """Store a checked tap for the active window with this QR token; return whether it is new.
+
+    False means the key was seen before or the token names no active window; the caller tells
+    them apart (known_key()). The caller commits.
+    """
+    level, key = ratings.validate_submission(level, key, channel)
+    inserted = db.session.execute(
+        _accept_statement(),
+        {
+            "key": key,
+            "level": level,
+            "channel": channel,
+            "device": device,
+            "staff_session": staff_session,
+            "tapped_at": now,
+            "token": token,
+        },
+    ).first()
+    return inserted is not None
+
+
+def known_key(key: str) -> bool:
+    """Return whether a tap or a rating already carries this key."""
+    return bool(db.session.scalar(select(exists().where(RatingIntake.idempotency_key == key)))) or (
+        ratings.find_rating_by_key(key) is not None
+    )
+
+
+def waiting(key: str) -> bool:
+    """Return whether the tap with this key is accepted but not yet recorded."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    RatingIntake.idempotency_key == key, RatingIntake.processed_at.is_(None)
+                )
+            )
+        )
+    )
+
+
+def drain(now: datetime, *, limit: int = BATCH, bulk: bool = True) -> int:
+    """Record up to limit waiting taps, oldest first; return how many. The caller commits.
+
+    Takes the drain lock (PostgreSQL; SQLite's write transaction is one already).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+    taps = db.session.scalars(
+        select(RatingIntake)
+        .where(RatingIntake.processed_at.is_(None))
+        .order_by(RatingIntake.id)
+        .limit(limit)
+    ).all()
+    if not taps:
+        return 0
+    windows = {
+        window.id: window
+        for window in db.session.scalars(
+            select(Window).where(Window.id.in_({tap.window_id for tap in taps}))
+        )
+    }
+    minutes = current_app.config["SAME_DEVICE_INTERVAL_MINUTES"]
+    replace_within = timedelta(minutes=minutes) if minutes else None
+    phone = anti_stuffing.phone_limit()
+    submissions = [
+        ratings.Submission(
+            windows[tap.window_id],
+            tap.level,
+            tap.idempotency_key,
+            tap.channel,
+            tap.tapped_at,
+            device=tap.device_hash,
+            replace_within=replace_within,
+            screen=anti_stuffing.ScreenRequest(
+                windows[tap.window_id],
+                tapped_at=tap.tapped_at,
+                device=tap.device_hash,
+                device_limit=phone,
+                staff_session=tap.staff_session,
+                channel=tap.channel,
+            ),
+        )
+        for tap in taps
+    ]
+    ratings.record_many(submissions, now=now, bulk=bulk)
+    db.session.execute(
+        update(RatingIntake)
+        .where(RatingIntake.id.in_([tap.id for tap in taps]))
+        .values(processed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return len(taps)
+
+
+def record_waiting() -> int:
+    """Record every waiting tap now, in batches, each in its own transaction; return how many.
+
+    Ends the caller's transaction first. A database error is logged and leaves the taps
+    waiting for the next drain; it is not raised (the taps are already acknowledged).
+    """
+    db.session.rollback()
+    had_intent = bool(g.get("kiosk_write_intent"))
+    intend_write()
+    total = 0
+    try:
+        while True:
+            try:
+                done = drain(clock.now())
+                db.session.commit()
+            except IntegrityError:
+                # A key was taken by another channel meanwhile: record one by one instead.
+                db.session.rollback()
+                done = drain(clock.now(), bulk=False)
+                db.session.commit()
+            total += done
+            if done < BATCH:
+                return total
+    except DBAPIError:
+        db.session.rollback()
+        log.warning("rating intake: drain failed; the taps stay queued", exc_info=True)
+        return total
+    finally:
+        _state["last_drain"] = time.monotonic()
+        if not had_intent:
+            g.pop("kiosk_write_intent", None)
+
+
+def drain_due(now: datetime) -> bool:
+    """Return whether the waiting taps should be recorded now (call in the accepting transaction).
+
+    Yes when INTAKE_DRAIN_INTERVAL is 0, or when the oldest waiting tap has waited that long
+    and this worker has not drained within that time: a busy hall's taps then gather and are
+    recorded many at a time, by one request for all workers. A lone tap is recorded by its
+    thank-you page or, failing that, by the sweeper.
+    """
+    interval = float(current_app.config["INTAKE_DRAIN_INTERVAL"])
+    if not interval:
+        return True
+    if time.monotonic() - _state["last_drain"] < interval:
+        return False
+    oldest = oldest_waiting()
+    return oldest is not None and oldest <= now - timedelta(seconds=interval)
+
+
+def ensure_recorded(key: str) -> bool:
+    """Record the waiting taps if the one with key is among them; return whether it was."""
+    if not waiting(key):
+        return False
+    record_waiting()
+    return True
+
+
+def oldest_waiting() -> datetime | None:
+    """Return when the oldest waiting tap was made (None: nothing waits)."""
+    return db.session.scalar(
+        select(RatingIntake.tapped_at)
+        .where(RatingIntake.processed_at.is_(None))
+        .order_by(RatingIntake.id)
+        .limit(1)
+    )
+
+
+def sweep_once() -> int:
+    """Record the waiting taps if one has waited INTAKE_DRAIN_INTERVAL; return how many."""
+    oldest = oldest_waiting()
+    older_than = timedelta(seconds=float(current_app.config["INTAKE_DRAIN_INTERVAL"]))
+    if oldest is None or oldest > clock.now() - older_than:
+        db.session.rollback()
+        return 0
+    return record_waiting()
+
+
+def start_sweeper(app: Flask) -> None:
+    """Start this process's sweeper thread once (each gunicorn worker has its own)."""
+    seconds = float(app.config["INTAKE_SWEEP_SECONDS"])
+    if not seconds or _state["sweeper_pid"] == os.getpid():
+        return
+    with _state_lock:
+        if _state["sweeper_pid"] == os.getpid():
+            return
+        _state["sweeper_pid"] = os.getpid()
+    threading.Thread(
+        target=_sweep_forever, args=(app, seconds), name="rating-intake-sweeper", daemon=True
+    ).start()
+
+
+def _sweep_forever(app: Flask, seconds: float) -> None:
+    while True:
+        time.sleep(seconds)
+        with app.app_context():
+            try:
+                sweep_once()
+            except Exception:  # keep sweeping whatever happened to one round
+                log.exception("rating intake: sweep failed")
+            finally:
+                db.session.remove()
