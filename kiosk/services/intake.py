@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 BATCH = 500  # taps recorded per transaction
 _ADVISORY_LOCK_ID = 0x6B696F736C  # any constant shared by all workers (not the log's)
 _STATEMENTS: dict[str, object] = {}
-_state = {"last_drain": -1e9, "sweeper_pid": 0}
+_state: dict = {"last_drain": -1e9, "sweeper_pid": 0, "stop": threading.Event()}
 _state_lock = threading.Lock()
 
 
@@ -273,14 +273,21 @@ def start_sweeper(app: Flask) -> None:
         if _state["sweeper_pid"] == os.getpid():
             return
         _state["sweeper_pid"] = os.getpid()
+        stop = _state["stop"] = threading.Event()
     threading.Thread(
-        target=_sweep_forever, args=(app, seconds), name="rating-intake-sweeper", daemon=True
+        target=_sweep_forever, args=(app, seconds, stop), name="rating-intake-sweeper", daemon=True
     ).start()
 
 
-def _sweep_forever(app: Flask, seconds: float) -> None:
-    while True:
-        time.sleep(seconds)
+def stop_sweeper() -> None:
+    """Stop this process's sweeper thread after its current round (tests)."""
+    with _state_lock:
+        _state["stop"].set()
+        _state["sweeper_pid"] = 0
+
+
+def _sweep_forever(app: Flask, seconds: float, stop: threading.Event) -> None:
+    while not stop.wait(seconds):
         with app.app_context():
             try:
                 sweep_once()

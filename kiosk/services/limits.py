@@ -68,10 +68,10 @@ def hit_many(hits: Sequence[tuple[str, int, datetime]]) -> list[int]:
     deltas: Counter[tuple[str, int]] = Counter((key, start) for key, start, _, _ in slots)
     if not deltas:
         return []
-    latest = {}
+    first: dict[tuple[str, int], tuple[int, datetime]] = {}
     for key, start, seconds, now in slots:
-        latest[key, start] = (seconds, max(now, latest.get((key, start), (0, now))[1]))
-    totals = _add(deltas, latest)
+        first.setdefault((key, start), (seconds, now))  # a window expires as its first hit says
+    totals = _add(deltas, first)
     seen: Counter[tuple[str, int]] = Counter()
     counts = []
     for key, start, _, _ in slots:
@@ -81,7 +81,7 @@ def hit_many(hits: Sequence[tuple[str, int, datetime]]) -> list[int]:
 
 
 def _add(
-    deltas: Counter[tuple[str, int]], latest: dict[tuple[str, int], tuple[int, datetime]]
+    deltas: Counter[tuple[str, int]], first: dict[tuple[str, int], tuple[int, datetime]]
 ) -> dict[tuple[str, int], int]:
     # Sorted, so that concurrent writers on PostgreSQL lock the counter rows in the same order.
     groups = sorted(deltas)
@@ -92,7 +92,7 @@ def _add(
                 name = _redis_key(key, start)
                 pipe.incrby(name, deltas[key, start])
                 # Relative expiry: the window is over after window_seconds of real time at most.
-                pipe.expire(name, 2 * latest[key, start][0])
+                pipe.expire(name, 2 * first[key, start][0])
             replies = pipe.execute()
         return {group: int(replies[2 * n]) for n, group in enumerate(groups)}
     dialect = db.session.get_bind().dialect.name
@@ -104,8 +104,8 @@ def _add(
                     "key": key,
                     "window_start": start,
                     "count": deltas[key, start],
-                    "expires_at": latest[key, start][1]
-                    + timedelta(seconds=2 * latest[key, start][0]),
+                    "expires_at": first[key, start][1]
+                    + timedelta(seconds=2 * first[key, start][0]),
                 }
                 for key, start in groups
             ]
@@ -119,7 +119,7 @@ def _add(
     totals = {(key, start): int(count) for key, start, count in db.session.execute(statement)}
     if any(totals[group] == deltas[group] for group in groups):
         # A new window began: a good moment to drop windows that have ended.
-        oldest = min(now for _, now in latest.values())
+        oldest = min(now for _, now in first.values())
         db.session.execute(delete(RateLimitCounter).where(RateLimitCounter.expires_at < oldest))
     return totals
 
