@@ -5,10 +5,12 @@ settings), driven by the same client load: CLIENTS threads posting ratings with 
 idempotency keys, one new connection per request. Rounds alternate between the two apps so
 that machine noise hits both alike; the median round of each is compared.
 
-The real POST does everything a resident's tap does: window lookup, CSRF check, device
-cookie, idempotency check, duty lookup, the insert, the hash-chained log entry, the board
-counters, the 差评 notification outbox, the request log line. The minimal app
-(bench/minimal_app.py) inserts one row.
+The real POST does everything a resident's tap does: CSRF check, session and device cookies,
+the window and idempotency checks and the insert of the tap, the request log line; and the
+rating made from the tap (kiosk.services.intake: duty lookup, anti-stuffing limits and flags,
+the hash-chained log entry, the board counters, the 差评 notification outbox), which may
+happen after the answer, in batches: a round ends only when its last tap is a rating, and the
+workers' CPU time includes that work. The minimal app (bench/minimal_app.py) inserts one row.
 
 Target (DESIGN §6): the real POST at least 70 % of the minimal insert's ratings per second.
 """
@@ -35,8 +37,22 @@ TARGET = 0.70
 class Target:
     """One server and how a client opens its form."""
 
-    def __init__(self, name: str, server: driver.Gunicorn, token: str, needs_form: bool) -> None:
+    def __init__(
+        self,
+        name: str,
+        server: driver.Gunicorn,
+        token: str,
+        needs_form: bool,
+        database_url: str | None = None,
+        instance: Path | None = None,
+    ) -> None:
         self.name, self.server, self.token, self.needs_form = name, server, token, needs_form
+        self.database_url, self.instance = database_url, instance
+
+    def settle(self) -> None:
+        """Wait until every acknowledged tap is recorded as a rating (the real app only)."""
+        if self.database_url and self.instance:
+            driver.wait_recorded(self.database_url, self.instance)
 
     def session(self) -> tuple[dict[str, str], dict[str, str]]:
         """Return (cookies, hidden form fields) for one client, as its first page view gives."""
@@ -109,6 +125,7 @@ def measure(target: Target, ratings: int, clients: int) -> tuple[float, float, i
     began = time.perf_counter()
     for thread in threads:
         thread.join(timeout=600)
+    target.settle()  # the round ends when the last tap is a rating, not when it is acknowledged
     seconds = time.perf_counter() - began
     cpu_ms = (worker_cpu_seconds(target.server) - cpu_before) * 1000 / max(len(latencies), 1)
     return len(latencies) / seconds, statistics.median(latencies) * 1000, failures[0], cpu_ms
@@ -140,7 +157,14 @@ def main() -> None:
         minimal.start(deadline_s=90)
         targets = [
             Target("minimal Flask + SQLAlchemy insert", minimal, token, needs_form=False),
-            Target("rating POST (kiosk)", real, token, needs_form=True),
+            Target(
+                "rating POST (phone)",
+                real,
+                token,
+                needs_form=True,
+                database_url=real_url,
+                instance=work / "instance",
+            ),
         ]
         for target in targets:
             measure(target, WARMUP, CLIENTS)
@@ -168,7 +192,7 @@ def main() -> None:
                 f"{name:34}{rounds:>22}{medians[name]:>8.0f}{latency:>8.1f}{failed:>7}"
                 f"{cpu[name]:>15.2f}"
             )
-        real, minimal = "rating POST (kiosk)", "minimal Flask + SQLAlchemy insert"
+        real, minimal = "rating POST (phone)", "minimal Flask + SQLAlchemy insert"
         ratio = medians[real] / medians[minimal]
         verdict = "ok" if ratio >= TARGET else f"BELOW the {TARGET:.0%} target"
         print(f"ratio: rating POST / minimal insert = {ratio:.0%} ({verdict})")

@@ -411,7 +411,7 @@ class _DutyLookup:
 
 
 class _PreviousLookup:
-    """The latest rating from a device at a window (for replacement), one query per device."""
+    """The latest rating from a device at a window (for replacement): one query for a batch."""
 
     def __init__(self, submissions: Sequence[Submission]) -> None:
         self._since: dict[tuple[str, int, str], datetime] = {}
@@ -421,33 +421,44 @@ class _PreviousLookup:
             slot = (submission.device, submission.window.id, submission.channel)
             since = submission.tapped_at - submission.replace_within
             self._since[slot] = min(since, self._since.get(slot, since))
-        self._latest: dict[tuple[str, int, str], Rating | None] = {}
+        self._latest: dict[tuple[str, int, str], Rating] | None = None
+
+    def _load(self) -> dict[tuple[str, int, str], Rating]:
+        latest: dict[tuple[str, int, str], Rating] = {}
+        if not self._since:
+            return latest
+        slots = list(self._since)
+        candidates = db.session.scalars(
+            select(Rating).where(
+                Rating.device_hash.in_({device for device, _, _ in slots}),
+                Rating.window_id.in_({window for _, window, _ in slots}),
+                Rating.channel.in_({channel for _, _, channel in slots}),
+                Rating.created_at >= min(self._since.values()),
+                Rating.status != "excluded",
+            )
+        )
+        for rating in candidates:
+            slot = (rating.device_hash or "", rating.window_id, rating.channel)
+            if slot not in self._since or rating.created_at < self._since[slot]:
+                continue
+            current = latest.get(slot)
+            if current is None or (rating.created_at, rating.id) > (current.created_at, current.id):
+                latest[slot] = rating
+        return latest
 
     def latest(self, submission: Submission) -> Rating | None:
         if submission.replace_within is None or not submission.device:
             return None
-        slot = (submission.device, submission.window.id, submission.channel)
-        if slot not in self._latest:
-            self._latest[slot] = db.session.scalar(
-                select(Rating)
-                .where(
-                    Rating.device_hash == slot[0],
-                    Rating.window_id == slot[1],
-                    Rating.channel == slot[2],
-                    Rating.created_at >= self._since[slot],
-                    Rating.status != "excluded",
-                )
-                .order_by(Rating.created_at.desc())
-                .limit(1)
-            )
-        rating = self._latest[slot]
+        if self._latest is None:
+            self._latest = self._load()
+        rating = self._latest.get((submission.device, submission.window.id, submission.channel))
         if rating is None or rating.created_at < submission.tapped_at - submission.replace_within:
             return None
         return rating
 
     def note(self, rating: Rating) -> None:
         slot = (rating.device_hash or "", rating.window_id, rating.channel)
-        if slot in self._since:
+        if slot in self._since and self._latest is not None:
             current = self._latest.get(slot)
             if current is None or rating.created_at >= current.created_at:
                 self._latest[slot] = rating

@@ -239,6 +239,38 @@ def seed(database_url: str, instance: Path, windows: int) -> list[str]:
     return tokens
 
 
+def wait_recorded(database_url: str, instance: Path, deadline_s: float = 30) -> float:
+    """Wait, servers still running, until no acknowledged tap waits to be recorded as a rating.
+
+    The app records phone taps in batches (kiosk.services.intake); the workers' sweepers take
+    the last of them. Return the seconds waited; give up after deadline_s (the taps still
+    waiting then show as lost).
+    """
+    from sqlalchemy import func, select
+
+    from kiosk.extensions import db
+    from kiosk.models import RatingIntake
+
+    app = _checker(database_url, instance)
+    began = time.monotonic()
+    with app.app_context():
+        try:
+            while time.monotonic() - began < deadline_s:
+                waiting = db.session.scalar(
+                    select(func.count())
+                    .select_from(RatingIntake)
+                    .where(RatingIntake.processed_at.is_(None))
+                )
+                db.session.rollback()
+                if not waiting:
+                    break
+                time.sleep(0.05)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    return time.monotonic() - began
+
+
 @dataclass
 class Stored:
     """What the database holds after a run."""
@@ -716,6 +748,7 @@ def run_scenario(
         )
         if scenario.login_check:
             login_statuses = _login_check(servers)
+        wait_recorded(database_url, instance)
     stored = count_stored(database_url, instance)
     output = "".join(server.output() for server in servers)
     acked = set(tally.acknowledged)
