@@ -18,6 +18,7 @@ from kiosk import create_app
 from kiosk.extensions import db
 from kiosk.models import Duty, Hall, Staff, User, Window
 from kiosk.models._types import utcnow
+from kiosk.services import intake
 from tests.pgserver import PostgresServer
 from tests.redisserver import RedisServer
 
@@ -98,6 +99,7 @@ def app(app_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
     request_started.connect(_fresh_g, application)
     yield application
     request_started.disconnect(_fresh_g, application)
+    intake.stop_sweeper(application)  # if a test turned the sweeper on
     with application.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 BATCH = 500  # taps recorded per transaction
 _ADVISORY_LOCK_ID = 0x6B696F736C  # any constant shared by all workers (not the log's)
 _STATEMENTS: dict[str, object] = {}
-_state: dict = {"last_drain": -1e9, "sweeper_pid": 0, "stop": threading.Event()}
+_state = {"last_drain": -1e9}  # this process's last drain (time.monotonic())
 _state_lock = threading.Lock()
+_SWEEPER = "kiosk_intake_sweeper"  # app.extensions: (pid, stop event) of the running sweeper
 
 
 def _accept_statement():  # type: ignore[no-untyped-def]
@@ -265,25 +266,28 @@ def sweep_once() -> int:
 
 
 def start_sweeper(app: Flask) -> None:
-    """Start this process's sweeper thread once (each gunicorn worker has its own)."""
+    """Start app's sweeper thread in this process once (each gunicorn worker has its own)."""
     seconds = float(app.config["INTAKE_SWEEP_SECONDS"])
-    if not seconds or _state["sweeper_pid"] == os.getpid():
+    running = app.extensions.get(_SWEEPER)
+    if not seconds or (running is not None and running[0] == os.getpid()):
         return
     with _state_lock:
-        if _state["sweeper_pid"] == os.getpid():
+        running = app.extensions.get(_SWEEPER)
+        if running is not None and running[0] == os.getpid():
             return
-        _state["sweeper_pid"] = os.getpid()
-        stop = _state["stop"] = threading.Event()
+        stop = threading.Event()
+        app.extensions[_SWEEPER] = (os.getpid(), stop)
     threading.Thread(
         target=_sweep_forever, args=(app, seconds, stop), name="rating-intake-sweeper", daemon=True
     ).start()
 
 
-def stop_sweeper() -> None:
-    """Stop this process's sweeper thread after its current round (tests)."""
+def stop_sweeper(app: Flask) -> None:
+    """Stop app's sweeper thread after its current round (tests that start one)."""
     with _state_lock:
-        _state["stop"].set()
-        _state["sweeper_pid"] = 0
+        running = app.extensions.pop(_SWEEPER, None)
+    if running is not None:
+        running[1].set()
 
 
 def _sweep_forever(app: Flask, seconds: float, stop: threading.Event) -> None:

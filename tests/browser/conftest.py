@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from kiosk import create_app
 from kiosk.extensions import db
+from kiosk.services import intake
 from tests.pgserver import free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -101,6 +102,7 @@ def live_server(live_app_config: dict[str, Any], tmp_path: Path) -> Iterator[Liv
     server.start()
     yield server
     server.stop()
+    intake.stop_sweeper(app)
     with app.app_context():
         db.engine.dispose()
 

@@ -226,7 +226,7 @@ def test_the_sweeper_records_taps_nobody_came_back_for(app, client, window, monk
         assert not intake.waiting("swept-tap-0001"), "the sweeper did not record the tap"
         assert db.session.scalars(select(Rating.idempotency_key)).all() == ["swept-tap-0001"]
     finally:
-        intake.stop_sweeper()
+        intake.stop_sweeper(app)
 
 
 def test_concurrent_drains_record_each_tap_once(app, window):
