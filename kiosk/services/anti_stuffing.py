@@ -23,6 +23,7 @@ Flags (kiosk.services.rating_review explains each in Chinese):
 """
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -179,6 +180,7 @@ class Screening:
             exceeded = self._exceeded.setdefault(id(request), [])
             if count > limit:
                 exceeded.append(scope)
+        self._load_services([r for r in requests if not r.verified])
         devices = {r.device for r in requests if r.device is not None} - set(self._staff_devices)
         if devices:
             staff = staff_devices(sorted(devices), self.now)
@@ -251,6 +253,17 @@ class Screening:
             known = self._staff_devices[device] = is_staff_device(device, self.now)
         return known
 
+    def _load_services(self, requests: list[ScreenRequest]) -> None:
+        # The day's invitations and unverified ratings at every window of the batch, per day.
+        days: dict[tuple[datetime, datetime], set[int]] = {}
+        for request in requests:
+            bounds = clock.local_day_bounds(request.tapped_at)
+            if (request.window.id, bounds[0]) not in self._services:
+                days.setdefault(bounds, set()).add(request.window.id)
+        for (start, end), window_ids in days.items():
+            for window_id, counts in services_today(window_ids, start, end).items():
+                self._services[window_id, start] = list(counts)
+
     def _exceeds_services(self, window: Window, tapped_at: datetime) -> bool:
         start, end = clock.local_day_bounds(tapped_at)
         counts = self._services.get((window.id, start))
@@ -317,22 +330,40 @@ def exceeds_services(window: Window, tapped_at: datetime) -> bool:
 
 
 def _services_today(window: Window, start: datetime, end: datetime) -> tuple[int, int]:
-    # (invitations minted, unverified ratings stored) at the window in [start, end).
-    invited = db.session.scalar(
-        select(func.count(ServiceInvitation.id)).where(
-            ServiceInvitation.window_id == window.id,
-            ServiceInvitation.created_at >= start,
-            ServiceInvitation.created_at < end,
-        )
+    return services_today([window.id], start, end)[window.id]
+
+
+def services_today(
+    window_ids: Iterable[int], start: datetime, end: datetime
+) -> dict[int, tuple[int, int]]:
+    """Return {window id: (invitations minted, unverified ratings stored)} in [start, end)."""
+    ids = sorted(set(window_ids))
+    counts = {window_id: (0, 0) for window_id in ids}
+    invited = dict(
+        db.session.execute(
+            select(ServiceInvitation.window_id, func.count(ServiceInvitation.id))
+            .where(
+                ServiceInvitation.window_id.in_(ids),
+                ServiceInvitation.created_at >= start,
+                ServiceInvitation.created_at < end,
+            )
+            .group_by(ServiceInvitation.window_id)
+        ).all()
     )
     if not invited:
-        return 0, 0
-    unverified = db.session.scalar(
-        select(func.count(Rating.id)).where(
-            Rating.window_id == window.id,
-            Rating.verified.is_(False),
-            Rating.created_at >= start,
-            Rating.created_at < end,
-        )
+        return counts
+    unverified = dict(
+        db.session.execute(
+            select(Rating.window_id, func.count(Rating.id))
+            .where(
+                Rating.window_id.in_(sorted(invited)),
+                Rating.verified.is_(False),
+                Rating.created_at >= start,
+                Rating.created_at < end,
+            )
+            .group_by(Rating.window_id)
+        ).all()
     )
-    return int(invited), int(unverified or 0)
+    for window_id, count in invited.items():
+        counts[window_id] = (int(count), int(unverified.get(window_id, 0)))
+    return counts

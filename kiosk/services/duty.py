@@ -1,6 +1,6 @@
 """Who is on duty at which window."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, or_, select
@@ -33,18 +33,18 @@ def staff_on_duty(window_id: int, at: datetime) -> Staff | None:
 
 
 def duties_between(
-    window_id: int, start: datetime, end: datetime
+    window_ids: Iterable[int], start: datetime, end: datetime
 ) -> Sequence[Row[tuple[Duty, Staff]]]:
-    """Return the window's duties of active staff that cover any moment in [start, end].
+    """Return the windows' duties of active staff that cover any moment in [start, end].
 
-    In order of precedence: the first that covers a moment is who was on duty then, as
-    staff_on_duty() would say.
+    In order of precedence: at a window, the first that covers a moment is who was on duty
+    then, as staff_on_duty() would say.
     """
     return db.session.execute(
         select(Duty, Staff)
         .join(Staff, Duty.staff_id == Staff.id)
         .where(
-            Duty.window_id == window_id,
+            Duty.window_id.in_(sorted(set(window_ids))),
             Duty.starts_at <= end,
             or_(Duty.ends_at.is_(None), Duty.ends_at > start),
             Staff.active.is_(True),

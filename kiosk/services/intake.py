@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 BATCH = 500  # taps recorded per transaction
 _ADVISORY_LOCK_ID = 0x6B696F736C  # any constant shared by all workers (not the log's)
 _STATEMENTS: dict[str, object] = {}
-_state = {"last_drain": -1e9}  # this process's last drain (time.monotonic())
+# When this process next asks whether the waiting taps are due (time.monotonic()).
+_state = {"next_check": -1e9}
 _state_lock = threading.Lock()
 _SWEEPER = "kiosk_intake_sweeper"  # app.extensions: (pid, stop event) of the running sweeper
 
@@ -215,7 +216,7 @@ def record_waiting() -> int:
         log.warning("rating intake: drain failed; the taps stay queued", exc_info=True)
         return total
     finally:
-        _state["last_drain"] = time.monotonic()
+        _state["next_check"] = time.monotonic() + float(current_app.config["INTAKE_DRAIN_INTERVAL"])
         if not had_intent:
             g.pop("kiosk_write_intent", None)
 
@@ -223,18 +224,22 @@ def record_waiting() -> int:
 def drain_due(now: datetime) -> bool:
     """Return whether the waiting taps should be recorded now (call in the accepting transaction).
 
-    Yes when INTAKE_DRAIN_INTERVAL is 0, or when the oldest waiting tap has waited that long
-    and this worker has not drained within that time: a busy hall's taps then gather and are
-    recorded many at a time, by one request for all workers. A lone tap is recorded by its
-    thank-you page or, failing that, by the sweeper.
+    Yes when INTAKE_DRAIN_INTERVAL is 0, or when the oldest waiting tap has waited that long:
+    a busy hall's taps then gather and are recorded many at a time, by one request for all
+    workers. A lone tap is recorded by its thank-you page or, failing that, by the sweeper.
+    Each worker remembers when the oldest tap it saw falls due, and does not ask before then.
     """
     interval = float(current_app.config["INTAKE_DRAIN_INTERVAL"])
     if not interval:
         return True
-    if time.monotonic() - _state["last_drain"] < interval:
+    if time.monotonic() < _state["next_check"]:
         return False
     oldest = oldest_waiting()
-    return oldest is not None and oldest <= now - timedelta(seconds=interval)
+    wait = interval if oldest is None else (oldest - now).total_seconds() + interval
+    if wait <= 0:
+        return True
+    _state["next_check"] = time.monotonic() + wait
+    return False
 
 
 def ensure_recorded(key: str) -> bool:

@@ -31,6 +31,22 @@ def _window(now: datetime, seconds: int) -> int:
     return epoch - epoch % seconds
 
 
+_UPSERTS: dict[str, object] = {}
+
+
+def _upsert_statement():  # type: ignore[no-untyped-def]
+    name = db.session.get_bind().dialect.name
+    statement = _UPSERTS.get(name)
+    if statement is None:
+        table = RateLimitCounter.__table__
+        insert = (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+        statement = _UPSERTS[name] = insert.on_conflict_do_update(
+            index_elements=["key", "window_start"],
+            set_={"count": table.c.count + insert.excluded["count"]},
+        ).returning(table.c.key, table.c.window_start, table.c.count)
+    return statement
+
+
 def _redis() -> "redis.Redis | None":
     url = current_app.config.get("REDIS_URL")
     if not url:
@@ -95,28 +111,19 @@ def _add(
                 pipe.expire(name, 2 * first[key, start][0])
             replies = pipe.execute()
         return {group: int(replies[2 * n]) for n, group in enumerate(groups)}
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(RateLimitCounter)
-    statement = (
-        insert.values(
-            [
-                {
-                    "key": key,
-                    "window_start": start,
-                    "count": deltas[key, start],
-                    "expires_at": first[key, start][1]
-                    + timedelta(seconds=2 * first[key, start][0]),
-                }
-                for key, start in groups
-            ]
-        )
-        .on_conflict_do_update(
-            index_elements=["key", "window_start"],
-            set_={"count": RateLimitCounter.count + insert.excluded["count"]},
-        )
-        .returning(RateLimitCounter.key, RateLimitCounter.window_start, RateLimitCounter.count)
-    )
-    totals = {(key, start): int(count) for key, start, count in db.session.execute(statement)}
+    rows = [
+        {
+            "key": key,
+            "window_start": start,
+            "count": deltas[key, start],
+            "expires_at": first[key, start][1] + timedelta(seconds=2 * first[key, start][0]),
+        }
+        for key, start in groups
+    ]
+    # executemany with RETURNING (SQLAlchemy batches it into multi-row statements): the
+    # statement is compiled once, whatever the number of rows.
+    result = db.session.execute(_upsert_statement(), rows)
+    totals = {(key, start): int(count) for key, start, count in result}
     if any(totals[group] == deltas[group] for group in groups):
         # A new window began: a good moment to drop windows that have ended.
         oldest = min(now for _, now in first.values())

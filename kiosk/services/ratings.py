@@ -248,6 +248,8 @@ class _Batch:
             screening.count(screened)  # type: ignore[arg-type]
         on_duty = _DutyLookup([submissions[n] for n in fresh if not submissions[n].served_by])
         previous = _PreviousLookup([submissions[n] for n in fresh])
+        on_duty.load()  # read everything before the first insert: no autoflush in between
+        previous.load()
         for number in fresh:
             submission = submissions[number]
             status, flags = submission.status, submission.flags
@@ -384,27 +386,25 @@ def ratings_by_keys(keys: Sequence[str]) -> dict[str, Rating]:
 
 
 class _DutyLookup:
-    """Who was on duty at a window at a moment, for the tap times of one batch (one query each)."""
+    """Who was on duty at a window at a moment, for the tap times of one batch (one query)."""
 
     def __init__(self, submissions: Sequence[Submission]) -> None:
-        self._spans: dict[int, tuple[datetime, datetime]] = {}
-        for submission in submissions:
-            low, high = self._spans.get(
-                submission.window.id, (submission.tapped_at, submission.tapped_at)
-            )
-            self._spans[submission.window.id] = (
-                min(low, submission.tapped_at),
-                max(high, submission.tapped_at),
-            )
-        self._duties: dict[int, list[tuple[Duty, Staff]]] = {}
+        self._windows = {submission.window.id for submission in submissions}
+        moments = [submission.tapped_at for submission in submissions]
+        self._span = (min(moments), max(moments)) if moments else None
+        self._duties: dict[int, list[tuple[Duty, Staff]]] | None = None
+
+    def load(self) -> None:
+        if self._duties is None and self._span is not None:
+            self._duties = {}
+            for duty, staff in duties_between(self._windows, *self._span):
+                self._duties.setdefault(duty.window_id, []).append((duty, staff))
 
     def at(self, window_id: int, moment: datetime) -> Staff | None:
-        if window_id not in self._spans:
+        if window_id not in self._windows or self._span is None:
             return staff_on_duty(window_id, moment)
-        if window_id not in self._duties:
-            low, high = self._spans[window_id]
-            self._duties[window_id] = list(duties_between(window_id, low, high))
-        for duty, staff in self._duties[window_id]:  # already in order of precedence
+        self.load()
+        for duty, staff in (self._duties or {}).get(window_id, ()):  # in order of precedence
             if duty.starts_at <= moment and (duty.ends_at is None or duty.ends_at > moment):
                 return staff
         return None
@@ -446,12 +446,16 @@ class _PreviousLookup:
                 latest[slot] = rating
         return latest
 
+    def load(self) -> None:
+        if self._latest is None:
+            self._latest = self._load()
+
     def latest(self, submission: Submission) -> Rating | None:
         if submission.replace_within is None or not submission.device:
             return None
-        if self._latest is None:
-            self._latest = self._load()
-        rating = self._latest.get((submission.device, submission.window.id, submission.channel))
+        self.load()
+        slot = (submission.device, submission.window.id, submission.channel)
+        rating = (self._latest or {}).get(slot)
         if rating is None or rating.created_at < submission.tapped_at - submission.replace_within:
             return None
         return rating
