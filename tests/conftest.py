@@ -48,6 +48,18 @@ def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(autouse=True)
+def _no_stray_sweepers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No rating-intake sweeper threads unless a test turns one on (INTAKE_SWEEP_SECONDS).
+
+    A test process creates many apps; a sweeper left running for one whose database is gone
+    would poll it for the rest of the run.
+    """
+    from kiosk.config import Defaults
+
+    monkeypatch.setattr(Defaults, "INTAKE_SWEEP_SECONDS", 0)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
     server = PostgresServer().start()

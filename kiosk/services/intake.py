@@ -191,8 +191,9 @@ def drain(now: datetime, *, limit: int = BATCH, bulk: bool = True) -> int:
 def record_waiting() -> int:
     """Record every waiting tap now, in batches, each in its own transaction; return how many.
 
-    Ends the caller's transaction first. A database error is logged and leaves the taps
-    waiting for the next drain; it is not raised (the taps are already acknowledged).
+    Ends the caller's transaction first. An error is logged and leaves the taps waiting for
+    the next drain; it is not raised: the taps are acknowledged already, and the request that
+    happened to record them must not fail because of it.
     """
     db.session.rollback()
     had_intent = bool(g.get("kiosk_write_intent"))
@@ -211,9 +212,16 @@ def record_waiting() -> int:
             total += done
             if done < BATCH:
                 return total
-    except DBAPIError:
+    except DBAPIError as error:  # the database is out of reach for a moment
         db.session.rollback()
-        log.warning("rating intake: drain failed; the taps stay queued", exc_info=True)
+        log.warning(
+            "rating intake: drain failed; the taps stay queued",
+            extra={"fields": {"error": type(error.orig or error).__name__}},
+        )
+        return total
+    except Exception:
+        db.session.rollback()
+        log.exception("rating intake: drain failed; the taps stay queued")
         return total
     finally:
         _state["next_check"] = time.monotonic() + float(current_app.config["INTAKE_DRAIN_INTERVAL"])
@@ -296,11 +304,20 @@ def stop_sweeper(app: Flask) -> None:
 
 
 def _sweep_forever(app: Flask, seconds: float, stop: threading.Event) -> None:
-    while not stop.wait(seconds):
+    pause = seconds
+    while not stop.wait(pause):
         with app.app_context():
             try:
                 sweep_once()
+                pause = seconds
+            except DBAPIError as error:  # the database is out of reach: try again, less often
+                pause = min(pause * 2, 30.0)
+                log.warning(
+                    "rating intake: sweep failed",
+                    extra={"fields": {"error": type(error.orig or error).__name__}},
+                )
             except Exception:  # keep sweeping whatever happened to one round
+                pause = min(pause * 2, 30.0)
                 log.exception("rating intake: sweep failed")
             finally:
                 db.session.remove()
