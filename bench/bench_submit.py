@@ -1,9 +1,10 @@
 """Rating submit throughput under gunicorn: the real rating POST against a minimal insert.
 
-Both run at once under gunicorn (4 sync workers each, 127.0.0.1, SQLite with the same WAL
-settings), driven by the same client load: CLIENTS threads posting ratings with fresh
-idempotency keys, one new connection per request. Rounds alternate between the two apps so
-that machine noise hits both alike; the median round of each is compared.
+Both run at once under gunicorn (4 sync workers each, 127.0.0.1), first on SQLite with the
+same WAL settings, then on a throwaway PostgreSQL server, driven by the same client load:
+CLIENTS threads posting ratings with fresh idempotency keys, one new connection per request.
+Rounds alternate between the two apps so that machine noise hits both alike; the median round
+of each is compared.
 
 The real POST does everything a resident's tap does: CSRF check, session and device cookies,
 the window and idempotency checks and the insert of the tap, the request log line; and the
@@ -23,6 +24,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.load import driver
@@ -132,17 +134,30 @@ def measure(target: Target, ratings: int, clients: int) -> tuple[float, float, i
 
 
 def main() -> None:
+    """Compare on SQLite (the default installation), then on PostgreSQL."""
+    compare("SQLite", lambda work, name: f"sqlite:///{work / f'{name}.sqlite3'}")
+    from tests.pgserver import PostgresServer
+
+    pg = PostgresServer().start()
+    try:
+        compare("PostgreSQL", lambda _work, name: pg.create_database(f"bench_{name}"))
+    finally:
+        pg.stop()
+
+
+def compare(backend: str, database: Callable[[Path, str], str]) -> None:
+    """Run both apps on databases made by database(work folder, name) and print the ratio."""
     work = Path(tempfile.mkdtemp(prefix="kiosk-bench-submit-"))
     servers: list[driver.Gunicorn] = []
     try:
-        real_url = f"sqlite:///{work / 'real.sqlite3'}"
+        real_url = database(work, "real")
         real_env = driver.app_env(real_url, work / "instance", "bench-submit-secret")
         driver.migrate(real_env)
         token = driver.seed(real_url, work / "instance", windows=4)[0]
 
         from bench.minimal_app import create_app, db
 
-        minimal_url = f"sqlite:///{work / 'minimal.sqlite3'}"
+        minimal_url = database(work, "minimal")
         with create_app(minimal_url).app_context():
             db.create_all()
             db.engine.dispose()
@@ -174,7 +189,7 @@ def main() -> None:
                 runs[target.name].append(measure(target, RATINGS, CLIENTS))
         print(
             f"{CLIENTS} clients, {RATINGS} ratings a round, {ROUNDS} rounds, gunicorn 4 workers, "
-            f"SQLite; {driver.load_average()}"
+            f"{backend}; {driver.load_average()}"
         )
         print(
             f"{'':34}{'ratings/s (rounds)':>22}{'median':>8}{'p50 ms':>8}{'failed':>7}"
@@ -192,13 +207,14 @@ def main() -> None:
                 f"{name:34}{rounds:>22}{medians[name]:>8.0f}{latency:>8.1f}{failed:>7}"
                 f"{cpu[name]:>15.2f}"
             )
-        real, minimal = "rating POST (phone)", "minimal Flask + SQLAlchemy insert"
-        ratio = medians[real] / medians[minimal]
+        real_name, minimal_name = "rating POST (phone)", "minimal Flask + SQLAlchemy insert"
+        ratio = medians[real_name] / medians[minimal_name]
         verdict = "ok" if ratio >= TARGET else f"BELOW the {TARGET:.0%} target"
-        print(f"ratio: rating POST / minimal insert = {ratio:.0%} ({verdict})")
+        print(f"{backend} ratio: rating POST / minimal insert = {ratio:.0%} ({verdict})")
         print(
-            f"server CPU per rating: minimal / rating POST = {cpu[minimal] / cpu[real]:.0%} "
-            "(the same ratio measured in worker CPU time, which other load disturbs less)"
+            f"server CPU per rating: minimal / rating POST = "
+            f"{cpu[minimal_name] / cpu[real_name]:.0%} "
+            "(the same ratio measured in worker CPU time, which other load disturbs less)\n"
         )
     finally:
         for server in servers:

@@ -36,17 +36,22 @@ class Rating(db.Model):
 def create_app(database_url: str | None = None) -> Flask:
     """Return the minimal app bound to database_url (default: the DATABASE_URL variable)."""
     app = Flask(__name__)
-    app.config["SQLALCHEMY_DATABASE_URI"] = database_url or os.environ["DATABASE_URL"]
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    url = database_url or os.environ["DATABASE_URL"]
+    if url.startswith("postgresql://"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    sqlite = url.startswith("sqlite")
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}} if sqlite else {}
     db.init_app(app)
-    with app.app_context():
+    if sqlite:
+        with app.app_context():
 
-        @event.listens_for(db.engine, "connect")
-        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
-            cursor.close()
+            @event.listens_for(db.engine, "connect")
+            def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = NORMAL")
+                cursor.close()
 
     @app.get("/healthz")
     def healthz() -> str:
