@@ -180,7 +180,7 @@ def submit_rating(token: str):  # type: ignore[no-untyped-def]
     due = accepted and intake.drain_due(now)
     db.session.commit()
     if due:
-        intake.record_waiting()
+        intake.record_waiting(only_due=True)
     return redirect(url_for("public.thanks", token=token, key=key), code=303)
 
 

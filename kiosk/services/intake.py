@@ -134,10 +134,15 @@ def waiting(key: str) -> bool:
     )
 
 
-def drain(now: datetime, *, limit: int = BATCH, bulk: bool = True) -> int:
+def drain(
+    now: datetime, *, limit: int = BATCH, bulk: bool = True, due_after: timedelta | None = None
+) -> int:
     """Record up to limit waiting taps, oldest first; return how many. The caller commits.
 
-    Takes the drain lock (PostgreSQL; SQLite's write transaction is one already).
+    Takes the drain lock (PostgreSQL; SQLite's write transaction is one already). With
+    due_after, records nothing unless the oldest waiting tap has waited that long: workers that
+    found the taps due at the same moment queue for the lock, and all but the first would
+    otherwise each record the few taps that arrived meanwhile, paying a batch's cost for them.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
@@ -147,7 +152,7 @@ def drain(now: datetime, *, limit: int = BATCH, bulk: bool = True) -> int:
         .order_by(RatingIntake.id)
         .limit(limit)
     ).all()
-    if not taps:
+    if not taps or (due_after is not None and taps[0].tapped_at > now - due_after):
         return 0
     windows = {
         window.id: window
@@ -188,8 +193,11 @@ def drain(now: datetime, *, limit: int = BATCH, bulk: bool = True) -> int:
     return len(taps)
 
 
-def record_waiting() -> int:
+def record_waiting(*, only_due: bool = False) -> int:
     """Record every waiting tap now, in batches, each in its own transaction; return how many.
+
+    only_due: only if the oldest has waited INTAKE_DRAIN_INTERVAL (another worker may have
+    recorded the due taps while this one waited for the lock).
 
     Ends the caller's transaction first. An error is logged and leaves the taps waiting for
     the next drain; it is not raised: the taps are acknowledged already, and the request that
@@ -198,11 +206,13 @@ def record_waiting() -> int:
     db.session.rollback()
     had_intent = bool(g.get("kiosk_write_intent"))
     intend_write()
+    interval = float(current_app.config["INTAKE_DRAIN_INTERVAL"])
+    due_after = timedelta(seconds=interval) if only_due and interval else None
     total = 0
     try:
         while True:
             try:
-                done = drain(clock.now())
+                done = drain(clock.now(), due_after=due_after if not total else None)
                 db.session.commit()
             except IntegrityError:
                 # A key was taken by another channel meanwhile: record one by one instead.

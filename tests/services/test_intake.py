@@ -260,3 +260,16 @@ def test_concurrent_drains_record_each_tap_once(app, window):
     assert db.session.scalar(select(func.count()).select_from(RatingLogEntry)) == 120
     assert rating_log.verify()[1] == []
     assert tallies() == recount()
+
+
+def test_a_drain_for_due_taps_leaves_fresh_ones_to_gather(window):
+    # Workers that found the taps due together queue for the lock; the ones after the first
+    # find only fresh taps and leave them for the next batch.
+    intake.accept(window.qr_token, 5, "fresh-tap-0001", device=None, staff_session=False, now=BASE)
+    db.session.commit()
+    due_after = timedelta(seconds=0.05)
+    assert intake.drain(BASE + timedelta(seconds=0.01), due_after=due_after) == 0
+    assert intake.waiting("fresh-tap-0001")
+    assert intake.drain(BASE + timedelta(seconds=0.06), due_after=due_after) == 1
+    db.session.commit()
+    assert not intake.waiting("fresh-tap-0001")
