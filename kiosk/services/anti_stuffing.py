@@ -2,9 +2,10 @@
 
 Nothing here refuses or deletes a rating. A submission over a limit, or one that looks like
 stuffing, is stored like any other but quarantined with flags that say why, and a supervisor
-releases or excludes it (kiosk.services.rating_review). Every rating write path (the phone
-page, paired kiosks and pads, invitations) calls assess() before record_rating() and passes
-its status and flags on.
+releases or excludes it (kiosk.services.rating_review). Every rating write path (phone taps
+through kiosk.services.intake, paired kiosks and pads, invitations) hands record_rating() or
+record_many() a ScreenRequest; the batch screens each new key with a Screening (a retry is
+never counted), and the verdict sets the rating's status and flags.
 
 Flags (kiosk.services.rating_review explains each in Chinese):
 
@@ -79,8 +80,8 @@ def assess(
     """Count a submission against the limits and return the flags it raises.
 
     A key already stored is a retry: record_rating answers it with the stored rating, so
-    nothing is counted. The write paths pass screen() to record_rating instead, which calls it
-    after its own key lookup, only for a new key.
+    nothing is counted. The write paths pass a ScreenRequest to record_rating instead, which
+    screens it after its own key lookup, only for a new key.
     """
     if find_rating_by_key(key) is not None:
         return Verdict()
