@@ -292,16 +292,11 @@ def mark_staff_device(device: str, now: datetime) -> None:
 
 def is_staff_device(device: str, now: datetime) -> bool:
     """Return whether the device signed in to the staff area recently (this or the last window)."""
-    seconds = _memory_seconds()
-    key = _staff_device_key(device)
-    return (
-        limits.current(key, seconds, now) > 0
-        or limits.current(key, seconds, now - timedelta(seconds=seconds)) > 0
-    )
+    return device in staff_devices([device], now)
 
 
 def staff_devices(devices: list[str], now: datetime) -> set[str]:
-    """Return which of the devices are staff devices (is_staff_device), in one lookup."""
+    """Return which of the devices signed in to the staff area recently, in one lookup."""
     seconds = _memory_seconds()
     keys = {_staff_device_key(device): device for device in devices}
     hit = limits.current_many(list(keys), seconds, [now, now - timedelta(seconds=seconds)])

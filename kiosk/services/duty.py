@@ -17,19 +17,8 @@ def staff_on_duty(window_id: int, at: datetime) -> Staff | None:
 
     A clerk's own sign-in wins over the roster; among equals the latest start wins.
     """
-    # One query for the clerk (not the duty row and then its staff): it runs on every rating.
-    return db.session.scalar(
-        select(Staff)
-        .join(Duty, Duty.staff_id == Staff.id)
-        .where(
-            Duty.window_id == window_id,
-            Duty.starts_at <= at,
-            or_(Duty.ends_at.is_(None), Duty.ends_at > at),
-            Staff.active.is_(True),
-        )
-        .order_by(*_PRECEDENCE)
-        .limit(1)
-    )
+    on_duty = duties_between([window_id], at, at)
+    return on_duty[0][1] if on_duty else None
 
 
 def duties_between(
