@@ -151,6 +151,15 @@ def check_configuration(mounts_text: str | None = None) -> list[Finding]:
         findings.append(
             Finding("error", "TESTING is on", "unset KIOSK_TESTING; it is for the test suite only")
         )
+    if not float(config.get("INTAKE_SWEEP_SECONDS") or 0):
+        findings.append(
+            Finding(
+                "warning",
+                "INTAKE_SWEEP_SECONDS is 0: a phone tap whose thank-you page is never opened "
+                "waits, unrecorded, until the next busy moment",
+                "unset KIOSK_INTAKE_SWEEP_SECONDS (default 0.5) so each worker sweeps",
+            )
+        )
     findings += _check_migrations()
     return sorted(findings, key=lambda f: f.level != "error")
 

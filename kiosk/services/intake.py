@@ -27,7 +27,7 @@ import time
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g
-from sqlalchemy import bindparam, exists, select, text, true, update
+from sqlalchemy import bindparam, exists, func, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -276,6 +276,24 @@ def oldest_waiting() -> datetime | None:
         .order_by(RatingIntake.id)
         .limit(1)
     )
+
+
+STALLED_AFTER = timedelta(minutes=1)  # a tap waiting longer means no drain is running
+
+
+def status(now: datetime) -> dict[str, object]:
+    """Return how many taps wait to be recorded and for how long, for /healthz."""
+    waiting_count, oldest = db.session.execute(
+        select(func.count(RatingIntake.id), func.min(RatingIntake.tapped_at)).where(
+            RatingIntake.processed_at.is_(None)
+        )
+    ).one()
+    age = (now - oldest).total_seconds() if oldest is not None else 0.0
+    return {
+        "state": "stalled" if oldest is not None and now - oldest > STALLED_AFTER else "ok",
+        "waiting": int(waiting_count),
+        "oldest_seconds": round(max(age, 0.0), 1),
+    }
 
 
 def sweep_once() -> int:
