@@ -147,8 +147,8 @@ class Screening:
     count() adds every submission to the shared limit counters in one round trip; verdict()
     then answers each in turn with what screen() would have said for it alone. What the
     verdicts read (staff devices, the day's invitations and ratings at a window) is looked up
-    once per device or window; added() tells the screening about each rating stored since, so
-    a later submission of the same batch sees it.
+    by count() too, once for the batch; added() tells the screening about each rating stored
+    since, so a later submission of the same batch sees it.
     """
 
     def __init__(self, now: datetime) -> None:
@@ -215,7 +215,7 @@ class Screening:
         exceeded = self._exceeded[id(request)]
         if exceeded:
             flags.append("burst")
-        if request.staff_session or (device is not None and self._is_staff_device(device)):
+        if request.staff_session or (device is not None and self._staff_devices[device]):
             flags.append("staff_device")
         if self._settings["STUFFING_FLAG_OFF_HOURS"] and not within_opening_hours(tapped_at):
             flags.append("off_hours")
@@ -248,12 +248,6 @@ class Screening:
         if counts is not None and not verified:
             counts[1] += 1
 
-    def _is_staff_device(self, device: str) -> bool:
-        known = self._staff_devices.get(device)
-        if known is None:
-            known = self._staff_devices[device] = is_staff_device(device, self.now)
-        return known
-
     def _load_services(self, requests: list[ScreenRequest]) -> None:
         # The day's invitations and unverified ratings at every window of the batch, per day.
         days: dict[tuple[datetime, datetime], set[int]] = {}
@@ -266,11 +260,7 @@ class Screening:
                 self._services[window_id, start] = list(counts)
 
     def _exceeds_services(self, window: Window, tapped_at: datetime) -> bool:
-        start, end = clock.local_day_bounds(tapped_at)
-        counts = self._services.get((window.id, start))
-        if counts is None:
-            counts = self._services[window.id, start] = list(_services_today(window, start, end))
-        invited, unverified = counts
+        invited, unverified = self._services[window.id, clock.local_day_bounds(tapped_at)[0]]
         if not invited:
             return False  # the window does not use invitations today: nothing to compare with
         allowance = int(self._settings["STUFFING_SERVICES_ALLOWANCE"])
@@ -319,14 +309,10 @@ def within_opening_hours(moment: datetime) -> bool:
 def exceeds_services(window: Window, tapped_at: datetime) -> bool:
     """Return whether one more unverified rating today is more than the window's services allow."""
     start, end = clock.local_day_bounds(tapped_at)
-    invited, unverified = _services_today(window, start, end)
+    invited, unverified = services_today([window.id], start, end)[window.id]
     if not invited:
         return False  # the window does not use invitations today: nothing to compare with
     return unverified + 1 > invited + int(setting("STUFFING_SERVICES_ALLOWANCE"))
-
-
-def _services_today(window: Window, start: datetime, end: datetime) -> tuple[int, int]:
-    return services_today([window.id], start, end)[window.id]
 
 
 def services_today(

@@ -27,7 +27,7 @@ from kiosk.models import (
     Staff,
     Window,
 )
-from kiosk.services.duty import duties_between, staff_on_duty
+from kiosk.services.duty import duties_between
 from kiosk.services.privacy import is_mobile_number
 
 if TYPE_CHECKING:
@@ -242,14 +242,13 @@ class _Batch:
             elif submission.key not in first_of:
                 first_of[submission.key] = number
                 fresh.append(number)
+        # Everything is read before the first insert: no autoflush in between.
         screening = Screening(self.now)
-        screened = [submissions[n].screen for n in fresh if submissions[n].screen is not None]
+        screened = [screen for n in fresh if (screen := submissions[n].screen) is not None]
         if screened:
-            screening.count(screened)  # type: ignore[arg-type]
+            screening.count(screened)
         on_duty = _DutyLookup([submissions[n] for n in fresh if not submissions[n].served_by])
         previous = _PreviousLookup([submissions[n] for n in fresh])
-        on_duty.load()  # read everything before the first insert: no autoflush in between
-        previous.load()
         for number in fresh:
             submission = submissions[number]
             status, flags = submission.status, submission.flags
@@ -386,25 +385,19 @@ def ratings_by_keys(keys: Sequence[str]) -> dict[str, Rating]:
 
 
 class _DutyLookup:
-    """Who was on duty at a window at a moment, for the tap times of one batch (one query)."""
+    """Who was on duty at the batch's windows at its tap times: read in one query."""
 
     def __init__(self, submissions: Sequence[Submission]) -> None:
-        self._windows = {submission.window.id for submission in submissions}
+        self._duties: dict[int, list[tuple[Duty, Staff]]] = {}
+        if not submissions:
+            return
         moments = [submission.tapped_at for submission in submissions]
-        self._span = (min(moments), max(moments)) if moments else None
-        self._duties: dict[int, list[tuple[Duty, Staff]]] | None = None
-
-    def load(self) -> None:
-        if self._duties is None and self._span is not None:
-            self._duties = {}
-            for duty, staff in duties_between(self._windows, *self._span):
-                self._duties.setdefault(duty.window_id, []).append((duty, staff))
+        windows = {submission.window.id for submission in submissions}
+        for duty, staff in duties_between(windows, min(moments), max(moments)):
+            self._duties.setdefault(duty.window_id, []).append((duty, staff))
 
     def at(self, window_id: int, moment: datetime) -> Staff | None:
-        if window_id not in self._windows or self._span is None:
-            return staff_on_duty(window_id, moment)
-        self.load()
-        for duty, staff in (self._duties or {}).get(window_id, ()):  # in order of precedence
+        for duty, staff in self._duties.get(window_id, ()):  # in order of precedence
             if duty.starts_at <= moment and (duty.ends_at is None or duty.ends_at > moment):
                 return staff
         return None
@@ -421,12 +414,9 @@ class _PreviousLookup:
             slot = (submission.device, submission.window.id, submission.channel)
             since = submission.tapped_at - submission.replace_within
             self._since[slot] = min(since, self._since.get(slot, since))
-        self._latest: dict[tuple[str, int, str], Rating] | None = None
-
-    def _load(self) -> dict[tuple[str, int, str], Rating]:
-        latest: dict[tuple[str, int, str], Rating] = {}
+        self._latest: dict[tuple[str, int, str], Rating] = {}
         if not self._since:
-            return latest
+            return
         slots = list(self._since)
         candidates = db.session.scalars(
             select(Rating).where(
@@ -441,28 +431,22 @@ class _PreviousLookup:
             slot = (rating.device_hash or "", rating.window_id, rating.channel)
             if slot not in self._since or rating.created_at < self._since[slot]:
                 continue
-            current = latest.get(slot)
+            current = self._latest.get(slot)
             if current is None or (rating.created_at, rating.id) > (current.created_at, current.id):
-                latest[slot] = rating
-        return latest
-
-    def load(self) -> None:
-        if self._latest is None:
-            self._latest = self._load()
+                self._latest[slot] = rating
 
     def latest(self, submission: Submission) -> Rating | None:
         if submission.replace_within is None or not submission.device:
             return None
-        self.load()
         slot = (submission.device, submission.window.id, submission.channel)
-        rating = (self._latest or {}).get(slot)
+        rating = self._latest.get(slot)
         if rating is None or rating.created_at < submission.tapped_at - submission.replace_within:
             return None
         return rating
 
     def note(self, rating: Rating) -> None:
         slot = (rating.device_hash or "", rating.window_id, rating.channel)
-        if slot in self._since and self._latest is not None:
+        if slot in self._since:
             current = self._latest.get(slot)
             if current is None or rating.created_at >= current.created_at:
                 self._latest[slot] = rating
