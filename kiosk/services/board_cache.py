@@ -1,13 +1,14 @@
-"""Derived counters for the hall board, kept in step by ratings.rating_changed().
+"""Derived counters for the hall board, kept in step by every change to a rating.
 
 Every counted rating adds one to each RatingTally row of its window and, when someone was on
 duty, of its staff member, at its level, for each period its hall-local day belongs to: the day,
 the month, the quarter and the year. Any board view then reads one period: a few hundred rows.
 
-apply() moves a rating's contribution in the same transaction as the change, with an atomic
-INSERT … ON CONFLICT DO UPDATE count = count + delta, so concurrent writers on PostgreSQL never
-lose an increment (SQLite serialises writers anyway). rebuild() recounts
-from the ratings themselves; the two must always agree (tests/services/test_board_cache.py).
+kiosk.services.ratings adds up deltas() of every change in a transaction and apply_deltas()
+writes them in the same transaction, with an atomic INSERT … ON CONFLICT DO UPDATE count =
+count + delta, so concurrent writers on PostgreSQL never lose an increment (SQLite serialises
+writers anyway). rebuild() recounts from the ratings themselves; the two must always agree
+(tests/services/test_board_cache.py).
 """
 
 from collections import Counter
@@ -68,11 +69,6 @@ def _contribution(facts: "RatingFacts | None") -> list[TallyKey]:
         return []  # quarantined and excluded ratings do not count
     day = clock.to_local(facts.created_at).date()
     return _keys(facts.hall_id, facts.window_id, facts.staff_id, facts.level, day)
-
-
-def apply(before: "RatingFacts | None", after: "RatingFacts | None") -> None:
-    """Move a rating's contribution from before to after (either may be None)."""
-    apply_deltas(deltas(before, after))
 
 
 def deltas(before: "RatingFacts | None", after: "RatingFacts | None") -> Counter[TallyKey]:

@@ -60,25 +60,50 @@ class RatingFacts:
         )
 
 
-def rating_changed(before: RatingFacts | None, after: RatingFacts | None) -> None:
-    """Keep derived data in step with a rating; every write path calls this, in its transaction.
+class _Changes:
+    """The changes to ratings in one transaction and the derived data they call for.
 
-    before is None for a new rating; after is None for a removed one (ratings are never
-    deleted by the application, but restores and tests may).
+    Every write path records its changes here and writes them once: the hash-chained log
+    (in order, each entry with the rating's state as it was after that change) and the board
+    counters (kiosk.services.board_cache), in the same transaction as the changes.
     """
-    from kiosk.services import board_cache
 
-    board_cache.apply(before, after)
+    def __init__(self) -> None:
+        self.entries: list[tuple[Rating, str, dict | None]] = []  # state None: not taken yet
+        self.tallies: Counter = Counter()
 
+    def add(self, rating: Rating, before: RatingFacts | None, event: str) -> None:
+        """Note a change of rating (before: its facts until then; None for a new rating)."""
+        from kiosk.services import board_cache
 
-def _written(rating: Rating, before: RatingFacts | None, event: str) -> None:
-    # Every write path ends here: log the new state in the tamper-evident chain, then let
-    # derived data follow.
-    from kiosk.services import rating_log
+        self.entries.append((rating, event, None))
+        self.tallies.update(board_cache.deltas(before, RatingFacts.of(rating)))
 
-    db.session.flush()
-    rating_log.append(rating, event)
-    rating_changed(before, RatingFacts.of(rating))
+    def untaken(self, rating: Rating) -> bool:
+        """Return whether a change of rating waits for its state to be taken."""
+        return any(noted is rating and state is None for noted, _, state in self.entries)
+
+    def take_states(self) -> None:
+        """Flush, and take the state of every change not taken yet (before changing it again)."""
+        from kiosk.services import rating_log
+
+        db.session.flush()
+        self.entries = [
+            (rating, event, state if state is not None else rating_log.rating_state(rating))
+            for rating, event, state in self.entries
+        ]
+
+    def write(self) -> None:
+        """Write the log entries and the counters of every change noted."""
+        from kiosk.services import board_cache, rating_log
+
+        if not self.entries:
+            return
+        self.take_states()
+        rating_log.append_states(
+            [(rating.id, event, state or {}) for rating, event, state in self.entries]
+        )
+        board_cache.apply_deltas(self.tallies)
 
 
 def change_rating_status(rating: Rating, status: str, *, flag: str | None = None) -> None:
@@ -89,7 +114,9 @@ def change_rating_status(rating: Rating, status: str, *, flag: str | None = None
     rating.status = status
     if flag and flag not in rating.flags:
         rating.flags = sorted({*rating.flags, flag})
-    _written(rating, before, "status")
+    changes = _Changes()
+    changes.add(rating, before, "status")
+    changes.write()
 
 
 class RatingError(ValueError):
@@ -225,8 +252,7 @@ class _Batch:
 
     def __init__(self, now: datetime, bulk: bool) -> None:
         self.now, self.bulk = now, bulk
-        self.changes: list[tuple[Rating, str, dict | None]] = []  # state None: not taken yet
-        self.tallies: Counter = Counter()
+        self.changes = _Changes()
         self.bad: list[Rating] = []
 
     def record(self, submissions: Sequence[Submission]) -> list[RatingReceipt]:
@@ -303,7 +329,7 @@ class _Batch:
                 if winner is None:
                     raise
                 return RatingReceipt(winner, duplicate=True)
-        self._changed(rating, None, "created")
+        self.changes.add(rating, None, "created")
         if rating.is_bad:
             self.bad.append(rating)
         return RatingReceipt(rating)
@@ -311,8 +337,8 @@ class _Batch:
     def _replace(
         self, previous: Rating, submission: Submission, staff: Staff | None
     ) -> RatingReceipt:
-        if any(rating is previous and state is None for rating, _, state in self.changes):
-            self._take_states()  # previous was made in this batch: log it as it was first
+        if self.changes.untaken(previous):
+            self.changes.take_states()  # previous was made in this batch: log it as it was first
         before = RatingFacts.of(previous)
         db.session.add(
             RatingRevision(
@@ -328,35 +354,13 @@ class _Batch:
         previous.created_at = submission.tapped_at
         previous.received_at = self.now
         previous.staff_id = staff.id if staff else None
-        self._changed(previous, before, "replaced")
+        self.changes.add(previous, before, "replaced")
         return RatingReceipt(previous, replaced=True)
 
-    def _changed(self, rating: Rating, before: RatingFacts | None, event: str) -> None:
-        from kiosk.services import board_cache
-
-        self.changes.append((rating, event, None))
-        self.tallies.update(board_cache.deltas(before, RatingFacts.of(rating)))
-
-    def _take_states(self) -> None:
-        from kiosk.services import rating_log
-
-        db.session.flush()
-        self.changes = [
-            (rating, event, state if state is not None else rating_log.rating_state(rating))
-            for rating, event, state in self.changes
-        ]
-
     def _finish(self) -> None:
-        # The derived data of every change: the hash-chained log (in order) and the counters.
-        from kiosk.services import board_cache, notifications, rating_log
+        from kiosk.services import notifications
 
-        if not self.changes:
-            return
-        self._take_states()
-        rating_log.append_states(
-            [(rating.id, event, state) for rating, event, state in self.changes if state]
-        )
-        board_cache.apply_deltas(self.tallies)
+        self.changes.write()
         for rating in self.bad:
             notifications.bad_rating_received(rating, self.now)
 
