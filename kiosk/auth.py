@@ -48,9 +48,12 @@ def init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("请先登录。")
-    # "basic": a changed IP or browser marks the session non-fresh instead of dropping it,
-    # since phones hop between networks; logout and timeouts end sessions for real.
-    login_manager.session_protection = "basic"
+    # Flask-Login's session protection only marks a session "non-fresh" when the IP or browser
+    # changes ("basic"; "strong" would drop it, and phones hop between networks), and nothing
+    # here asks for freshness. It would also rewrite every resident's session cookie on their
+    # first rating POST. What ends staff sessions for real: the per-user session token checked
+    # by load_user (renewed at sign-in, cleared at sign-out) and the idle and absolute timeouts.
+    login_manager.session_protection = None
     app.before_request(enforce_session_timeouts)
 
 

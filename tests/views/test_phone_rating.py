@@ -80,6 +80,17 @@ def test_double_tap_with_the_same_key_records_one_rating(client, window):
     assert rating_count() == 1
 
 
+def test_a_tap_does_not_rewrite_the_phones_session_cookie(client, window):
+    # The rating page gave the phone its session (the form's CSRF token); the tap only reads it.
+    page = client.get(f"/r/{window.qr_token}")
+    assert any(h.startswith("session=") for h in page.headers.getlist("Set-Cookie"))
+    form = hidden_fields(page.get_data(as_text=True))
+    response = client.post(f"/r/{window.qr_token}", data={**form, "level": "5"})
+    assert response.status_code == 303
+    assert not [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
+    assert rating_count() == 1
+
+
 def test_same_phone_within_interval_replaces_its_rating(client, window):
     rate(client, window.qr_token, 2)
     rate(client, window.qr_token, 5)
