@@ -19,17 +19,22 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Every response carries these unless its view set its own.
+HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def set_security_headers(response: Response) -> Response:
-    """Add the headers every response carries."""
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.is_secure:
-        response.headers.setdefault(
-            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-        )
+    """Add the headers every response carries (one pass over the response's headers)."""
+    present = {name.lower() for name, _value in response.headers}
+    wanted = (*HEADERS, HSTS) if request.is_secure else HEADERS
+    response.headers.extend([header for header in wanted if header[0].lower() not in present])
     return response
 
 
