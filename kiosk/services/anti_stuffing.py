@@ -35,7 +35,6 @@ from kiosk.extensions import db
 from kiosk.models import Rating, ServiceInvitation, Window
 from kiosk.security_log import security_event
 from kiosk.services import limits
-from kiosk.services.ratings import find_rating_by_key
 from kiosk.services.settings import opening_minutes, setting
 
 FLAGS = ("burst", "staff_device", "off_hours", "exceeds_services")
@@ -43,7 +42,7 @@ FLAGS = ("burst", "staff_device", "off_hours", "exceeds_services")
 
 @dataclass(frozen=True)
 class Verdict:
-    """What assess() found: the flags raised, and the status the rating is stored with."""
+    """What screening found: the flags raised, and the status the rating is stored with."""
 
     flags: tuple[str, ...] = ()
 
@@ -65,69 +64,6 @@ def phone_limit() -> DeviceLimit:
     return DeviceLimit(setting("STUFFING_DEVICE_LIMIT"), setting("STUFFING_DEVICE_SECONDS"))
 
 
-def assess(
-    window: Window,
-    key: str,
-    *,
-    now: datetime,
-    tapped_at: datetime | None = None,
-    device: str | None = None,
-    device_limit: DeviceLimit | None = None,
-    staff_session: bool = False,
-    verified: bool = False,
-    channel: str = "",
-) -> Verdict:
-    """Count a submission against the limits and return the flags it raises.
-
-    A key already stored is a retry: record_rating answers it with the stored rating, so
-    nothing is counted. The write paths pass a ScreenRequest to record_rating instead, which
-    screens it after its own key lookup, only for a new key.
-    """
-    if find_rating_by_key(key) is not None:
-        return Verdict()
-    return screen(
-        window,
-        now=now,
-        tapped_at=tapped_at,
-        device=device,
-        device_limit=device_limit,
-        staff_session=staff_session,
-        verified=verified,
-        channel=channel,
-    )
-
-
-def screen(
-    window: Window,
-    *,
-    now: datetime,
-    tapped_at: datetime | None = None,
-    device: str | None = None,
-    device_limit: DeviceLimit | None = None,
-    staff_session: bool = False,
-    verified: bool = False,
-    channel: str = "",
-) -> Verdict:
-    """Count a new submission against the limits and return the flags it raises.
-
-    device is the keyed device hash stored on the rating (None when unknown).
-    """
-    request = ScreenRequest(
-        window,
-        tapped_at=tapped_at or now,
-        device=device,
-        device_limit=device_limit,
-        staff_session=staff_session,
-        verified=verified,
-        channel=channel,
-    )
-    screening = Screening(now)
-    screening.count([request])
-    verdict = screening.verdict(request)
-    screening.log_events()
-    return verdict
-
-
 @dataclass(frozen=True)
 class ScreenRequest:
     """One new submission to screen: where, when, from which device, by which channel."""
@@ -145,7 +81,7 @@ class Screening:
     """Screens the new submissions of one transaction, one after another, in order.
 
     count() adds every submission to the shared limit counters in one round trip; verdict()
-    then answers each in turn with what screen() would have said for it alone. What the
+    then answers each in turn with what screening it alone would have said. What the
     verdicts read (staff devices, the day's invitations and ratings at a window) is looked up
     by count() too, once for the batch; added() tells the screening about each rating stored
     since, so a later submission of the same batch sees it.

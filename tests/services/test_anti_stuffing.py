@@ -9,31 +9,38 @@ from sqlalchemy import func, select
 from kiosk.extensions import db
 from kiosk.models import Rating
 from kiosk.services import anti_stuffing, invitations, rating_review, ratings
-from kiosk.services.anti_stuffing import DeviceLimit
+from kiosk.services.anti_stuffing import DeviceLimit, ScreenRequest
 from tests.conftest import hall_time
 
 T0 = hall_time(2026, 11, 10, 10, 0)  # a Tuesday, 10:00 in the hall; a whole minute
 
 
-def rate(window, *, at=T0, device=None, staff_session=False, verified=False, level=5):  # type: ignore[no-untyped-def]
-    """Submit one rating as the write paths do: assess, then record with the verdict."""
-    key = uuid.uuid4().hex
-    verdict = anti_stuffing.assess(
-        window, key, now=at, device=device, staff_session=staff_session, verified=verified
-    )
+def rate(window, *, at=T0, device=None, staff_session=False, verified=False, level=5, key=None):  # type: ignore[no-untyped-def]
+    """Submit one rating as the write paths do: recorded with a request to screen it."""
     receipt = ratings.record_rating(
         window,
         level,
-        key,
+        key or uuid.uuid4().hex,
         channel="qr",
         now=at,
         device=device,
         verified=verified,
-        status=verdict.status,
-        flags=verdict.flags,
+        screen=ScreenRequest(
+            window, tapped_at=at, device=device, staff_session=staff_session, verified=verified
+        ),
     )
     db.session.commit()
     return receipt.rating
+
+
+def verdict_for(window, *, now, **request):  # type: ignore[no-untyped-def]
+    """Screen one new submission on its own and return the verdict."""
+    screen = ScreenRequest(window, tapped_at=now, **request)
+    screening = anti_stuffing.Screening(now)
+    screening.count([screen])
+    verdict = screening.verdict(screen)
+    screening.log_events()
+    return verdict
 
 
 def test_ratings_beyond_the_window_limit_are_kept_flagged_and_quarantined(app, window):
@@ -71,12 +78,8 @@ def test_one_device_is_limited_across_windows(app, make_window):
 
 def test_a_device_of_its_own_limit_uses_it(window):
     verdicts = [
-        anti_stuffing.assess(
-            window,
-            uuid.uuid4().hex,
-            now=T0,
-            device="kiosk-1",
-            device_limit=DeviceLimit(limit=1, seconds=3600),
+        verdict_for(
+            window, now=T0, device="kiosk-1", device_limit=DeviceLimit(limit=1, seconds=3600)
         ).flags
         for _ in range(2)
     ]
@@ -84,11 +87,13 @@ def test_a_device_of_its_own_limit_uses_it(window):
 
 
 def test_a_retry_of_a_stored_key_is_not_counted(app, window):
-    app.config["STUFFING_WINDOW_LIMIT"] = 1
+    app.config["STUFFING_WINDOW_LIMIT"] = 2
     first = rate(window)
-    again = anti_stuffing.assess(window, first.idempotency_key, now=T0)
-    assert again.flags == () and rate(window).status == "quarantined"
-    assert db.session.scalar(select(func.count(Rating.id))) == 2
+    again = rate(window, key=first.idempotency_key)
+    assert again.id == first.id and again.flags == []
+    assert rate(window).status == "counted"  # the retry used none of the limit
+    assert rate(window).status == "quarantined"
+    assert db.session.scalar(select(func.count(Rating.id))) == 3
 
 
 def test_ratings_with_a_staff_session_or_from_a_staff_device_are_flagged(app, window):
