@@ -1,6 +1,8 @@
-"""Parsing of ids and page numbers from query strings and select fields, shared by staff pages."""
+"""Ids and page numbers from query strings and select fields, and paging, for staff pages."""
 
 from typing import Any
+
+from flask import request
 
 MAX_ID = 2**31 - 1  # larger numbers are no row's id (and would overflow SQLite's integers)
 MAX_PAGE = 100_000
@@ -15,6 +17,15 @@ def optional_int(value: Any) -> int | None:
 def page_number(value: Any) -> int:
     """Return a page number from 1 to MAX_PAGE (1 for junk)."""
     return min(max(optional_int(value) or 1, 1), MAX_PAGE)
+
+
+def pagination(page: int, total: int, per_page: int) -> dict[str, Any]:
+    """Return what a paged list's template needs: the page, how many, the other query args."""
+    return {
+        "page": page,
+        "pages": max((total + per_page - 1) // per_page, 1),
+        "args": {k: v for k, v in request.args.items() if k != "page"},
+    }
 
 
 def choice_id(value: Any) -> int | None:

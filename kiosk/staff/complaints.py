@@ -54,7 +54,7 @@ from kiosk.services import complaints
 from kiosk.services.complaints import ComplaintError
 from kiosk.services.privacy import mask_phone
 from kiosk.staff import bp
-from kiosk.staff._params import MAX_ID, choice_id, page_number
+from kiosk.staff._params import MAX_ID, choice_id, page_number, pagination
 
 NOTE_MAX = complaints.NOTE_MAX
 PER_PAGE = 50
@@ -340,15 +340,12 @@ def complaint_queue():  # type: ignore[no-untyped-def]
     )
     now = clock.now()
     rows, total = complaints.queue(current_user.hall_id, filters, now, page=page, per_page=PER_PAGE)
-    args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "staff/complaints/queue.html",
         form=form,
         rows=rows,
         total=total,
-        page=page,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
-        args=args,
+        **pagination(page, total, PER_PAGE),
         now=now,
         labels=_labels(),
         mask_phone=mask_phone,

@@ -29,7 +29,7 @@ from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating, Staff, Window
 from kiosk.services import rating_review
 from kiosk.services.rating_review import RatingFilter, ReviewError
 from kiosk.staff import bp
-from kiosk.staff._params import MAX_ID, choice_id, page_number
+from kiosk.staff._params import MAX_ID, choice_id, page_number, pagination
 
 PER_PAGE = 50
 
@@ -135,15 +135,12 @@ def ratings_log():  # type: ignore[no-untyped-def]
         if valid
         else ([], 0)
     )
-    args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "staff/ratings/log.html",
         form=form,
         rows=rows,
         total=total,
-        page=page,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
-        args=args,
+        **pagination(page, total, PER_PAGE),
         levels=LEVEL_LABELS,
         channels=CHANNEL_LABELS,
         statuses=STATUS_LABELS,
