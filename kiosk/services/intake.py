@@ -183,7 +183,7 @@ def drain(
         )
         for tap in taps
     ]
-    ratings.record_many(submissions, now=now, bulk=bulk)
+    (ratings.record_bulk if bulk else ratings.record_many)(submissions, now=now)
     db.session.execute(
         update(RatingIntake)
         .where(RatingIntake.id.in_([tap.id for tap in taps]))

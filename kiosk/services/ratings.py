@@ -10,9 +10,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import select, union_all
+from sqlalchemy import insert, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.extensions import db
@@ -49,7 +49,7 @@ class RatingFacts:
     created_at: datetime
 
     @classmethod
-    def of(cls, rating: Rating) -> "RatingFacts":
+    def of(cls, rating: "Rating | NewRating") -> "RatingFacts":
         return cls(
             rating.hall_id,
             rating.window_id,
@@ -58,6 +58,52 @@ class RatingFacts:
             rating.status,
             rating.created_at,
         )
+
+
+@dataclass
+class NewRating:
+    """A new rating of a bulk batch, written with the batch's other new ratings in one statement.
+
+    It has a Rating's columns (rating_log.rating_state, RatingFacts.of and the batch read them
+    alike); id is None until the batch inserts it.
+    """
+
+    hall_id: int
+    window_id: int
+    staff_id: int | None
+    level: int
+    channel: str
+    idempotency_key: str
+    device_hash: str | None
+    verified: bool
+    created_at: datetime
+    received_at: datetime
+    status: str
+    flags: list[str]
+    id: int | None = None
+
+    @property
+    def is_bad(self) -> bool:
+        return self.level <= 2
+
+    def row(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in _NEW_RATING_COLUMNS}
+
+
+_NEW_RATING_COLUMNS = (
+    "hall_id",
+    "window_id",
+    "staff_id",
+    "level",
+    "channel",
+    "idempotency_key",
+    "device_hash",
+    "verified",
+    "created_at",
+    "received_at",
+    "status",
+    "flags",
+)
 
 
 class _Changes:
@@ -69,24 +115,37 @@ class _Changes:
     """
 
     def __init__(self) -> None:
-        self.entries: list[tuple[Rating, str, dict | None]] = []  # state None: not taken yet
+        # state None: not taken yet
+        self.entries: list[tuple[Rating | NewRating, str, dict | None]] = []
         self.tallies: Counter = Counter()
+        self.new: list[NewRating] = []  # bulk: not inserted yet
 
-    def add(self, rating: Rating, before: RatingFacts | None, event: str) -> None:
+    def add(self, rating: "Rating | NewRating", before: RatingFacts | None, event: str) -> None:
         """Note a change of rating (before: its facts until then; None for a new rating)."""
         from kiosk.services import board_cache
 
         self.entries.append((rating, event, None))
         self.tallies.update(board_cache.deltas(before, RatingFacts.of(rating)))
 
-    def untaken(self, rating: Rating) -> bool:
+    def untaken(self, rating: "Rating | NewRating") -> bool:
         """Return whether a change of rating waits for its state to be taken."""
         return any(noted is rating and state is None for noted, _, state in self.entries)
+
+    def insert_new(self) -> None:
+        """Insert the bulk batch's new ratings so far, in order, in one statement; set their ids."""
+        if not self.new:
+            return
+        statement = insert(Rating).returning(Rating.id, sort_by_parameter_order=True)
+        ids = db.session.scalars(statement, [rating.row() for rating in self.new]).all()
+        for rating, rating_id in zip(self.new, ids, strict=True):
+            rating.id = rating_id
+        self.new = []
 
     def take_states(self) -> None:
         """Flush, and take the state of every change not taken yet (before changing it again)."""
         from kiosk.services import rating_log
 
+        self.insert_new()
         db.session.flush()
         self.entries = [
             (rating, event, state if state is not None else rating_log.rating_state(rating))
@@ -231,20 +290,37 @@ def record_rating(
     return record_many([submission], now=now)[0]
 
 
-def record_many(
-    submissions: Sequence[Submission], *, now: datetime, bulk: bool = False
-) -> list[RatingReceipt]:
+def record_many(submissions: Sequence[Submission], *, now: datetime) -> list[RatingReceipt]:
     """Record submissions in order, as record_rating() one after another would; one receipt each.
 
     Lookups (keys, duty, earlier ratings from a device, anti-stuffing counters) are made once
     for the whole batch and the derived data (log, board counters) written once at the end.
-    bulk=True inserts the new ratings together; the caller must then hold the rating-write
-    lock (kiosk.services.intake.drain) and, should a key be taken concurrently after all
-    (IntegrityError), roll back and record the batch again without bulk. Without bulk each
-    new rating is inserted at once in a savepoint, so a concurrent submit of the same key
+    Each new rating is inserted at once in a savepoint, so a concurrent submit of the same key
     yields a duplicate receipt instead of an error.
     """
-    return _Batch(now, bulk).record(submissions)
+    receipts = []
+    for outcome in _Batch(now, bulk=False).record(submissions):
+        rating = cast(Rating, outcome.rating)  # without bulk every rating is an ORM Rating
+        receipts.append(RatingReceipt(rating, outcome.duplicate, outcome.replaced))
+    return receipts
+
+
+def record_bulk(submissions: Sequence[Submission], *, now: datetime) -> None:
+    """Record submissions as record_many() would, writing the new ratings in one statement.
+
+    For the phone intake's batches (kiosk.services.intake.drain): the new ratings are plain
+    rows (NewRating), not ORM objects. The caller must hold the rating-write lock and, should
+    a key be taken concurrently after all (IntegrityError), roll back and record the batch
+    with record_many().
+    """
+    _Batch(now, bulk=True).record(submissions)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    rating: "Rating | NewRating"
+    duplicate: bool = False
+    replaced: bool = False
 
 
 class _Batch:
@@ -253,18 +329,18 @@ class _Batch:
     def __init__(self, now: datetime, bulk: bool) -> None:
         self.now, self.bulk = now, bulk
         self.changes = _Changes()
-        self.bad: list[Rating] = []
+        self.bad: list[Rating | NewRating] = []
 
-    def record(self, submissions: Sequence[Submission]) -> list[RatingReceipt]:
+    def record(self, submissions: Sequence[Submission]) -> list[_Outcome]:
         from kiosk.services.anti_stuffing import Screening
 
         known = ratings_by_keys([s.key for s in submissions])
-        receipts: list[RatingReceipt | None] = [None] * len(submissions)
+        outcomes: list[_Outcome | None] = [None] * len(submissions)
         fresh: list[int] = []
         first_of: dict[str, int] = {}
         for number, submission in enumerate(submissions):
             if submission.key in known:
-                receipts[number] = RatingReceipt(known[submission.key], duplicate=True)
+                outcomes[number] = _Outcome(known[submission.key], duplicate=True)
             elif submission.key not in first_of:
                 first_of[submission.key] = number
                 fresh.append(number)
@@ -284,42 +360,46 @@ class _Batch:
             staff = submission.served_by or on_duty.at(submission.window.id, submission.tapped_at)
             earlier = previous.latest(submission)
             if earlier is not None:
-                receipts[number] = self._replace(earlier, submission, staff)
+                outcome = outcomes[number] = self._replace(earlier, submission, staff)
+                previous.swap(earlier, outcome.rating)
                 continue
-            receipt = self._add(submission, staff, status, flags)
-            receipts[number] = receipt
-            if not receipt.duplicate:
-                previous.note(receipt.rating)
+            outcome = self._add(submission, staff, status, flags)
+            outcomes[number] = outcome
+            if not outcome.duplicate:
+                previous.note(outcome.rating)
                 screening.added(submission.window.id, submission.tapped_at, submission.verified)
         screening.log_events()
         self._finish()
         for number, submission in enumerate(submissions):
-            if receipts[number] is None:  # the same key twice in one batch
-                first = receipts[first_of[submission.key]]
+            if outcomes[number] is None:  # the same key twice in one batch
+                first = outcomes[first_of[submission.key]]
                 if first is not None:
-                    receipts[number] = RatingReceipt(first.rating, duplicate=True)
-        return [receipt for receipt in receipts if receipt is not None]
+                    outcomes[number] = _Outcome(first.rating, duplicate=True)
+        return [outcome for outcome in outcomes if outcome is not None]
 
     def _add(
         self, submission: Submission, staff: Staff | None, status: str, flags: Iterable[str]
-    ) -> RatingReceipt:
-        rating = Rating(
-            hall_id=submission.window.hall_id,
-            window_id=submission.window.id,
-            staff_id=staff.id if staff else None,
-            level=submission.level,
-            channel=submission.channel,
-            idempotency_key=submission.key,
-            device_hash=submission.device,
-            verified=submission.verified,
-            created_at=submission.tapped_at,
-            received_at=self.now,
-            status=status,
-            flags=sorted(set(flags)),
-        )
+    ) -> _Outcome:
+        values = {
+            "hall_id": submission.window.hall_id,
+            "window_id": submission.window.id,
+            "staff_id": staff.id if staff else None,
+            "level": submission.level,
+            "channel": submission.channel,
+            "idempotency_key": submission.key,
+            "device_hash": submission.device,
+            "verified": submission.verified,
+            "created_at": submission.tapped_at,
+            "received_at": self.now,
+            "status": status,
+            "flags": sorted(set(flags)),
+        }
+        rating: Rating | NewRating
         if self.bulk:
-            db.session.add(rating)
+            rating = NewRating(**values)
+            self.changes.new.append(rating)
         else:
+            rating = Rating(**values)
             try:
                 with db.session.begin_nested():
                     db.session.add(rating)
@@ -328,15 +408,17 @@ class _Batch:
                 winner = find_rating_by_key(submission.key)
                 if winner is None:
                     raise
-                return RatingReceipt(winner, duplicate=True)
+                return _Outcome(winner, duplicate=True)
         self.changes.add(rating, None, "created")
         if rating.is_bad:
             self.bad.append(rating)
-        return RatingReceipt(rating)
+        return _Outcome(rating)
 
     def _replace(
-        self, previous: Rating, submission: Submission, staff: Staff | None
-    ) -> RatingReceipt:
+        self, previous: "Rating | NewRating", submission: Submission, staff: Staff | None
+    ) -> _Outcome:
+        if isinstance(previous, NewRating):
+            previous = self._loaded(previous)
         if self.changes.untaken(previous):
             self.changes.take_states()  # previous was made in this batch: log it as it was first
         before = RatingFacts.of(previous)
@@ -355,13 +437,22 @@ class _Batch:
         previous.received_at = self.now
         previous.staff_id = staff.id if staff else None
         self.changes.add(previous, before, "replaced")
-        return RatingReceipt(previous, replaced=True)
+        return _Outcome(previous, replaced=True)
+
+    def _loaded(self, new: NewRating) -> Rating:
+        """Return the ORM Rating of a bulk batch's new rating (inserted now if it was not yet)."""
+        self.changes.insert_new()
+        return db.session.get_one(Rating, new.id)
 
     def _finish(self) -> None:
         from kiosk.services import notifications
 
         self.changes.write()
+        if self.bad and not notifications.channels():
+            return
         for rating in self.bad:
+            if isinstance(rating, NewRating):
+                rating = self._loaded(rating)
             notifications.bad_rating_received(rating, self.now)
 
 
@@ -418,7 +509,7 @@ class _PreviousLookup:
             slot = (submission.device, submission.window.id, submission.channel)
             since = submission.tapped_at - submission.replace_within
             self._since[slot] = min(since, self._since.get(slot, since))
-        self._latest: dict[tuple[str, int, str], Rating] = {}
+        self._latest: dict[tuple[str, int, str], Rating | NewRating] = {}
         if not self._since:
             return
         slots = list(self._since)
@@ -439,7 +530,7 @@ class _PreviousLookup:
             if current is None or (rating.created_at, rating.id) > (current.created_at, current.id):
                 self._latest[slot] = rating
 
-    def latest(self, submission: Submission) -> Rating | None:
+    def latest(self, submission: Submission) -> "Rating | NewRating | None":
         if submission.replace_within is None or not submission.device:
             return None
         slot = (submission.device, submission.window.id, submission.channel)
@@ -448,7 +539,13 @@ class _PreviousLookup:
             return None
         return rating
 
-    def note(self, rating: Rating) -> None:
+    def swap(self, noted: "Rating | NewRating", current: Rating) -> None:
+        """Let a bulk batch's new rating, once loaded as a Rating to be replaced, stand for it."""
+        slot = (current.device_hash or "", current.window_id, current.channel)
+        if self._latest.get(slot) is noted:
+            self._latest[slot] = current
+
+    def note(self, rating: "Rating | NewRating") -> None:
         slot = (rating.device_hash or "", rating.window_id, rating.channel)
         if slot in self._since:
             current = self._latest.get(slot)
