@@ -30,6 +30,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     path = str(metafunc.definition.path).replace("\\", "/")
     if metafunc.definition.get_closest_marker("sqlite_only"):
         return
+    marks = metafunc.definition.iter_markers("parametrize")
+    if any(mark.args[:1] == ("backend",) for mark in marks):
+        return  # the test names its backends itself
     if "backend" in metafunc.fixturenames and any(part in path for part in BOTH_BACKENDS_IN):
         metafunc.parametrize(
             "backend",

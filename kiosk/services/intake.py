@@ -21,7 +21,9 @@ PostgreSQL. A drain that fails (a database outage) leaves the taps waiting; noth
 """
 
 import logging
+import mmap
 import os
+import struct
 import threading
 import time
 from datetime import datetime, timedelta
@@ -42,10 +44,73 @@ log = logging.getLogger(__name__)
 BATCH = 500  # taps recorded per transaction
 _ADVISORY_LOCK_ID = 0x6B696F736C  # any constant shared by all workers (not the log's)
 _STATEMENTS: dict[str, object] = {}
-# When this process next asks whether the waiting taps are due (time.monotonic()).
-_state = {"next_check": -1e9}
 _state_lock = threading.Lock()
 _SWEEPER = "kiosk_intake_sweeper"  # app.extensions: (pid, stop event) of the running sweeper
+_NEXT_CHECK = "kiosk_intake_next_check"  # app.extensions: (pid, _NextCheck)
+
+
+class _NextCheck:
+    """When the workers next ask whether the waiting taps are due, shared by the workers of a host.
+
+    Asking costs a query, and a worker that finds the taps due while another records them
+    only queues behind it; so the worker that asks tells the others not to before the
+    answer can change. The time (time.monotonic(), the same clock for every process of a
+    host) lives in a small file in the instance folder that each worker maps into memory;
+    with it, the boot it belongs to, so a time left from before a restart of the machine is
+    ignored. A worker that cannot map the file keeps the time to itself. It is only a hint:
+    drains are serialised by the database, whoever asks.
+    """
+
+    _LAYOUT = struct.Struct("dd")  # (boot time, next check)
+
+    def __init__(self, path: str) -> None:
+        self._own = -1e9
+        self._map: mmap.mmap | None = None
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "a+b") as file:
+                if os.path.getsize(path) < self._LAYOUT.size:
+                    file.truncate(self._LAYOUT.size)
+                self._map = mmap.mmap(file.fileno(), self._LAYOUT.size)
+        except OSError as error:
+            log.warning(
+                "rating intake: cannot share the drain schedule between workers",
+                extra={"fields": {"error": type(error).__name__}},
+            )
+
+    @staticmethod
+    def _boot() -> float:
+        return time.time() - time.monotonic()
+
+    def get(self) -> float:
+        if self._map is None:
+            return self._own
+        boot, at = self._LAYOUT.unpack_from(self._map)
+        return at if abs(boot - self._boot()) < 5 else -1e9
+
+    def set(self, at: float) -> None:
+        if self._map is None:
+            self._own = at
+        else:
+            self._LAYOUT.pack_into(self._map, 0, self._boot(), at)
+
+
+def _next_check() -> _NextCheck:
+    """Return this app's drain schedule, mapped once in this process."""
+    extensions = current_app.extensions
+    found = extensions.get(_NEXT_CHECK)
+    if found is None or found[0] != os.getpid():
+        with _state_lock:
+            found = extensions.get(_NEXT_CHECK)
+            if found is None or found[0] != os.getpid():
+                path = os.path.join(current_app.instance_path, "intake-next-check")
+                found = extensions[_NEXT_CHECK] = (os.getpid(), _NextCheck(path))
+    return found[1]
+
+
+def postpone_checks(seconds: float) -> None:
+    """Let no request of this host ask for seconds whether the taps are due."""
+    _next_check().set(time.monotonic() + seconds)
 
 
 def _accept_statement():  # type: ignore[no-untyped-def]
@@ -140,19 +205,30 @@ def drain(
     """Record up to limit waiting taps, oldest first; return how many. The caller commits.
 
     Takes the drain lock (PostgreSQL; SQLite's write transaction is one already). With
-    due_after, records nothing unless the oldest waiting tap has waited that long: workers that
-    found the taps due at the same moment queue for the lock, and all but the first would
-    otherwise each record the few taps that arrived meanwhile, paying a batch's cost for them.
+    due_after, records nothing unless the oldest waiting tap has waited that long, and on
+    PostgreSQL nothing if another drain holds the lock: workers that found the taps due at the
+    same moment would otherwise queue for the lock, and all but the first would each record
+    the few taps that arrived meanwhile, paying a batch's cost for them (the drain under way
+    records what waits; the next due tap starts another).
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+        if due_after is None:
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+        elif not db.session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID}
+        ):
+            return 0
+    if due_after is not None:
+        oldest = oldest_waiting()
+        if oldest is None or oldest > now - due_after:
+            return 0
     taps = db.session.scalars(
         select(RatingIntake)
         .where(RatingIntake.processed_at.is_(None))
         .order_by(RatingIntake.id)
         .limit(limit)
     ).all()
-    if not taps or (due_after is not None and taps[0].tapped_at > now - due_after):
+    if not taps:
         return 0
     windows = {
         window.id: window
@@ -234,7 +310,7 @@ def record_waiting(*, only_due: bool = False) -> int:
         log.exception("rating intake: drain failed; the taps stay queued")
         return total
     finally:
-        _state["next_check"] = time.monotonic() + float(current_app.config["INTAKE_DRAIN_INTERVAL"])
+        postpone_checks(float(current_app.config["INTAKE_DRAIN_INTERVAL"]))
         if not had_intent:
             g.pop("kiosk_write_intent", None)
 
@@ -245,19 +321,19 @@ def drain_due(now: datetime) -> bool:
     Yes when INTAKE_DRAIN_INTERVAL is 0, or when the oldest waiting tap has waited that long:
     a busy hall's taps then gather and are recorded many at a time, by one request for all
     workers. A lone tap is recorded by its thank-you page or, failing that, by the sweeper.
-    Each worker remembers when the oldest tap it saw falls due, and does not ask before then.
+    The request that asks tells the host's other workers (_NextCheck) not to ask again before
+    the oldest tap it saw falls due, or, when it records them itself, before the next interval.
     """
     interval = float(current_app.config["INTAKE_DRAIN_INTERVAL"])
     if not interval:
         return True
-    if time.monotonic() < _state["next_check"]:
+    schedule = _next_check()
+    if time.monotonic() < schedule.get():
         return False
     oldest = oldest_waiting()
     wait = interval if oldest is None else (oldest - now).total_seconds() + interval
-    if wait <= 0:
-        return True
-    _state["next_check"] = time.monotonic() + wait
-    return False
+    schedule.set(time.monotonic() + (interval if wait <= 0 else wait))
+    return wait <= 0
 
 
 def ensure_recorded(key: str) -> bool:

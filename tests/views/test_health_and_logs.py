@@ -1,7 +1,6 @@
 """/healthz for load balancers, one JSON log line per request, and trusted proxy headers."""
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -54,7 +53,7 @@ def test_healthz_fails_on_a_database_never_migrated(migrated: Flask) -> None:
     assert response.get_json()["migrations"] == "empty"
 
 
-def test_healthz_reports_taps_waiting_to_be_recorded(app, client, window, monkeypatch) -> None:
+def test_healthz_reports_taps_waiting_to_be_recorded(app, client, window) -> None:
     # Taps that no drain records (here: the interval is an hour and nothing sweeps) show as
     # waiting; after a minute they are "stalled", an alert for the operator, still 200.
     now = [datetime(2026, 11, 23, 2, 0)]
@@ -64,7 +63,7 @@ def test_healthz_reports_taps_waiting_to_be_recorded(app, client, window, monkey
         "waiting": 0,
         "oldest_seconds": 0.0,
     }
-    monkeypatch.setitem(intake._state, "next_check", time.monotonic() + 3600)  # just drained
+    intake.postpone_checks(3600)  # just drained
     assert rate(app.test_client(), window.qr_token, 4).status_code == 303
     now[0] += timedelta(seconds=30)
     assert client.get("/healthz").get_json()["intake"] == {
