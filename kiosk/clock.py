@@ -1,6 +1,7 @@
 """The application's notion of now, replaceable in tests through the CLOCK setting."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -31,12 +32,17 @@ def hall_zone() -> ZoneInfo:
 
 def to_local(moment: datetime) -> datetime:
     """Convert a naive UTC time to the hall's local time (aware)."""
-    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(hall_zone())
+    return moment.replace(tzinfo=UTC).astimezone(hall_zone())
 
 
 def local_day_bounds(moment: datetime) -> tuple[datetime, datetime]:
     """Return the naive UTC start and end of the hall-local day containing moment (UTC)."""
-    local = to_local(moment)
+    return _day_bounds(moment, current_app.config["HALL_TIMEZONE"])
+
+
+@lru_cache(maxsize=256)  # a rating's screening asks several times about its tap's day
+def _day_bounds(moment: datetime, zone: str) -> tuple[datetime, datetime]:
+    local = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
     start_local = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    start = start_local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    start = start_local.astimezone(UTC).replace(tzinfo=None)
     return start, start + timedelta(days=1)

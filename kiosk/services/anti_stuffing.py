@@ -104,6 +104,7 @@ class Screening:
                 "STUFFING_SERVICES_ALLOWANCE",
             )
         }
+        self._hours = opening_minutes(str(setting("OPENING_HOURS")))
 
     def count(self, requests: list[ScreenRequest]) -> None:
         """Count every request against the device, window and hall limits (each scope always)."""
@@ -153,7 +154,7 @@ class Screening:
             flags.append("burst")
         if request.staff_session or (device is not None and self._staff_devices[device]):
             flags.append("staff_device")
-        if self._settings["STUFFING_FLAG_OFF_HOURS"] and not within_opening_hours(tapped_at):
+        if self._settings["STUFFING_FLAG_OFF_HOURS"] and not within_hours(self._hours, tapped_at):
             flags.append("off_hours")
         if not request.verified and self._exceeds_services(window, tapped_at):
             flags.append("exceeds_services")
@@ -229,12 +230,11 @@ def staff_devices(devices: list[str], now: datetime) -> set[str]:
     return {keys[key] for key in hit}
 
 
-def within_opening_hours(moment: datetime) -> bool:
-    """Return whether moment (naive UTC) falls inside the hall's opening hours, local time.
+def within_hours(hours: tuple[int, int] | None, moment: datetime) -> bool:
+    """Return whether moment (naive UTC) falls inside opening hours (opening_minutes), local time.
 
-    Hours that cannot be read (a hand-edited configuration) flag nothing.
+    Hours that cannot be read (None: a hand-edited configuration) flag nothing.
     """
-    hours = opening_minutes(str(setting("OPENING_HOURS")))
     if hours is None:
         return True
     local = clock.to_local(moment)

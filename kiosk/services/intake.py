@@ -222,11 +222,9 @@ def drain(
         oldest = oldest_waiting()
         if oldest is None or oldest > now - due_after:
             return 0
-    taps = db.session.scalars(
-        select(RatingIntake)
-        .where(RatingIntake.processed_at.is_(None))
-        .order_by(RatingIntake.id)
-        .limit(limit)
+    table = RatingIntake.__table__
+    taps = db.session.execute(  # plain rows: the taps are read once, never changed as objects
+        select(table).where(table.c.processed_at.is_(None)).order_by(table.c.id).limit(limit)
     ).all()
     if not taps:
         return 0
