@@ -91,7 +91,7 @@ def append_states(changes: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
         prev = digest
     if rows:
         # One executemany in order (ids ascend with the chain), not one ORM object per entry.
-        db.session.execute(insert(RatingLogEntry), rows)
+        db.session.execute(insert(RatingLogEntry.__table__), rows)
 
 
 @dataclass(frozen=True)

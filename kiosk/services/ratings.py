@@ -135,7 +135,8 @@ class _Changes:
         """Insert the bulk batch's new ratings so far, in order, in one statement; set their ids."""
         if not self.new:
             return
-        statement = insert(Rating).returning(Rating.id, sort_by_parameter_order=True)
+        table = Rating.__table__  # Core, not the ORM bulk path: plain rows in, ids out
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         ids = db.session.scalars(statement, [rating.row() for rating in self.new]).all()
         for rating, rating_id in zip(self.new, ids, strict=True):
             rating.id = rating_id
