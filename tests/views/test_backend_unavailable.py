@@ -32,12 +32,12 @@ def test_a_tap_stored_before_the_database_failed_is_recorded_by_the_next_drain(
 ):
     # The tap is committed, then recording it fails: the resident has the thank-you redirect
     # (the tap is safe), and the rating is made by the next drain, once, not by a retry.
-    real = ratings.record_many
-    monkeypatch.setattr(ratings, "record_many", _outage)
+    real = ratings.record_bulk
+    monkeypatch.setattr(ratings, "record_bulk", _outage)
     assert rate(client, window.qr_token, 5, key="queued-in-outage-1").status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Rating)) == 0
     assert intake.waiting("queued-in-outage-1")
-    monkeypatch.setattr(ratings, "record_many", real)
+    monkeypatch.setattr(ratings, "record_bulk", real)
     assert rate(client, window.qr_token, 5, key="queued-in-outage-1").status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Rating)) == 0  # a replay: no drain
     page = client.get(f"/r/{window.qr_token}/thanks/queued-in-outage-1")
