@@ -47,15 +47,14 @@ class Target:
         token: str,
         needs_form: bool,
         database_url: str | None = None,
-        instance: Path | None = None,
     ) -> None:
         self.name, self.server, self.token, self.needs_form = name, server, token, needs_form
-        self.database_url, self.instance = database_url, instance
+        self.database_url = database_url
 
     def settle(self) -> None:
         """Wait until every acknowledged tap is recorded as a rating (the real app only)."""
-        if self.database_url and self.instance:
-            driver.wait_recorded(self.database_url, self.instance)
+        if self.database_url:
+            driver.wait_recorded(self.database_url)
 
     def session(self) -> tuple[dict[str, str], dict[str, str]]:
         """Return (cookies, hidden form fields) for one client, as its first page view gives."""
@@ -194,7 +193,6 @@ def compare(backend: str, database: Callable[[Path, str], str]) -> None:
                 token,
                 needs_form=True,
                 database_url=real_url,
-                instance=work / "instance",
             ),
             Target(TAP_ONLY, tap_only, taps_token, needs_form=True),
         ]
