@@ -22,6 +22,8 @@ class Defaults:
     # costs one small query, and none while another worker of the host has just asked.
     INTAKE_DRAIN_INTERVAL = 0.05
     INTAKE_SWEEP_SECONDS = 0.1
+    # The sweepers delete taps recorded this many days ago (their ratings keep their keys).
+    INTAKE_KEEP_DAYS = 7
     # Ratings and complaints are small; staff photos are the largest upload (oversize -> 413).
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # Staff photo uploads above this are refused on the form (they are scaled to 512 px anyway).

@@ -3,8 +3,9 @@
 A tap on a window's QR page is stored here in one statement and acknowledged; the rating
 itself (attribution, anti-stuffing flags, replacement, the hash-chained log, the board
 counters) is made from it by kiosk.services.intake.drain(), usually in the same request and,
-under load, for many taps at once. A row is kept after it is processed: its unique key is what
-makes a replayed tap record nothing new.
+under load, for many taps at once. A row is kept for INTAKE_KEEP_DAYS after it is processed
+(a replayed tap then finds its key here, later on its rating: either way nothing new is
+recorded), then the sweepers delete it.
 """
 
 from datetime import datetime

@@ -29,7 +29,7 @@ import time
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g
-from sqlalchemy import bindparam, exists, func, select, text, true, update
+from sqlalchemy import bindparam, delete, exists, func, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -47,6 +47,7 @@ _STATEMENTS: dict[str, object] = {}
 _state_lock = threading.Lock()
 _SWEEPER = "kiosk_intake_sweeper"  # app.extensions: (pid, stop event) of the running sweeper
 _NEXT_CHECK = "kiosk_intake_next_check"  # app.extensions: (pid, _NextCheck)
+_NEXT_PRUNE = "kiosk_intake_next_prune"  # app.extensions: time.monotonic() of the next prune
 
 
 class _NextCheck:
@@ -375,13 +376,53 @@ def sweep_once() -> int:
 
     The sweeper asks as a tap's request does (drain_due): not before the host's schedule
     says, and on PostgreSQL not behind a drain under way, which records the taps anyway.
+    Now and then it also deletes taps recorded long ago (prune_recorded).
     """
     if float(current_app.config["INTAKE_DRAIN_INTERVAL"]):
         due = drain_due(clock.now())
     else:
         due = oldest_waiting() is not None
     db.session.rollback()
-    return record_waiting(only_due=True) if due else 0
+    recorded = record_waiting(only_due=True) if due else 0
+    if time.monotonic() >= current_app.extensions.get(_NEXT_PRUNE, -1e9):
+        pruned = prune_recorded(clock.now())
+        # A full chunk: more to delete, next round; otherwise look again in an hour.
+        wait = 0 if pruned == PRUNE_CHUNK else 3600
+        current_app.extensions[_NEXT_PRUNE] = time.monotonic() + wait
+    return recorded
+
+
+PRUNE_CHUNK = 5000  # recorded taps deleted per transaction
+
+
+def prune_recorded(now: datetime) -> int:
+    """Delete up to PRUNE_CHUNK taps recorded over INTAKE_KEEP_DAYS ago; return how many.
+
+    Once recorded, a tap's rating carries its key, so a replay of it still records nothing
+    new (ratings.record_many finds the key); the tap itself is only history. The oldest are
+    found first, outside the write lock, then deleted in a short transaction of their own.
+    """
+    table = RatingIntake.__table__
+    cutoff = now - timedelta(days=float(current_app.config["INTAKE_KEEP_DAYS"]))
+    db.session.rollback()
+    ids = db.session.scalars(
+        select(table.c.id)
+        .where(table.c.processed_at < cutoff)
+        .order_by(table.c.id)
+        .limit(PRUNE_CHUNK)
+    ).all()
+    db.session.rollback()
+    if not ids:
+        return 0
+    had_intent = bool(g.get("kiosk_write_intent"))
+    intend_write()
+    try:
+        db.session.execute(delete(table).where(table.c.id.in_(ids), table.c.processed_at < cutoff))
+        db.session.commit()
+    finally:
+        if not had_intent:
+            g.pop("kiosk_write_intent", None)
+    return len(ids)
 
 
 def start_sweeper(app: Flask) -> None:

@@ -314,3 +314,28 @@ def test_a_schedule_left_from_before_a_restart_of_the_machine_is_ignored(tmp_pat
     booted_an_hour_earlier = time.time() - time.monotonic() - 3600
     path.write_bytes(intake._NextCheck._LAYOUT.pack(booted_an_hour_earlier, 1e12))
     assert intake._NextCheck(str(path)).get() < time.monotonic()
+
+
+def test_taps_recorded_long_ago_are_deleted_and_a_replay_still_records_nothing(
+    app, client, window
+):
+    # Kept a week (INTAKE_KEEP_DAYS): a tap recorded 8 days ago goes, one recorded yesterday
+    # and one never recorded (a long outage) stay; the old tap's rating and its key remain.
+    def tap(key: str, at: datetime, record: bool) -> None:
+        intake.accept(window.qr_token, 4, key, device=None, staff_session=False, now=at)
+        if record:
+            intake.drain(at)
+        db.session.commit()
+
+    tap("old-tap-000001", BASE - timedelta(days=8), record=True)
+    tap("recent-tap-001", BASE - timedelta(days=1), record=True)
+    tap("stuck-tap-0001", BASE - timedelta(days=9), record=False)
+    app.config.update(INTAKE_KEEP_DAYS=7, CLOCK=lambda: BASE)
+    assert intake.sweep_once() == 1  # the stuck tap is recorded now, then the old one pruned
+    remaining = db.session.scalars(select(RatingIntake.idempotency_key)).all()
+    assert sorted(remaining) == ["recent-tap-001", "stuck-tap-0001"]
+
+    assert rate(client, window.qr_token, 4, key="old-tap-000001").status_code == 303  # replayed
+    keys = db.session.scalars(select(Rating.idempotency_key)).all()
+    assert sorted(keys) == ["old-tap-000001", "recent-tap-001", "stuck-tap-0001"]
+    assert rating_log.verify()[1] == []
