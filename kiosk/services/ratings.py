@@ -8,7 +8,7 @@ unique constraint settles races between concurrent submits of the same key.
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
@@ -90,20 +90,7 @@ class NewRating:
         return {name: getattr(self, name) for name in _NEW_RATING_COLUMNS}
 
 
-_NEW_RATING_COLUMNS = (
-    "hall_id",
-    "window_id",
-    "staff_id",
-    "level",
-    "channel",
-    "idempotency_key",
-    "device_hash",
-    "verified",
-    "created_at",
-    "received_at",
-    "status",
-    "flags",
-)
+_NEW_RATING_COLUMNS = tuple(field.name for field in fields(NewRating) if field.name != "id")
 
 
 class _Changes:

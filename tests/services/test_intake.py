@@ -316,9 +316,7 @@ def test_a_schedule_left_from_before_a_restart_of_the_machine_is_ignored(tmp_pat
     assert intake._NextCheck(str(path)).get() < time.monotonic()
 
 
-def test_taps_recorded_long_ago_are_deleted_and_a_replay_still_records_nothing(
-    app, client, window
-):
+def test_taps_recorded_long_ago_are_deleted_and_a_replay_still_records_nothing(app, client, window):
     # Kept a week (INTAKE_KEEP_DAYS): a tap recorded 8 days ago goes, one recorded yesterday
     # and one never recorded (a long outage) stay; the old tap's rating and its key remain.
     def tap(key: str, at: datetime, record: bool) -> None:

@@ -93,6 +93,27 @@ def test_good_ratings_are_not_notified(hook, window):
     assert db.session.scalars(select(Notification)).all() == []
 
 
+def test_a_bad_phone_tap_recorded_in_a_batch_is_notified_once(hook, window):
+    # Phone taps become ratings in batches (kiosk.services.intake), as plain rows: the 差评
+    # among them still queues its notice, naming the clerk's window and the new rating.
+    from kiosk.models import Rating
+    from kiosk.services import intake
+
+    hook()
+    for number, level in enumerate([5, 1, 4]):
+        intake.accept(
+            window.qr_token, level, f"batch-tap-{number:04d}", device=None,
+            staff_session=False, now=T0 + timedelta(seconds=number),
+        )  # fmt: skip
+    assert intake.drain(T0 + timedelta(seconds=5)) == 3
+    db.session.commit()
+    queued = db.session.scalars(select(Notification)).all()
+    bad = db.session.scalar(select(Rating).where(Rating.level == 1))
+    assert [(n.event, n.payload["rating_id"], n.payload["window"]) for n in queued] == [
+        ("rating.bad", bad.id, window.number)
+    ]
+
+
 def test_a_failed_delivery_is_retried_with_backoff_then_sent(hook, make_complaint):
     receiver = hook([500])
     make_complaint(T0)
