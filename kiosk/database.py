@@ -1,12 +1,36 @@
 """Engine set-up that makes SQLite safe under several gunicorn workers."""
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, g, has_app_context, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from kiosk.extensions import db
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_INSERTS: dict[tuple[str, str], Any] = {}
+
+
+def dialect_insert(table: Table, finish: Callable[[Any], Any]) -> Any:
+    """Return finish(INSERT INTO table) in this database's dialect (for ON CONFLICT clauses).
+
+    Built once per table and dialect, then reused: SQLAlchemy compiles a statement object once,
+    and these are the hot inserts and upserts (taps, rating counters, limit counters).
+    """
+    dialect = db.session.get_bind().dialect.name
+    statement = _INSERTS.get((table.name, dialect))
+    if statement is None:
+        if dialect == "postgresql":
+            insert = postgresql.insert(table)
+        elif dialect == "sqlite":
+            insert = sqlite.insert(table)
+        else:
+            raise RuntimeError(f"this application needs PostgreSQL or SQLite, not {dialect}")
+        statement = _INSERTS[table.name, dialect] = finish(insert)
+    return statement
 
 
 def engine_options(app: Flask) -> dict[str, object]:

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, cast, delete, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
 from kiosk import clock
+from kiosk.database import dialect_insert
 from kiosk.extensions import db
 from kiosk.models import Rating, RatingTally
 
@@ -88,31 +88,18 @@ def apply_deltas(changes: Counter[TallyKey]) -> None:
         _upsert(nonzero)
 
 
-def _insert_for_dialect():  # type: ignore[no-untyped-def]
-    name = db.session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert
-    if name == "sqlite":
-        return sqlite.insert
-    raise RuntimeError(f"board counters need PostgreSQL or SQLite, not {name}")
-
-
-_UPSERTS: dict[str, object] = {}
-
-
 def _upsert_statement():  # type: ignore[no-untyped-def]
-    # Built once per dialect and executed with a list of rows (executemany), so SQLAlchemy
-    # compiles it once: a multi-row VALUES statement is compiled anew on every call, and that
-    # was the most expensive step of a rating POST.
-    name = db.session.get_bind().dialect.name
-    statement = _UPSERTS.get(name)
-    if statement is None:
-        insert = _insert_for_dialect()(RatingTally.__table__)
-        statement = _UPSERTS[name] = insert.on_conflict_do_update(
+    # Executed with a list of rows (executemany), so SQLAlchemy compiles it once: a multi-row
+    # VALUES statement is compiled anew on every call, and that was the most expensive step of
+    # a rating POST.
+    table = RatingTally.__table__
+    return dialect_insert(
+        table,
+        lambda insert: insert.on_conflict_do_update(
             index_elements=["hall_id", "grain", "period", "subject", "subject_id", "level"],
-            set_={"count": RatingTally.__table__.c.count + insert.excluded["count"]},
-        )
-    return statement
+            set_={"count": table.c.count + insert.excluded["count"]},
+        ),
+    )
 
 
 def _upsert(changes: dict[TallyKey, int]) -> None:

@@ -30,11 +30,10 @@ from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g
 from sqlalchemy import bindparam, delete, exists, func, select, text, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kiosk import clock
-from kiosk.database import intend_write
+from kiosk.database import dialect_insert, intend_write
 from kiosk.extensions import db
 from kiosk.models import RatingIntake, Window
 from kiosk.services import anti_stuffing, ratings
@@ -43,7 +42,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 500  # taps recorded per transaction
 _ADVISORY_LOCK_ID = 0x6B696F736C  # any constant shared by all workers (not the log's)
-_STATEMENTS: dict[str, object] = {}
 _state_lock = threading.Lock()
 _SWEEPER = "kiosk_intake_sweeper"  # app.extensions: (pid, stop event) of the running sweeper
 _NEXT_CHECK = "kiosk_intake_next_check"  # app.extensions: (pid, _NextCheck)
@@ -115,12 +113,10 @@ def postpone_checks(seconds: float) -> None:
 
 
 def _accept_statement():  # type: ignore[no-untyped-def]
-    # Built once per dialect with named parameters, so SQLAlchemy compiles it once.
-    name = db.session.get_bind().dialect.name
-    statement = _STATEMENTS.get(name)
-    if statement is None:
-        table = RatingIntake.__table__
-        insert = (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+    # Built once with named parameters, so SQLAlchemy compiles it once.
+    table = RatingIntake.__table__
+
+    def build(insert):  # type: ignore[no-untyped-def]
         source = select(
             bindparam("key", type_=RatingIntake.idempotency_key.type),
             Window.id,
@@ -130,23 +126,22 @@ def _accept_statement():  # type: ignore[no-untyped-def]
             bindparam("staff_session", type_=RatingIntake.staff_session.type),
             bindparam("tapped_at", type_=RatingIntake.tapped_at.type),
         ).where(Window.qr_token == bindparam("token"), Window.active.is_(true()))
-        statement = _STATEMENTS[name] = (
-            insert.from_select(
-                [
-                    "idempotency_key",
-                    "window_id",
-                    "level",
-                    "channel",
-                    "device_hash",
-                    "staff_session",
-                    "tapped_at",
-                ],
-                source,
-            )
+        columns = [
+            "idempotency_key",
+            "window_id",
+            "level",
+            "channel",
+            "device_hash",
+            "staff_session",
+            "tapped_at",
+        ]
+        return (
+            insert.from_select(columns, source)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(table.c.id)
         )
-    return statement
+
+    return dialect_insert(table, build)
 
 
 def accept(

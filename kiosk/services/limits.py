@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from kiosk.database import dialect_insert
 from kiosk.extensions import db
 from kiosk.models.limits import RateLimitCounter
 
@@ -31,20 +31,15 @@ def _window(now: datetime, seconds: int) -> int:
     return epoch - epoch % seconds
 
 
-_UPSERTS: dict[str, object] = {}
-
-
 def _upsert_statement():  # type: ignore[no-untyped-def]
-    name = db.session.get_bind().dialect.name
-    statement = _UPSERTS.get(name)
-    if statement is None:
-        table = RateLimitCounter.__table__
-        insert = (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
-        statement = _UPSERTS[name] = insert.on_conflict_do_update(
+    table = RateLimitCounter.__table__
+    return dialect_insert(
+        table,
+        lambda insert: insert.on_conflict_do_update(
             index_elements=["key", "window_start"],
             set_={"count": table.c.count + insert.excluded["count"]},
-        ).returning(table.c.key, table.c.window_start, table.c.count)
-    return statement
+        ).returning(table.c.key, table.c.window_start, table.c.count),
+    )
 
 
 def _redis() -> "redis.Redis | None":
