@@ -1,5 +1,6 @@
 """Engine set-up that makes SQLite safe under several gunicorn workers."""
 
+import select
 from collections.abc import Callable
 from typing import Any
 
@@ -7,6 +8,7 @@ from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 from kiosk.extensions import db
 
@@ -39,9 +41,6 @@ def engine_options(app: Flask) -> dict[str, object]:
     options: dict[str, object] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]})
-    else:
-        # A restarted PostgreSQL server leaves dead pooled connections; test before use.
-        options.setdefault("pool_pre_ping", True)
     return options
 
 
@@ -81,10 +80,32 @@ def configure_sqlite(engine: Engine, busy_timeout_s: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
 
 
+def drop_closed_connections(engine: Engine) -> None:
+    """Replace a pooled PostgreSQL connection the server has closed before it is used.
+
+    A server that restarts (or ends a session) sends a last message and closes the socket, so
+    an idle connection it has dropped has something to read; a live idle one has nothing (this
+    app never LISTENs). Asking the socket costs a system call at checkout, where
+    pool_pre_ping would cost a round trip to the server on every request. DisconnectionError
+    in a checkout handler makes the pool discard the connection and hand out a fresh one.
+    """
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, _record, _proxy):  # type: ignore[no-untyped-def]
+        if dbapi_connection.closed:
+            raise DisconnectionError("this connection is closed")
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+        if poller.poll(0):
+            raise DisconnectionError("the server closed this connection")
+
+
 def init_database(app: Flask) -> None:
     """Bind Flask-SQLAlchemy and apply per-backend engine settings."""
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
     db.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        with app.app_context():
+    with app.app_context():
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
+        elif not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+            drop_closed_connections(db.engine)

@@ -2,6 +2,7 @@
 
 import multiprocessing
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(app):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
 
 
-def test_postgres_url_uses_psycopg_and_pre_ping(pg_server):
+def test_postgres_url_uses_psycopg(pg_server):
     app = create_app(
         {
             "TESTING": True,
@@ -51,9 +52,49 @@ def test_postgres_url_uses_psycopg_and_pre_ping(pg_server):
     )
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
     with app.app_context():
-        assert db.engine.pool._pre_ping
         assert db.engine.dialect.driver == "psycopg"
         assert db.session.execute(text("SELECT 1")).scalar() == 1
+        db.engine.dispose()
+
+
+def _backend_pid(app) -> int:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        db.session.remove()  # back to the pool, as at the end of every request
+    return pid
+
+
+def test_a_pooled_connection_the_server_closed_costs_no_request(pg_server, tmp_path):
+    # What a PostgreSQL restart (or an administrator ending sessions) does to every worker's
+    # pool: the server closes connections the pool still holds. The next request must not fail.
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": pg_server.url()},
+        instance_path=str(tmp_path / "instance"),
+    )
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+    before = _backend_pid(app)
+    admin = create_engine(pg_server.url())
+    try:
+        with admin.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": before}).scalar()
+            for _ in range(100):  # the backend is gone once it leaves pg_stat_activity
+                gone = not conn.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": before}
+                ).scalar()
+                if gone:
+                    break
+                time.sleep(0.05)
+            assert gone
+        response = app.test_client().get("/healthz")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.get_json()["database"] == "ok"
+        assert _backend_pid(app) != before  # the pool handed out a fresh connection
+    finally:
+        admin.dispose()
+        with app.app_context():
+            db.engine.dispose()
 
 
 def _writer(url: str, instance: str, worker: int, count: int, out) -> None:  # type: ignore[no-untyped-def]
@@ -107,10 +148,3 @@ def test_foreign_keys_are_enforced(app, backend):
             )
             db.session.flush()
         db.session.rollback()
-
-
-def test_engine_reconnects_through_a_fresh_connection(pg_server):
-    engine = create_engine(pg_server.url(), pool_pre_ping=True)
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT 1")).scalar() == 1
-    engine.dispose()
