@@ -1,4 +1,4 @@
-"""Engine set-up that makes SQLite safe under several gunicorn workers."""
+"""Engine set-up: SQLite safe for several workers, PostgreSQL pools that outlive a restart."""
 
 import select
 from collections.abc import Callable
