@@ -3,6 +3,7 @@
 import multiprocessing
 import sqlite3
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -67,12 +68,13 @@ def _backend_pid(app) -> int:  # type: ignore[no-untyped-def]
 def test_a_pooled_connection_the_server_closed_costs_no_request(pg_server, tmp_path):
     # What a PostgreSQL restart (or an administrator ending sessions) does to every worker's
     # pool: the server closes connections the pool still holds. The next request must not fail.
+    url = pg_server.create_database(f"closed_{uuid.uuid4().hex[:12]}")
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": pg_server.url()},
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url},
         instance_path=str(tmp_path / "instance"),
     )
     with app.app_context():
-        upgrade()
+        upgrade()  # /healthz answers 200 only with the migrations current
         db.session.remove()
     before = _backend_pid(app)
     admin = create_engine(pg_server.url())
