@@ -1,7 +1,8 @@
 """Engine set-up: SQLite safe for several workers, PostgreSQL pools that outlive a restart."""
 
 import select
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, g, has_app_context, has_request_context, request
@@ -50,6 +51,22 @@ def intend_write() -> None:
     Requests that change state do this implicitly; CLI commands that write call it.
     """
     g.kiosk_write_intent = True
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Let the transactions begun inside take the write lock (intend_write), and only those.
+
+    For work a read request does on the side (recording waiting taps, pruning old ones): the
+    request's own later transactions stay plain reads.
+    """
+    had_intent = bool(g.get("kiosk_write_intent"))
+    intend_write()
+    try:
+        yield
+    finally:
+        if not had_intent:
+            g.pop("kiosk_write_intent", None)
 
 
 def _wants_write_lock() -> bool:

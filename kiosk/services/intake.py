@@ -28,12 +28,12 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app
 from sqlalchemy import bindparam, delete, exists, func, select, text, true, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kiosk import clock
-from kiosk.database import dialect_insert, intend_write
+from kiosk.database import dialect_insert, writing
 from kiosk.extensions import db
 from kiosk.models import RatingIntake, Window
 from kiosk.services import anti_stuffing, ratings
@@ -274,24 +274,23 @@ def record_waiting(*, only_due: bool = False) -> int:
     happened to record them must not fail because of it.
     """
     db.session.rollback()
-    had_intent = bool(g.get("kiosk_write_intent"))
-    intend_write()
     interval = float(current_app.config["INTAKE_DRAIN_INTERVAL"])
     due_after = timedelta(seconds=interval) if only_due and interval else None
     total = 0
     try:
-        while True:
-            try:
-                done = drain(clock.now(), due_after=due_after if not total else None)
-                db.session.commit()
-            except IntegrityError:
-                # A key was taken by another channel meanwhile: record one by one instead.
-                db.session.rollback()
-                done = drain(clock.now(), bulk=False)
-                db.session.commit()
-            total += done
-            if done < BATCH:
-                return total
+        with writing():
+            while True:
+                try:
+                    done = drain(clock.now(), due_after=due_after if not total else None)
+                    db.session.commit()
+                except IntegrityError:
+                    # A key was taken by another channel meanwhile: record one by one instead.
+                    db.session.rollback()
+                    done = drain(clock.now(), bulk=False)
+                    db.session.commit()
+                total += done
+                if done < BATCH:
+                    return total
     except DBAPIError as error:  # the database is out of reach for a moment
         db.session.rollback()
         log.warning(
@@ -304,9 +303,7 @@ def record_waiting(*, only_due: bool = False) -> int:
         log.exception("rating intake: drain failed; the taps stay queued")
         return total
     finally:
-        postpone_checks(float(current_app.config["INTAKE_DRAIN_INTERVAL"]))
-        if not had_intent:
-            g.pop("kiosk_write_intent", None)
+        postpone_checks(interval)
 
 
 def drain_due(now: datetime) -> bool:
@@ -409,14 +406,9 @@ def prune_recorded(now: datetime) -> int:
     db.session.rollback()
     if not ids:
         return 0
-    had_intent = bool(g.get("kiosk_write_intent"))
-    intend_write()
-    try:
+    with writing():
         db.session.execute(delete(table).where(table.c.id.in_(ids), table.c.processed_at < cutoff))
         db.session.commit()
-    finally:
-        if not had_intent:
-            g.pop("kiosk_write_intent", None)
     return len(ids)
 
 
