@@ -244,11 +244,9 @@ def within_hours(hours: tuple[int, int] | None, moment: datetime) -> bool:
 
 def exceeds_services(window: Window, tapped_at: datetime) -> bool:
     """Return whether one more unverified rating today is more than the window's services allow."""
-    start, end = clock.local_day_bounds(tapped_at)
-    invited, unverified = services_today([window.id], start, end)[window.id]
-    if not invited:
-        return False  # the window does not use invitations today: nothing to compare with
-    return unverified + 1 > invited + int(setting("STUFFING_SERVICES_ALLOWANCE"))
+    screening = Screening(tapped_at)  # the rule of a batch's screening, for one rating
+    screening._load_services([ScreenRequest(window, tapped_at=tapped_at)])
+    return screening._exceeds_services(window, tapped_at)
 
 
 def services_today(
