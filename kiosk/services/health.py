@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
+from kiosk.config import Defaults
 from kiosk.extensions import db
 
 
@@ -157,7 +158,8 @@ def check_configuration(mounts_text: str | None = None) -> list[Finding]:
                 "warning",
                 "INTAKE_SWEEP_SECONDS is 0: a phone tap whose thank-you page is never opened "
                 "waits, unrecorded, until the next busy moment",
-                "unset KIOSK_INTAKE_SWEEP_SECONDS (default 0.5) so each worker sweeps",
+                f"unset KIOSK_INTAKE_SWEEP_SECONDS (default {Defaults.INTAKE_SWEEP_SECONDS})"
+                " so each worker sweeps",
             )
         )
     findings += _check_migrations()
