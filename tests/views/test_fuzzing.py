@@ -17,11 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from kiosk.device_api import exit_serializer
 from kiosk.extensions import db
-from kiosk.models import Complaint, Rating
+from kiosk.models import Complaint, Device, Rating
 from kiosk.models._types import utcnow
-from kiosk.services import invitations, ratings
-from tests.device_helpers import make_device
+from kiosk.services import devices, invitations, ratings
+from tests.device_helpers import COOKIE, make_device
 from tests.helpers import hidden_fields
 
 FUZZ_EXAMPLES = {
@@ -30,11 +31,32 @@ FUZZ_EXAMPLES = {
     "login": 1000,
     "pairing": 1000,
     "invitation": 1000,
-    "api_rating": 2000,
+    "unpair": 200,
+    "api_rating": 1500,
     "api_complaint": 1000,
+    "api_unlock": 300,
     "api_board": 500,
 }
 assert sum(FUZZ_EXAMPLES.values()) == 10_000
+
+# Every public endpoint that takes input (a POST outside the staff area, or the JSON API), with
+# the fuzz test that drives it. A new one fails test_every_public_input_is_fuzzed until added.
+FUZZED = {
+    "public.submit_rating": "phone_rating",
+    "public.submit_complaint": "complaint",
+    "auth.login": "login",
+    "kiosk.pair": "pairing",
+    "kiosk.submit_invite": "invitation",
+    "kiosk.unpair": "unpair",
+    "device_api.create_rating": "api_rating",
+    "device_api.create_complaint": "api_complaint",
+    "device_api.unlock_device": "api_unlock",
+    "api.board_standings": "api_board",
+}
+NOT_FUZZED = {
+    # No field but the CSRF token: tests/views/test_auth.py checks it is refused without one.
+    "auth.logout",
+}
 
 
 def fuzz_settings(name: str) -> settings:
@@ -51,6 +73,17 @@ def fuzz_settings(name: str) -> settings:
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     # Quiet request lines, and no sign-in lockout: the fuzzer must reach the form code itself.
     return {**app_config, "LOG_REQUESTS": False, "LOGIN_FAILURE_LIMIT": 10**9}
+
+
+def test_every_public_input_is_fuzzed(app):
+    takes_input = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith("/staff")
+        and ("POST" in (rule.methods or ()) or rule.rule.startswith("/api/"))
+    }
+    assert takes_input == set(FUZZED) | NOT_FUZZED
+    assert sorted(FUZZED.values()) == sorted(FUZZ_EXAMPLES)
 
 
 # --- strategies ------------------------------------------------------------------------------
@@ -309,6 +342,33 @@ def test_fuzz_invitation_form(client, csrf, window, staff):
     tally.report()
 
 
+def test_fuzz_unpair_form(client, csrf, hall):
+    device, credential = make_device(hall, "kiosk")
+    other, _ = make_device(hall, "kiosk")
+    client.set_cookie(COOKIE, credential)
+    tally = Tally("unpair")
+    signed = exit_serializer().dumps
+    ticket = st.one_of(
+        st.just(signed(other.id)),  # another device's ticket
+        st.just(signed(device.id) + "x"),
+        st.just(signed(str(device.id))),
+        st.builds(lambda value: signed(value), json_value),
+        weird_text,
+    )
+
+    @fuzz_settings("unpair")
+    @given(form_data({"ticket": ticket}), csrf_choice)
+    def run(data: dict[str, Any], choice: int) -> None:
+        body = _with_csrf(data, csrf, choice)
+        tally.check(lambda: client.post("/kiosk/unpair", data=body), (303,))
+
+    run()
+    assert tally.accepted == 0
+    db.session.expire_all()
+    assert db.session.get(Device, device.id).is_paired  # no malformed form unpaired it
+    tally.report()
+
+
 # --- JSON endpoints --------------------------------------------------------------------------
 
 
@@ -386,6 +446,30 @@ def test_fuzz_device_complaint_api(client, hall, window):
 
     run()
     assert db.session.scalar(select(func.count(Complaint.id))) <= 1
+    tally.report()
+
+
+def test_fuzz_device_unlock_api(client, hall, window):
+    device, credential = make_device(hall, "pad", window)
+    devices.set_exit_pin(device, "2468")
+    db.session.commit()
+    tally = Tally("api_unlock")
+    pin = st.one_of(st.text(alphabet="0123456789", max_size=10), weird_text)
+    bodies = st.one_of(json_body({"pin": pin}), st.fixed_dictionaries({"pin": pin}))
+
+    @fuzz_settings("api_unlock")
+    @given(bodies, st.one_of(st.none(), st.none(), st.none(), raw_body))
+    def run(data: Any, raw: Any) -> None:
+        # Unlock the PIN pad each time, so that every input reaches the PIN check.
+        device.pin_failures, device.pin_locked_until = 0, None
+        db.session.commit()
+        response = tally.check(
+            lambda: _post_json(client, "/api/v1/device/unlock", data, raw, credential), (200,)
+        )
+        assert response.is_json and ("error" in response.json or "next" in response.json)
+
+    run()
+    assert tally.accepted == 0  # nothing guessed the PIN
     tally.report()
 
 
