@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from kiosk.extensions import db
-from kiosk.models import Complaint
+from kiosk.models import Complaint, Duty
 from kiosk.models._types import utcnow
 from tests.browser.device_support import (
     LANDSCAPE,
@@ -189,6 +189,50 @@ def test_a_kiosk_left_open_for_a_day_records_the_next_tap(live_server, new_page,
     assert rating.created_at > utcnow() + timedelta(hours=24)
     # The indicator clears once the browser has the server's answer, just after the row lands.
     expect(page.locator(".queue-indicator")).to_be_hidden()
+
+
+def end_duty_at_window_three(app, seed):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        duty = db.session.scalars(select(Duty).where(Duty.window_id == seed.window_ids[2])).one()
+        duty.ends_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+
+
+def test_the_window_cards_follow_the_duty_roster(live_server, new_page, seed):
+    page = paired_page(live_server, new_page, seed, fake_clock=True)
+    card = page.get_by_role("button", name="3号窗口 社保医保")
+    expect(card).to_contain_text("王芳")
+    end_duty_at_window_three(live_server.app, seed)
+    page.clock.run_for(61_000)  # the cards are refreshed every minute while nobody uses them
+    expect(card).to_contain_text("暂无人员在岗")
+
+
+def test_a_tap_is_not_lost_when_the_cards_refresh_under_the_finger(live_server, new_page, seed):
+    _device_id, code = create_device(live_server.app, seed)
+    # No service worker, so that the test can hold back the refresh on its way.
+    page = new_page(has_touch=True, service_workers="block")
+    page.clock.install()
+    pair(page, live_server.url, code)
+    page.locator("#device-app[data-screen]").wait_for()
+    held = []
+    page.route("**/kiosk/windows", lambda route: held.append(route))
+    page.clock.run_for(61_000)
+    for _ in range(200):  # Playwright hands the request to the route while it waits
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the minute's refresh of the cards was not requested"
+    end_duty_at_window_three(live_server.app, seed)  # the refreshed cards differ
+    box = page.get_by_role("button", name="3号窗口 社保医保").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()  # the finger is on the card ...
+    with page.expect_event("requestfinished"):
+        held[0].continue_()  # ... when the new cards arrive
+    for _ in range(3):  # and the page has had its turns with them
+        page.evaluate("() => new Promise((done) => queueMicrotask(done))")
+    page.mouse.up()
+    page.get_by_role("heading", name="请对本次服务进行评价").wait_for()
+    assert page.locator(".rate-window").inner_text() == "3号窗口 社保医保"
 
 
 @pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])

@@ -153,6 +153,7 @@
   var thanksTimer = null;
   var countdownTimer = null;
   var cooldownUntil = 0;
+  var lastTouch = 0;
 
   function show(name) {
     screen = name;
@@ -184,7 +185,10 @@
     }
   }
   ["pointerdown", "keydown", "input"].forEach(function (type) {
-    document.addEventListener(type, touched, { capture: true, passive: true });
+    document.addEventListener(type, function () {
+      lastTouch = Date.now();
+      touched();
+    }, { capture: true, passive: true });
   });
 
   function goHome() {
@@ -455,11 +459,15 @@
       show("start");
     };
     // Who is on duty changes during the day: refresh the cards while nobody is using them.
+    // Not under a finger: a card swapped between pointerdown and pointerup gets no click, and
+    // the resident's tap would be lost. So the new cards wait if the screen was just touched.
     window.setInterval(async function () {
       if (screen !== "start") return;
       try {
         var response = await fetch(data.windowsUrl, { credentials: "same-origin", cache: "no-store" });
-        if (response.ok && screen === "start") $(".window-grid").innerHTML = await response.text();
+        if (!response.ok) return;
+        var cards = await response.text();
+        if (screen === "start" && Date.now() - lastTouch > 2000) $(".window-grid").innerHTML = cards;
       } catch (e) { /* offline: keep the cards we have */ }
     }, 60000);
     show("start");
