@@ -2,7 +2,8 @@
 
 The server runs the real application in a thread on a free port, with its own SQLite file;
 tests seed it through `live_server.app` inside an app context. Screenshots go to
-test-artifacts/ at the top of the checkout.
+test-artifacts/ at the top of the checkout, and a failed test leaves one of each of its
+pages there (failed-<test>-<n>.png), so that a failure on CI can be seen, not guessed.
 """
 
 import shutil
@@ -124,8 +125,19 @@ def browser(playwright_instance: Any) -> Iterator[Any]:
     browser.close()
 
 
+CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
+
+
 @pytest.fixture
-def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
+def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     """Return a factory for pages: new_page(width=1280, height=800, **context_options)."""
     contexts = []
 
@@ -137,6 +149,15 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
         return context.new_page()
 
     yield make
+    if request.node.stash.get(CALL_FAILED, False):
+        ARTIFACTS.mkdir(exist_ok=True)
+        pages = [page for context in contexts for page in context.pages]
+        for number, page in enumerate(pages, 1):
+            name = "".join(c if c.isalnum() or c in "-_" else "-" for c in request.node.name)
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"failed-{name}-{number}.png"))
+            except Exception as error:  # a broken page must not hide the failure itself
+                print(f"no screenshot of page {number}: {error}")
     for context in contexts:
         context.close()
 
