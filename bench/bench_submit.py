@@ -11,7 +11,9 @@ the window and idempotency checks and the insert of the tap, the request log lin
 rating made from the tap (kiosk.services.intake: duty lookup, anti-stuffing limits and flags,
 the hash-chained log entry, the board counters, the 差评 notification outbox), which may
 happen after the answer, in batches: a round ends only when its last tap is a rating, and the
-workers' CPU time includes that work. The minimal app (bench/minimal_app.py) inserts one row.
+workers' CPU time includes that work. "tail s" is how long a round waited, after its last
+answer, for the last batch: latency that one round pays once, not a cost per rating. The
+minimal app (bench/minimal_app.py) inserts one row.
 
 Target (DESIGN §6): the real POST at least 70 % of the minimal insert's ratings per second.
 """
@@ -30,7 +32,7 @@ from pathlib import Path
 from tests.load import driver
 
 CLIENTS = int(os.environ.get("BENCH_SUBMIT_CLIENTS", "16"))
-RATINGS = int(os.environ.get("BENCH_SUBMIT_RATINGS", "1000"))  # per round
+RATINGS = int(os.environ.get("BENCH_SUBMIT_RATINGS", "3000"))  # per round: the tail is a small part
 ROUNDS = int(os.environ.get("BENCH_SUBMIT_ROUNDS", "3"))
 WARMUP = 200
 TARGET = 0.70
@@ -51,10 +53,12 @@ class Target:
         self.name, self.server, self.token, self.needs_form = name, server, token, needs_form
         self.database_url = database_url
 
-    def settle(self) -> None:
-        """Wait until every acknowledged tap is recorded as a rating (the real app only)."""
-        if self.database_url:
-            driver.wait_recorded(self.database_url)
+    def settle(self) -> float:
+        """Wait until every acknowledged tap is recorded as a rating (the real app only).
+
+        Return the seconds waited after the last answer.
+        """
+        return driver.wait_recorded(self.database_url) if self.database_url else 0.0
 
     def session(self) -> tuple[dict[str, str], dict[str, str]]:
         """Return (cookies, hidden form fields) for one client, as its first page view gives."""
@@ -81,11 +85,15 @@ def worker_cpu_seconds(server: driver.Gunicorn) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def measure(target: Target, ratings: int, clients: int) -> tuple[float, float, int, float]:
+Result = tuple[float, float, int, float, float]
+
+
+def measure(target: Target, ratings: int, clients: int) -> Result:
     """Post ratings from clients threads.
 
-    Return ratings per second, median latency (ms), failures and the workers' CPU ms per
-    rating; the last is what the machine's other load disturbs least.
+    Return ratings per second, median latency (ms), failures, the workers' CPU ms per rating
+    (what the machine's other load disturbs least) and the seconds the round waited after the
+    last answer for the last taps to become ratings.
     """
     sessions = [target.session() for _ in range(clients)]
     remaining = [ratings]
@@ -127,10 +135,11 @@ def measure(target: Target, ratings: int, clients: int) -> tuple[float, float, i
     began = time.perf_counter()
     for thread in threads:
         thread.join(timeout=600)
-    target.settle()  # the round ends when the last tap is a rating, not when it is acknowledged
+    tail = target.settle()  # the round ends when the last tap is a rating, not when answered
     seconds = time.perf_counter() - began
     cpu_ms = (worker_cpu_seconds(target.server) - cpu_before) * 1000 / max(len(latencies), 1)
-    return len(latencies) / seconds, statistics.median(latencies) * 1000, failures[0], cpu_ms
+    rate, p50 = len(latencies) / seconds, statistics.median(latencies) * 1000
+    return rate, p50, failures[0], cpu_ms, tail
 
 
 def main() -> None:
@@ -198,7 +207,7 @@ def compare(backend: str, database: Callable[[Path, str], str]) -> None:
         ]
         for target in targets:
             measure(target, WARMUP, CLIENTS)
-        runs: dict[str, list[tuple[float, float, int, float]]] = {t.name: [] for t in targets}
+        runs: dict[str, list[Result]] = {t.name: [] for t in targets}
         for round_number in range(ROUNDS):
             for target in targets if round_number % 2 == 0 else reversed(targets):
                 runs[target.name].append(measure(target, RATINGS, CLIENTS))
@@ -208,19 +217,20 @@ def compare(backend: str, database: Callable[[Path, str], str]) -> None:
         )
         print(
             f"{'':34}{'ratings/s (rounds)':>22}{'median':>8}{'p50 ms':>8}{'failed':>7}"
-            f"{'CPU ms/rating':>15}"
+            f"{'CPU ms/rating':>15}{'tail s':>8}"
         )
         medians, cpu = {}, {}
         for name, results in runs.items():
-            rates = [r for r, _, _, _ in results]
+            rates = [result[0] for result in results]
             medians[name] = statistics.median(rates)
-            cpu[name] = statistics.median(c for _, _, _, c in results)
+            cpu[name] = statistics.median(result[3] for result in results)
             rounds = " ".join(f"{r:.0f}" for r in rates)
-            latency = statistics.median(ms for _, ms, _, _ in results)
-            failed = sum(f for _, _, f, _ in results)
+            latency = statistics.median(result[1] for result in results)
+            failed = sum(result[2] for result in results)
+            tail = statistics.median(result[4] for result in results)
             print(
                 f"{name:34}{rounds:>22}{medians[name]:>8.0f}{latency:>8.1f}{failed:>7}"
-                f"{cpu[name]:>15.2f}"
+                f"{cpu[name]:>15.2f}{tail:>8.2f}"
             )
         real_name, minimal_name = "rating POST (phone)", "minimal Flask + SQLAlchemy insert"
         ratio = medians[real_name] / medians[minimal_name]
