@@ -226,7 +226,7 @@ def test_a_tap_is_not_lost_when_the_cards_refresh_under_the_finger(live_server, 
     box = page.get_by_role("button", name="3号窗口 社保医保").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()  # the finger is on the card ...
-    with page.expect_event("requestfinished"):
+    with page.expect_event("requestfinished", lambda done: "/kiosk/windows" in done.url):
         held[0].continue_()  # ... when the new cards arrive
     for _ in range(3):  # and the page has had its turns with them
         page.evaluate("() => new Promise((done) => queueMicrotask(done))")
