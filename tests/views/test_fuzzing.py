@@ -352,7 +352,7 @@ def test_fuzz_unpair_form(client, csrf, hall):
         st.just(signed(other.id)),  # another device's ticket
         st.just(signed(device.id) + "x"),
         st.just(signed(str(device.id))),
-        st.builds(lambda value: signed(value), json_value),
+        st.builds(signed, json_value),
         weird_text,
     )
 
@@ -460,7 +460,7 @@ def test_fuzz_device_unlock_api(client, hall, window):
     @fuzz_settings("api_unlock")
     @given(bodies, st.one_of(st.none(), st.none(), st.none(), raw_body))
     def run(data: Any, raw: Any) -> None:
-        # Unlock the PIN pad each time, so that every input reaches the PIN check.
+        # Unlock the PIN pad before each input, so that none of them meets a locked pad.
         device.pin_failures, device.pin_locked_until = 0, None
         db.session.commit()
         response = tally.check(
