@@ -1,6 +1,7 @@
 """Dashboards: the supervisors' overview of the hall, and each clerk's own results."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask import abort, render_template, request
 from flask_babel import gettext as _
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
-from kiosk.labels import APPEAL_LABELS, COMPLAINT_STATUS_LABELS, LEVEL_LABELS
+from kiosk.labels import APPEAL_LABELS, COMPLAINT_STATUS_LABELS, LEVEL_LABELS, STATUS_LABELS
 from kiosk.models import Rating, Staff, Window
 from kiosk.services import complaints, dashboard
 from kiosk.services.settings import setting
@@ -78,12 +79,7 @@ def supervisor_dashboard():  # type: ignore[no-untyped-def]
             )
         ),
         lowest=dashboard.lowest_windows(hall_id, week_start, now + timedelta(seconds=1)),
-        alerts=dashboard.alerts(hall_id, now),
-        poll_seconds=setting("DASHBOARD_POLL_SECONDS"),
-        now=now,
-        levels=LEVEL_LABELS,
-        statuses=COMPLAINT_STATUS_LABELS,
-        due_of=complaints.current_due_at,
+        **_alerts_context(hall_id, now),
     )
 
 
@@ -93,16 +89,22 @@ def dashboard_alerts():  # type: ignore[no-untyped-def]
     """Return the alerts fragment (new complaints, today's 差评); it re-arms its own poll."""
     if current_user.hall_id is None:
         abort(404)
-    now = clock.now()
     return render_template(
-        "staff/dashboard/_alerts.html",
-        alerts=dashboard.alerts(current_user.hall_id, now),
-        poll_seconds=setting("DASHBOARD_POLL_SECONDS"),
-        now=now,
-        levels=LEVEL_LABELS,
-        statuses=COMPLAINT_STATUS_LABELS,
-        due_of=complaints.current_due_at,
+        "staff/dashboard/_alerts.html", **_alerts_context(current_user.hall_id, clock.now())
     )
+
+
+def _alerts_context(hall_id: int, now: datetime) -> dict[str, Any]:
+    """Return what the alerts fragment needs (the dashboard and its poll render it alike)."""
+    return {
+        "alerts": dashboard.alerts(hall_id, now),
+        "poll_seconds": setting("DASHBOARD_POLL_SECONDS"),
+        "now": now,
+        "levels": LEVEL_LABELS,
+        "statuses": COMPLAINT_STATUS_LABELS,
+        "rating_statuses": STATUS_LABELS,
+        "due_of": complaints.current_due_at,
+    }
 
 
 @bp.get("/me")

@@ -1,0 +1,73 @@
+"""What a signed-in user has to do, for the staff home page.
+
+A supervisor answers every 差评 inside working-day deadlines and reviews quarantined ratings;
+a clerk owes a self assessment and the peer assessments assigned to them each month. The
+home page counts these so that nobody has to open every page to find their work.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from kiosk.extensions import db
+from kiosk.models import Complaint, Hall, Rating, User
+from kiosk.services import complaints
+from kiosk.services import evaluation as ev
+
+
+@dataclass(frozen=True)
+class ToDo:
+    """Counts of open work; None where the work is not the user's."""
+
+    new_complaints: int | None = None  # awaiting verification
+    overdue_complaints: int | None = None
+    quarantined_ratings: int | None = None
+    assessments: int | None = None  # own self and peer assessments not submitted this month
+    period_code: str = ""  # the month of assessments
+
+    @property
+    def shown(self) -> bool:
+        """Return whether the user has any kind of work listed here."""
+        kinds = (self.new_complaints, self.overdue_complaints, self.quarantined_ratings)
+        return any(count is not None for count in (*kinds, self.assessments))
+
+
+def for_user(user: User, now: datetime) -> ToDo:
+    """Return the open work of user in their hall at now."""
+    hall = db.session.get(Hall, user.hall_id) if user.hall_id is not None else None
+    if hall is None:
+        return ToDo()
+    supervisor: dict[str, int] = {}
+    if user.has_role("supervisor"):
+        supervisor = {
+            "new_complaints": _count(
+                select(func.count(Complaint.id)).where(
+                    Complaint.hall_id == hall.id, Complaint.status == "new"
+                )
+            ),
+            "overdue_complaints": complaints.overdue_count(hall.id, now),
+            "quarantined_ratings": _count(
+                select(func.count(Rating.id)).where(
+                    Rating.hall_id == hall.id, Rating.status == "quarantined"
+                )
+            ),
+        }
+    own = ev.staff_in_hall(hall, user.staff_id) if user.staff_id else None
+    if own is None or not own.active:
+        return ToDo(**supervisor)
+    period = ev.current_period(now)
+    given = ev.assessments_by(hall, period, user)
+    owed = [("self", own.id)] + [
+        ("peer", link.subject_id)
+        for link in ev.peer_assignments(hall, period)
+        if link.assessor_id == own.id
+    ]
+    open_count = sum(
+        1 for key in owed if (done := given.get(key)) is None or not done.locked
+    )  # not given, or reopened for changes
+    return ToDo(**supervisor, assessments=open_count, period_code=period.code)
+
+
+def _count(query) -> int:  # type: ignore[no-untyped-def]
+    return db.session.scalar(query) or 0
