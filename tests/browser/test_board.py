@@ -8,6 +8,7 @@ import pytest
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.services.demo import create_demo
+from tests.conftest import hall_time
 
 VIEWS = ("today", "month", "quarter", "year", "windows")
 
@@ -39,6 +40,9 @@ def live_app_config(live_app_config: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def demo_server(live_server):  # type: ignore[no-untyped-def]
+    # A weekday late morning: the hall's busy hours, whenever the tests run. At the wall clock
+    # the "today" view is empty before opening time, and the rotation's view depends on it.
+    live_server.app.config["CLOCK"] = lambda: hall_time(2026, 11, 20, 11, 30)
     with live_server.app.app_context():
         create_demo(clock.now(), clock.hall_zone())
         db.session.commit()
