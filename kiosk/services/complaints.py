@@ -222,11 +222,14 @@ def appeal_states(complaint_list: list[Complaint]) -> dict[int, str | None]:
 # --- creating --------------------------------------------------------------------------------
 
 
-def complaint_received(complaint: Complaint, now: datetime, actor: User | None = None) -> None:
+def complaint_received(
+    complaint: Complaint, now: datetime, actor: User | None = None, *, notify: bool = True
+) -> None:
     """Start the loop for a new complaint: its verification deadline, timeline, notification.
 
     ratings.file_complaint calls this for residents' complaints; create_standalone for
-    complaints a supervisor records (by phone, in person).
+    complaints a supervisor records (by phone, in person); the demo for its made-up history,
+    without notifying anyone (notify=False).
     """
     from kiosk.services import notifications
 
@@ -241,7 +244,8 @@ def complaint_received(complaint: Complaint, now: datetime, actor: User | None =
         now,
         detail={"rating_id": complaint.rating_id, "standalone": complaint.rating_id is None},
     )
-    notifications.complaint_created(complaint, now)
+    if notify:
+        notifications.complaint_created(complaint, now)
 
 
 def create_standalone(

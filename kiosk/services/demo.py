@@ -1,20 +1,21 @@
 """A demo service hall with 90 days of realistic ratings, created idempotently."""
 
+import logging
 import random
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from flask import current_app
 from sqlalchemy import func, insert, select
 
 from kiosk.extensions import db
 from kiosk.models import Complaint, Duty, Hall, Rating, Staff, User, Window
-from kiosk.services import board_cache, rating_log, workdays
+from kiosk.services import board_cache, complaints, rating_log
 from kiosk.services.accounts import create_user
-from kiosk.services.settings import setting
 
 HALL_SLUG = "xingfuli"
 HALL_NAME = "幸福里社区便民服务中心"
@@ -52,6 +53,19 @@ COMPLAINT_TEXTS = [
     "系统故障办不了，也没有告知什么时候能办。",
     "大厅空调太冷，座位不够。",
 ]
+# What the supervisor wrote when handling the demo's complaints.
+INVALID_NOTES = [
+    "经调取监控核实，窗口按规定办理，已向投诉人解释相关政策。",
+    "所需材料为政策规定，不能减免，已向投诉人耐心说明。",
+    "当日系统升级已提前公告，已向投诉人致歉并说明可办理时间。",
+]
+VALID_NOTE = "经调取监控和询问当事人，投诉情况属实。"
+RECTIFY_NOTES = [
+    "已对当事人批评教育，并组织窗口服务规范培训。",
+    "已调整叫号安排，高峰时段增开窗口，并制作一次性告知单。",
+]
+FOLLOW_UP_NOTE = "已电话回访，投诉人认可整改措施。"
+CLOSE_NOTE = "已办结。"
 DUTY_START = time(8, 30)
 DUTY_END = time(17, 30)
 DAYS = 90
@@ -135,8 +149,108 @@ def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
     db.session.flush()
     supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
     if supervisor is not None:
+        if result.complaints:
+            with _security_log_quiet():
+                _handle_complaints(rng, hall, roster, quality, supervisor, now, zone)
         _seed_evaluation(rng, hall, roster, quality, supervisor, now)
     return result
+
+
+@contextmanager
+def _security_log_quiet() -> Iterator[None]:
+    """Keep the made-up history's hundreds of steps out of the security log.
+
+    Each step is still in the audit log; the security log is for what really happens.
+    """
+    log = logging.getLogger("kiosk.security")
+    level = log.level
+    log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def _handle_complaints(
+    rng: random.Random,
+    hall: Hall,
+    roster: list[Staff],
+    quality: dict[int, float],
+    supervisor: User,
+    now: datetime,
+    zone: ZoneInfo,
+) -> None:
+    """Take the new demo complaints through the real steps, as the supervisor would have.
+
+    Complaints whose verification is not due yet wait, and so do the two latest overdue ones
+    (so the dashboard and the board show what overdue looks like). The rest were verified in
+    time: the first complaint this quarter about each of the two weakest clerks as valid
+    (较重, 一般), the latest two and a quarter of those before this quarter as valid (一般),
+    the others as invalid. Each is then taken as far as the time since allows: invalid ones
+    closed; valid ones rectified (in three days), followed up and closed.
+    """
+    from kiosk.services.evaluation import current_period
+
+    quarter_start, _end = current_period(now, "quarter").bounds(zone)
+    waiting = list(
+        db.session.scalars(
+            select(Complaint)
+            .where(Complaint.hall_id == hall.id, Complaint.status == "new")
+            .order_by(Complaint.created_at, Complaint.id)
+        )
+    )
+    for complaint in waiting:
+        complaints.complaint_received(complaint, complaint.created_at, notify=False)
+    due = [c for c in waiting if c.verify_due_at is not None and c.verify_due_at <= now]
+    handled = due[:-2]
+    severity: dict[int, str] = {}
+    weakest = sorted(roster, key=lambda s: quality[s.id])[:2]
+    for staff, level in zip(weakest, ("major", "minor"), strict=True):
+        first = next(
+            (c for c in handled if c.staff_id == staff.id and c.created_at >= quarter_start), None
+        )
+        if first is not None:
+            severity[first.id] = level
+    for complaint in handled[-2:]:  # recent enough to be in rectification or follow-up still
+        severity.setdefault(complaint.id, "minor")
+    for complaint in handled:
+        if complaint.created_at < quarter_start and rng.random() < 0.25:
+            severity.setdefault(complaint.id, "minor")
+        _handle_complaint(rng, complaint, supervisor, severity.get(complaint.id), now)
+
+
+def _handle_complaint(
+    rng: random.Random,
+    complaint: Complaint,
+    supervisor: User,
+    severity: str | None,
+    now: datetime,
+) -> None:
+    """Verify complaint (valid with severity, or invalid) and take it on while before now."""
+    at = complaint.created_at + timedelta(hours=rng.uniform(1, 6))
+    if complaint.verify_due_at is not None:
+        at = min(at, complaint.verify_due_at - timedelta(hours=1))
+    valid = severity is not None
+    reason = VALID_NOTE if valid else rng.choice(INVALID_NOTES)
+    complaints.verify(complaint, supervisor, valid=valid, reason=reason, severity=severity, now=at)
+    if valid:
+        steps = [
+            (1, lambda t: complaints.start_rectification(complaint, supervisor, note="", now=t)),
+            (72, lambda t: complaints.rectify(
+                complaint, supervisor, note=rng.choice(RECTIFY_NOTES), now=t)),
+            (24, lambda t: complaints.follow_up(
+                complaint, supervisor, satisfaction=rng.choices(
+                    ("satisfied", "basically_satisfied"), (3, 1))[0],
+                note=FOLLOW_UP_NOTE, now=t)),
+            (1, lambda t: complaints.close(complaint, supervisor, note=CLOSE_NOTE, now=t)),
+        ]  # fmt: skip
+    else:
+        steps = [(2, lambda t: complaints.close(complaint, supervisor, note=CLOSE_NOTE, now=t))]
+    for hours, step in steps:
+        at += timedelta(hours=hours)
+        if at > now:
+            return
+        step(at)
 
 
 def _seed_evaluation(
@@ -147,15 +261,15 @@ def _seed_evaluation(
     supervisor: User,
     now: datetime,
 ) -> None:
-    """Give this quarter self, peer and supervisor assessments, a bonus and verified complaints.
+    """Give this quarter self, peer and supervisor assessments and a bonus.
 
-    So the demo evaluation shows all four sources and each kind of adjustment; done once.
+    With the complaints verified as valid (_handle_complaints), the demo evaluation shows all
+    four sources and each kind of adjustment; done once.
     """
     from kiosk.models import Adjustment, Assessment, PeerAssignment
     from kiosk.services.evaluation import current_period, current_scheme
 
     period = current_period(now, "quarter")
-    period_start, _period_end = period.bounds(ZoneInfo(str(current_app.config["HALL_TIMEZONE"])))
     exists = db.session.scalar(
         select(Assessment.id).where(Assessment.hall_id == hall.id, Assessment.period == period.code)
     )
@@ -227,19 +341,6 @@ def _seed_evaluation(
         )
     )
     db.session.add_all(rows)
-    # The two weakest clerks each have one complaint this quarter verified as valid.
-    for staff, severity in zip(
-        sorted(roster, key=lambda s: quality[s.id])[:2], ("major", "minor"), strict=True
-    ):
-        complaint = db.session.scalar(
-            select(Complaint)
-            .where(Complaint.staff_id == staff.id, Complaint.created_at >= period_start)
-            .order_by(Complaint.created_at)
-            .limit(1)
-        )
-        if complaint is not None:
-            complaint.is_valid, complaint.severity = True, severity
-            complaint.verified_at = complaint.created_at
     db.session.flush()
 
 
@@ -338,11 +439,11 @@ def _generate_ratings(
             Rating.hall_id == hall.id, Rating.level <= 2
         )
     ).all()
-    complaints = []
+    complaint_rows = []
     for rating_id, window_id, staff_id, created_at in bad:
         if rng.random() > 0.45:
             continue
-        complaints.append(
+        complaint_rows.append(
             {
                 "hall_id": hall.id,
                 "window_id": window_id,
@@ -351,16 +452,12 @@ def _generate_ratings(
                 "reason_tags": rng.sample(["attitude", "efficiency", "repeat_visits"], k=1),
                 "text": rng.choice(COMPLAINT_TEXTS),
                 "contact_phone": f"13{rng.randrange(10**9):09d}" if rng.random() < 0.6 else None,
-                "status": "closed" if (now - created_at).days > 10 else "new",
-                "verify_due_at": workdays.due_at(created_at, setting("COMPLAINT_VERIFY_DAYS")),
-                "closed_at": created_at + timedelta(days=10)
-                if (now - created_at).days > 10
-                else None,
+                "status": "new",  # _handle_complaints takes them further
                 "created_at": created_at,
                 "updated_at": created_at,
             }
         )
-    if complaints:
-        db.session.execute(insert(Complaint), complaints)
+    if complaint_rows:
+        db.session.execute(insert(Complaint), complaint_rows)
     board_cache.rebuild(hall.id)  # the bulk insert above bypassed the rating hook
-    return len(rating_rows), len(complaints)
+    return len(rating_rows), len(complaint_rows)

@@ -125,6 +125,49 @@ def test_demo_builds_a_realistic_hall_and_is_idempotent(runner, ctx):
     assert staff_on_duty(window.id, todays.starts_at + timedelta(hours=2)) is not None
 
 
+def test_demo_complaints_went_through_the_real_steps_in_time(runner, ctx):
+    """Every demo complaint is where its own timeline says and no step was late; two wait
+    past their deadline (to show what overdue looks like), the handled ones are closed."""
+    from kiosk.models import AuditEntry, ComplaintEvent
+    from kiosk.services.complaints import is_overdue
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    now = utcnow()
+    complaints = db.session.scalars(select(Complaint)).all()
+    supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
+    states: dict[str, int] = {}
+    for complaint in complaints:
+        states[complaint.status] = states.get(complaint.status, 0) + 1
+        events = db.session.scalars(
+            select(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id == complaint.id)
+            .order_by(ComplaintEvent.created_at, ComplaintEvent.id)
+        ).all()
+        assert events[0].action == "created" and events[0].created_at == complaint.created_at
+        assert events[-1].to_status == complaint.status
+        assert all(e.created_at <= now for e in events)
+        assert all(e.actor_id == supervisor.id for e in events[1:])
+        steps = {e.action: e.created_at for e in events}
+        if complaint.status != "new":
+            assert complaint.verified_at == steps["verified"] <= complaint.verify_due_at
+            assert complaint.is_valid is (complaint.severity is not None)
+        if "rectified" in steps:
+            assert steps["rectified"] <= complaint.rectify_due_at
+        if "followed_up" in steps:
+            assert steps["followed_up"] <= complaint.followup_due_at
+        if complaint.status == "closed":
+            assert complaint.closed_at == steps["closed"]
+            assert complaint.is_valid is False or "followed_up" in steps
+    workflow = {"new", "valid", "rectifying", "rectified", "followed_up", "invalid", "closed"}
+    assert {"new", "closed"} <= set(states) <= workflow, states
+    overdue = [c for c in complaints if is_overdue(c, now)]
+    assert len(overdue) == 2 and all(c.status == "new" for c in overdue)
+    audited = db.session.scalar(
+        select(func.count(AuditEntry.id)).where(AuditEntry.action.like("complaint.%"))
+    )
+    assert audited == db.session.scalar(select(func.count(ComplaintEvent.id)))
+
+
 def test_qr_export_writes_codes_that_decode_to_each_window_url(runner, ctx, tmp_path, make_window):
     windows = [make_window(number=n) for n in (1, 2, 12)]
     result = runner.invoke(args=["qr", "export", str(tmp_path / "qr")])
