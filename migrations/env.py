@@ -89,10 +89,27 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        # SQLite: batch migrations copy a table, drop the old one and rename the copy. With
+        # foreign keys enforced, dropping a table that other rows refer to fails (an audit
+        # entry naming a user stops the users table being rebuilt), so Alembic's batch
+        # documentation has the pragma off while migrating. It only takes effect outside a
+        # transaction, hence the driver connection, before the migration's transaction; the
+        # migration is then checked for dangling references before it commits.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if dangling:
+                        raise RuntimeError(f"the migration left dangling references: {dangling}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():
