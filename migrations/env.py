@@ -109,6 +109,10 @@ def run_migrations_online():
                         raise RuntimeError(f"the migration left dangling references: {dangling}")
         finally:
             if sqlite:
+                # The migration's transaction is over by now, but the connection may have begun
+                # another (the pragma would be ignored in it): end it, then switch back on.
+                if connection.in_transaction():
+                    connection.rollback()
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 

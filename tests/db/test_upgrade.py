@@ -93,7 +93,14 @@ def test_demo_instance_at_first_migration_upgrades_to_head_keeping_every_row(
         assert migration_status().state == "current"
         assert {name: after[name] for name in before} == before
         assert set(inspect(db.engine).get_table_names()) >= set(db.metadata.tables)
-        if backend == "sqlite":  # the migration switched them off; the app's connections have them
-            with db.engine.connect() as conn:
-                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        if backend == "sqlite":  # the migration switched them off; every pooled connection has them
+            db.session.remove()  # give back the session's connection too
+            pooled = [db.engine.connect() for _ in range(db.engine.pool.checkedin() + 1)]
+            try:
+                assert [c.exec_driver_sql("PRAGMA foreign_keys").scalar() for c in pooled] == [
+                    1
+                ] * len(pooled)
+            finally:
+                for conn in pooled:
+                    conn.close()
         db.engine.dispose()
