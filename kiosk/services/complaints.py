@@ -105,6 +105,18 @@ def overdue_count(hall_id: int, now: datetime, staff_id: int | None = None) -> i
     return db.session.scalar(query) or 0
 
 
+def awaiting_verification_count(hall_id: int) -> int:
+    """Return how many of the hall's complaints wait to be verified (待核实)."""
+    return (
+        db.session.scalar(
+            select(func.count(Complaint.id)).where(
+                Complaint.hall_id == hall_id, Complaint.status == "new"
+            )
+        )
+        or 0
+    )
+
+
 # --- the timeline ----------------------------------------------------------------------------
 
 

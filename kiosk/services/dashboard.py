@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Complaint, Rating, Window
-from kiosk.services.complaints import overdue_count
+from kiosk.services.complaints import awaiting_verification_count, overdue_count
 from scoring import LevelCounts, default_scheme, satisfaction_index
 
 CHART_DAYS = 90
@@ -199,7 +199,7 @@ def alerts(hall_id: int, now: datetime, limit: int = 8) -> Alerts:
             db.session.scalars(new.order_by(Complaint.created_at.desc()).limit(limit))
         ),
         bad_ratings=list(db.session.scalars(bad.order_by(Rating.created_at.desc()).limit(limit))),
-        new_count=db.session.scalar(select(func.count()).select_from(new.subquery())) or 0,
+        new_count=awaiting_verification_count(hall_id),
         bad_today=db.session.scalar(select(func.count()).select_from(bad.subquery())) or 0,
     )
 

@@ -102,17 +102,26 @@ def rating_page(
     return list(rows), total
 
 
+def _in_quarantine(hall_id: int) -> ColumnElement[bool]:
+    return (Rating.hall_id == hall_id) & (Rating.status == "quarantined")
+
+
 def quarantined(hall_id: int) -> list[Rating]:
     """Return the hall's quarantined ratings, oldest first (the review queue)."""
     return list(
         db.session.scalars(
             select(Rating)
-            .where(Rating.hall_id == hall_id, Rating.status == "quarantined")
+            .where(_in_quarantine(hall_id))
             .options(selectinload(Rating.window), selectinload(Rating.staff))
             .order_by(Rating.created_at, Rating.id)
             .limit(500)
         )
     )
+
+
+def quarantined_count(hall_id: int) -> int:
+    """Return how many of the hall's ratings wait for review."""
+    return db.session.scalar(select(func.count(Rating.id)).where(_in_quarantine(hall_id))) or 0
 
 
 def csv_cell(value: object) -> str:

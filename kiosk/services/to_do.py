@@ -8,11 +8,9 @@ home page counts these so that nobody has to open every page to find their work.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-
 from kiosk.extensions import db
-from kiosk.models import Complaint, Hall, Rating, User
-from kiosk.services import complaints
+from kiosk.models import Hall, User
+from kiosk.services import complaints, rating_review
 from kiosk.services import evaluation as ev
 
 
@@ -29,8 +27,13 @@ class ToDo:
     @property
     def shown(self) -> bool:
         """Return whether the user has any kind of work listed here."""
-        kinds = (self.new_complaints, self.overdue_complaints, self.quarantined_ratings)
-        return any(count is not None for count in (*kinds, self.assessments))
+        counts = (
+            self.new_complaints,
+            self.overdue_complaints,
+            self.quarantined_ratings,
+            self.assessments,
+        )
+        return any(count is not None for count in counts)
 
 
 def for_user(user: User, now: datetime) -> ToDo:
@@ -41,17 +44,9 @@ def for_user(user: User, now: datetime) -> ToDo:
     supervisor: dict[str, int] = {}
     if user.has_role("supervisor"):
         supervisor = {
-            "new_complaints": _count(
-                select(func.count(Complaint.id)).where(
-                    Complaint.hall_id == hall.id, Complaint.status == "new"
-                )
-            ),
+            "new_complaints": complaints.awaiting_verification_count(hall.id),
             "overdue_complaints": complaints.overdue_count(hall.id, now),
-            "quarantined_ratings": _count(
-                select(func.count(Rating.id)).where(
-                    Rating.hall_id == hall.id, Rating.status == "quarantined"
-                )
-            ),
+            "quarantined_ratings": rating_review.quarantined_count(hall.id),
         }
     own = ev.staff_in_hall(hall, user.staff_id) if user.staff_id else None
     if own is None or not own.active:
@@ -67,7 +62,3 @@ def for_user(user: User, now: datetime) -> ToDo:
         1 for key in owed if (done := given.get(key)) is None or not done.locked
     )  # not given, or reopened for changes
     return ToDo(**supervisor, assessments=open_count, period_code=period.code)
-
-
-def _count(query) -> int:  # type: ignore[no-untyped-def]
-    return db.session.scalar(query) or 0
