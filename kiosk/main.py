@@ -5,7 +5,16 @@ import hashlib
 import os
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import safe_join
@@ -48,6 +57,13 @@ def version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
 def index():  # type: ignore[no-untyped-def]
     """Show what this site is and where to go."""
     return render_template("main/index.html")
+
+
+@bp.get("/favicon.ico")
+def favicon():  # type: ignore[no-untyped-def]
+    """Serve the icon browsers ask for at this fixed address (pages link the SVG one)."""
+    folder = os.path.join(current_app.static_folder or "", "icons")
+    return send_from_directory(folder, "favicon.ico", max_age=7 * 24 * 3600)
 
 
 @bp.get("/healthz")

@@ -64,11 +64,7 @@ def test_board_keeps_the_last_standings_when_the_server_goes_away(demo_server, n
     errors: list[str] = []
     page.on(
         "console",
-        lambda message: (
-            message.type == "error"
-            and "favicon" not in message.location.get("url", "")
-            and errors.append(message.text)
-        ),
+        lambda message: message.type == "error" and errors.append(message.text),
     )
     page.goto(f"{demo_server.url}/board")
     fragment = page.locator("[data-board-fragment]")

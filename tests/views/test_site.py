@@ -1,4 +1,6 @@
-"""Site-wide behaviour: health check, error pages, languages."""
+"""Site-wide behaviour: health check, error pages, languages, icons."""
+
+import re
 
 from sqlalchemy import text
 
@@ -82,3 +84,22 @@ def test_oversize_post_by_a_signed_in_user_gets_the_413_page(app, client, auth, 
     response = client.post("/auth/logout", data={"pad": big})
     assert response.status_code == 413
     assert "内容过大" in response.get_data(as_text=True)
+
+
+def test_pages_link_an_icon_that_is_served(client, window):
+    for path in ("/", f"/r/{window.qr_token}", "/auth/login"):
+        html = client.get(path).get_data(as_text=True)
+        icons = re.findall(r'<link rel="(?:icon|apple-touch-icon)" href="([^"]+)"', html)
+        assert len(icons) == 2, path
+        for href in icons:
+            response = client.get(href)
+            assert response.status_code == 200, href
+            assert response.mimetype in {"image/svg+xml", "image/png"}, href
+
+
+def test_favicon_ico_is_served_for_browsers_that_ask_for_it(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.data[:4] == b"\0\0\1\0"  # an ICO file
+    assert "max-age" in response.headers["Cache-Control"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
