@@ -10,12 +10,14 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from flask import current_app
 from sqlalchemy import func, insert, select
 
 from kiosk.extensions import db
 from kiosk.models import Complaint, Duty, Hall, Rating, Staff, User, Window
-from kiosk.services import board_cache, complaints, rating_log
+from kiosk.services import board_cache, complaints, intake, rating_log
 from kiosk.services.accounts import create_user
+from kiosk.services.privacy import device_hash
 
 HALL_SLUG = "xingfuli"
 HALL_NAME = "幸福里社区便民服务中心"
@@ -130,6 +132,8 @@ def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
         result.ratings, result.complaints = _generate_ratings(
             rng, hall, windows, roster, quality, today, now, zone
         )
+        with _security_log_quiet():
+            result.ratings += _stuffing_episodes(rng, windows, today, zone)
 
     for username, role, staff_no in (
         ("admin", "admin", None),
@@ -158,13 +162,14 @@ def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
 
 @contextmanager
 def _security_log_quiet() -> Iterator[None]:
-    """Keep the made-up history's hundreds of steps out of the security log.
+    """Keep the made-up history out of the security log (complaint steps, suspicious taps).
 
-    Each step is still in the audit log; the security log is for what really happens.
+    Each complaint step is still in the audit log, each flag on its rating; the security log
+    is for what really happens.
     """
     log = logging.getLogger("kiosk.security")
     level = log.level
-    log.setLevel(logging.WARNING)
+    log.setLevel(logging.ERROR)
     try:
         yield
     finally:
@@ -370,6 +375,35 @@ def _ensure_duty(
                     ends_at=_utc(day, DUTY_END, zone),
                 )
             )
+
+
+def _stuffing_episodes(
+    rng: random.Random, windows: list[Window], today: date, zone: ZoneInfo
+) -> int:
+    """Tap a few suspicious ratings on the last working day, through the real phone intake.
+
+    The anti-stuffing rules flag and quarantine them as they would any tap, so the supervisor
+    finds something to review: a phone without its cookie tapping 非常满意 ten times in a
+    minute for one window (the first six count, the rest are a burst), two taps from a photo
+    of a QR code late in the evening, and a clerk rating their own window while signed in.
+    """
+    day = today - timedelta(days=1)
+    while not chinese_calendar.is_workday(day):
+        day -= timedelta(days=1)
+    phone = device_hash(current_app.config["SECRET_KEY"], "demo-phone-evening")
+    taps = [(windows[6], 5, time(10, 41, 2 + 5 * n), None, False) for n in range(10)]
+    taps += [(windows[1], 1, time(21, 7, 40), phone, False)]
+    taps += [(windows[3], 2, time(21, 9, 15), phone, False)]
+    taps += [(windows[0], 5, time(11, 3, 20), None, True)]  # the clerk's own phone, signed in
+    taps.sort(key=lambda tap: tap[2])
+    for window, level, clock_time, device, staff_session in taps:
+        key = f"demo-{rng.getrandbits(96):024x}"
+        tapped = _utc(day, clock_time, zone)
+        intake.accept(
+            window.qr_token, level, key, device=device, staff_session=staff_session, now=tapped
+        )
+    recorded_at = _utc(day, taps[-1][2], zone) + timedelta(seconds=2)
+    return intake.drain(recorded_at, limit=len(taps))
 
 
 def _generate_ratings(
