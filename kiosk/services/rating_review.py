@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -106,15 +106,18 @@ def _in_quarantine(hall_id: int) -> ColumnElement[bool]:
     return (Rating.hall_id == hall_id) & (Rating.status == "quarantined")
 
 
+QUEUE_SHOWN = 500  # the review queue's page shows this many, oldest first
+
+
 def quarantined(hall_id: int) -> list[Rating]:
-    """Return the hall's quarantined ratings, oldest first (the review queue)."""
+    """Return the hall's oldest QUEUE_SHOWN quarantined ratings, oldest first (the queue)."""
     return list(
         db.session.scalars(
             select(Rating)
             .where(_in_quarantine(hall_id))
             .options(selectinload(Rating.window), selectinload(Rating.staff))
             .order_by(Rating.created_at, Rating.id)
-            .limit(500)
+            .limit(QUEUE_SHOWN)
         )
     )
 
@@ -175,17 +178,23 @@ def export_csv(hall_id: int, f: RatingFilter) -> Iterator[str]:
         yield flush()
 
 
-def review(rating: Rating, actor: User, *, decision: str, reason: str, now: datetime) -> None:
-    """Release a quarantined rating (it counts) or exclude it, with a reason; log it."""
+def _checked(decision: str, reason: str) -> str:
+    """Return the reason, stripped, or raise ReviewError for a decision that cannot be taken."""
     if decision not in REVIEW_DECISIONS:
         raise ReviewError(_("未知的审核决定。"))
-    if rating.status != "quarantined":
-        raise ReviewError(_("这条评价不在待审核列表中，无需审核。"))
     reason = (reason or "").strip()
     if not reason:
         raise ReviewError(_("请填写审核理由。"))
     if len(reason) > 500:
         raise ReviewError(_("审核理由不能超过500字。"))
+    return reason
+
+
+def review(rating: Rating, actor: User, *, decision: str, reason: str, now: datetime) -> None:
+    """Release a quarantined rating (it counts) or exclude it, with a reason; log it."""
+    reason = _checked(decision, reason)
+    if rating.status != "quarantined":
+        raise ReviewError(_("这条评价不在待审核列表中，无需审核。"))
     before = rating.status
     change_rating_status(rating, REVIEW_DECISIONS[decision])
     audit.record(
@@ -198,3 +207,37 @@ def review(rating: Rating, actor: User, *, decision: str, reason: str, now: date
         detail={"from": before, "to": rating.status, "flags": list(rating.flags)},
     )
     db.session.flush()
+
+
+def review_many(
+    hall_id: int,
+    rating_ids: Iterable[int],
+    actor: User,
+    *,
+    decision: str,
+    reason: str,
+    now: datetime,
+) -> tuple[int, int]:
+    """Review several of the hall's quarantined ratings alike; return (reviewed, skipped).
+
+    Each is reviewed and logged as review() does one. Skipped are the hall's ratings that no
+    longer wait in quarantine (another supervisor reviewed them first); the rows are locked
+    while they change, so two supervisors never review one rating twice. LookupError, and
+    nothing changed, if an id is no rating of this hall.
+    """
+    reason = _checked(decision, reason)
+    wanted = sorted(set(rating_ids))
+    found = db.session.scalar(
+        select(func.count(Rating.id)).where(Rating.id.in_(wanted), Rating.hall_id == hall_id)
+    )
+    if found != len(wanted):
+        raise LookupError("not a rating of this hall")
+    held = db.session.scalars(
+        select(Rating)
+        .where(Rating.id.in_(wanted), _in_quarantine(hall_id))
+        .order_by(Rating.id)
+        .with_for_update()
+    ).all()
+    for rating in held:
+        review(rating, actor, decision=decision, reason=reason, now=now)
+    return len(held), len(wanted) - len(held)

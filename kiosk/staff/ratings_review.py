@@ -29,7 +29,7 @@ from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating, Staff, Window
 from kiosk.services import rating_review
 from kiosk.services.rating_review import RatingFilter, ReviewError
 from kiosk.staff import bp
-from kiosk.staff._params import MAX_ID, choice_id, page_number, pagination
+from kiosk.staff._params import MAX_ID, choice_id, optional_int, page_number, pagination
 
 PER_PAGE = 50
 
@@ -170,7 +170,45 @@ def export_ratings():  # type: ignore[no-untyped-def]
 @roles_required("supervisor")
 def quarantine():  # type: ignore[no-untyped-def]
     """List quarantined ratings with the reason each was flagged, to release or exclude."""
-    return _quarantine_page(200)
+    return _quarantine_page(ReviewForm(formdata=None), set(), 200)
+
+
+@bp.post("/ratings/quarantine")
+@roles_required("supervisor")
+def review_ratings():  # type: ignore[no-untyped-def]
+    """Release or exclude the ticked ratings of the queue alike, with one reason (each logged)."""
+    ids = [optional_int(value) for value in request.form.getlist("rating")]
+    if None in ids or len(ids) > rating_review.QUEUE_SHOWN:
+        abort(400)  # not what the page sends
+    chosen = {rating_id for rating_id in ids if rating_id is not None}
+    form = ReviewForm()
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            abort(400)
+        flash(_("请选择审核决定并填写理由。"))
+        return _quarantine_page(form, chosen, 400)
+    if not chosen:
+        flash(_("请先勾选要审核的评价。"))
+        return _quarantine_page(form, chosen, 400)
+    try:
+        reviewed, skipped = rating_review.review_many(
+            current_user.hall_id,
+            chosen,
+            current_user,
+            decision=form.decision.data,
+            reason=form.reason.data,
+            now=clock.now(),
+        )
+    except LookupError:
+        abort(404)  # an id of no rating of this hall: not what the page offered
+    db.session.commit()
+    if form.decision.data == "release":
+        flash(_("已放行 %(n)s 条评价。", n=reviewed))
+    else:
+        flash(_("已排除 %(n)s 条评价。", n=reviewed))
+    if skipped:
+        flash(_("另有 %(n)s 条已不在待审核列表中（可能已由他人处理），未再改动。", n=skipped))
+    return redirect(url_for("staff.quarantine"), 303)
 
 
 @bp.post("/ratings/<int:rating_id>/review")
@@ -185,7 +223,7 @@ def review_rating(rating_id: int):  # type: ignore[no-untyped-def]
         if "csrf_token" in form.errors:
             abort(400)
         flash(_("请选择审核决定并填写理由。"))
-        return _quarantine_page(400)
+        return _quarantine_page(form, {rating_id}, 400)
     try:
         rating_review.review(
             rating,
@@ -197,17 +235,21 @@ def review_rating(rating_id: int):  # type: ignore[no-untyped-def]
     except ReviewError as error:
         db.session.rollback()
         flash(str(error))
-        return _quarantine_page(409)
+        return _quarantine_page(form, set(), 409)
     db.session.commit()
     flash(_("已放行该评价。") if form.decision.data == "release" else _("已排除该评价。"))
     return redirect(url_for("staff.quarantine"), 303)
 
 
-def _quarantine_page(status: int):  # type: ignore[no-untyped-def]
+def _quarantine_page(form: ReviewForm, chosen: set[int], status: int):  # type: ignore[no-untyped-def]
+    # form and chosen: what the supervisor sent, shown again after an error so nothing is lost.
+    hall_id = current_user.hall_id
     return render_template(
         "staff/ratings/quarantine.html",
-        rows=rating_review.quarantined(current_user.hall_id),
-        form=ReviewForm(formdata=None),
+        rows=rating_review.quarantined(hall_id),
+        total=rating_review.quarantined_count(hall_id),
+        form=form,
+        chosen=chosen,
         explain=rating_review.explain_flag,
         levels=LEVEL_LABELS,
         channels=CHANNEL_LABELS,

@@ -286,6 +286,7 @@ def test_no_object_of_another_hall_can_be_opened_or_changed_by_its_id(
         "/staff/evaluation/2026-11/peers",
         "/staff/devices",
         "/staff/users/new",
+        "/staff/ratings/quarantine",
     ],
 )
 def test_forms_refuse_ids_of_another_halls_objects(client, sign_in, other_hall, url):
@@ -300,6 +301,7 @@ def test_forms_refuse_ids_of_another_halls_objects(client, sign_in, other_hall, 
         "points": "2",
         "username": "newcomer",
         "text": "投诉内容",
+        "rating": str(other_hall["rating_id"]),
     }
     response = client.post(url, data=data)
     assert response.status_code in (400, 403, 404)
