@@ -1,5 +1,7 @@
 """The supervisors' dashboard in a real browser: htmx polling brings in a new 差评 unasked."""
 
+from sqlalchemy import select
+
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Hall, User, Window
@@ -73,3 +75,41 @@ def test_dashboard_chart_with_demo_data(live_server, new_page, artifacts):
     page.locator("table.data tbody a").first.click()  # the newest complaint, still to verify
     page.get_by_role("button", name="提交核实结论").wait_for()
     page.screenshot(path=str(artifacts / "complaint-detail.png"), full_page=True)
+
+
+def test_a_burst_is_cleared_from_the_review_queue_in_one_go(live_server, new_page, artifacts):
+    from kiosk.models import Rating
+    from kiosk.services import ratings
+
+    with live_server.app.app_context():
+        hall = Hall(slug="xingfu", name="幸福社区便民服务中心")
+        window = Window(hall=hall, number=2, name="社保医保")
+        db.session.add_all([hall, window])
+        db.session.commit()
+        add_supervisor(hall)
+        for n in range(30):
+            ratings.record_rating(
+                window, 5, f"burst-{n:04d}", channel="qr", now=utcnow(),
+                status="quarantined", flags=["burst"],
+            )  # fmt: skip
+        db.session.commit()
+
+    page = new_page()
+    sign_in(page, live_server.url, "boss")
+    page.get_by_role("link", name="待审核评价").click()  # from the to-do list
+    page.get_by_text("共 30 条待审核").wait_for()
+    select_all = page.get_by_role("checkbox", name="全选")  # shown by select-all.js
+    select_all.check()
+    assert page.locator("input[name=rating]:checked").count() == 30
+    page.locator("input[name=rating]").first.uncheck()
+    assert select_all.evaluate("box => box.indeterminate")
+    select_all.check()
+    page.get_by_label("审核决定").select_option("exclude")
+    page.get_by_label("审核理由").fill("同一分钟内连续刷评，经查监控为同一人")
+    page.screenshot(path=str(artifacts / "review-queue.png"), full_page=True)
+    page.get_by_role("button", name="提交").click()
+    page.get_by_text("已排除 30 条评价。").wait_for()
+    page.get_by_text("目前没有待审核的评价。").wait_for()
+    with live_server.app.app_context():
+        statuses = db.session.scalars(select(Rating.status).distinct()).all()
+    assert statuses == ["excluded"]
