@@ -66,6 +66,44 @@ def test_bad_reviews_are_refused_and_change_nothing(window, sup, status, decisio
     assert db.session.scalar(select(AuditEntry)) is None
 
 
+def test_several_are_reviewed_at_once_and_the_handled_ones_skipped(window, sup):
+    """On both databases (the rows are locked with SELECT … FOR UPDATE on PostgreSQL)."""
+    held = [
+        add(window, 5, f"key-many-{n:03d}", status="quarantined", flags=("burst",))
+        for n in range(5)
+    ]
+    handled = add(window, 5, "key-many-done", status="counted")
+    reviewed, skipped = rating_review.review_many(
+        window.hall_id, [r.id for r in held] + [handled.id, held[0].id],
+        sup, decision="exclude", reason="连续刷评", now=T0,
+    )  # fmt: skip
+    db.session.commit()
+    assert (reviewed, skipped) == (5, 1)
+    assert {db.session.get(Rating, r.id).status for r in held} == {"excluded"}
+    assert db.session.get(Rating, handled.id).status == "counted"
+    actions = db.session.scalars(
+        select(AuditEntry.target_id).where(AuditEntry.action == "rating.exclude")
+    )
+    assert sorted(actions) == sorted(r.id for r in held)
+
+
+def test_reviewing_several_refuses_another_halls_rating_and_changes_nothing(
+    window, sup, make_hall, make_window
+):
+    mine = add(window, 5, "key-mine-001", status="quarantined", flags=("burst",))
+    theirs = add(make_window(hall=make_hall(slug="other")), 5, "key-theirs-1", status="quarantined")
+    with pytest.raises(LookupError):
+        rating_review.review_many(
+            window.hall_id, [mine.id, theirs.id], sup, decision="release", reason="核实", now=T0
+        )
+    db.session.rollback()
+    assert {db.session.get(Rating, r.id).status for r in (mine, theirs)} == {"quarantined"}
+    with pytest.raises(ReviewError, match="审核理由"):
+        rating_review.review_many(
+            window.hall_id, [mine.id], sup, decision="release", reason="", now=T0
+        )
+
+
 @pytest.mark.sqlite_only
 def test_flags_are_explained_in_words():
     assert "开放时间" in rating_review.explain_flag("off_hours")
