@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, and_, cast, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from kiosk import clock
@@ -229,6 +229,24 @@ def appeal_states(complaint_list: list[Complaint]) -> dict[int, str | None]:
     for complaint_id, action in rows:  # later events overwrite earlier ones
         states[complaint_id] = APPEAL_ACTIONS[action]
     return states
+
+
+def appeal_pending_clause() -> ColumnElement[bool]:
+    """Return a SQL condition true for complaints whose appeal (申诉) waits for 复核."""
+    of_complaint = ComplaintEvent.complaint_id == Complaint.id
+    appealed = exists().where(of_complaint, ComplaintEvent.action == "appealed")
+    reviewed = exists().where(
+        of_complaint, ComplaintEvent.action.in_(["appeal_upheld", "appeal_overturned"])
+    )
+    return appealed & ~reviewed
+
+
+def appeals_pending_count(hall_id: int) -> int:
+    """Return how many of the hall's complaints have an appeal waiting for 复核."""
+    query = select(func.count(Complaint.id)).where(
+        Complaint.hall_id == hall_id, appeal_pending_clause()
+    )
+    return db.session.scalar(query) or 0
 
 
 # --- creating --------------------------------------------------------------------------------
@@ -468,6 +486,7 @@ class QueueFilter:
     staff_id: int | None = None
     tag: str | None = None
     overdue: bool = False
+    appeal_pending: bool = False
     start: date | None = None  # local days, inclusive
     end: date | None = None
 
@@ -496,6 +515,8 @@ def queue(
         conditions.append(cast(Complaint.reason_tags, String).like(f'%"{filters.tag}"%'))
     if filters.overdue:
         conditions.append(overdue_clause(now))
+    if filters.appeal_pending:
+        conditions.append(appeal_pending_clause())
     if filters.start:
         conditions.append(Complaint.created_at >= (_local_midnight(filters.start)))
     if filters.end:

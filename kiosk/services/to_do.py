@@ -1,8 +1,9 @@
 """What a signed-in user has to do, for the staff home page.
 
-A supervisor answers every 差评 inside working-day deadlines and reviews quarantined ratings;
-a clerk owes a self assessment and the peer assessments assigned to them each month. The
-home page counts these so that nobody has to open every page to find their work.
+A supervisor answers every 差评 inside working-day deadlines, reviews the clerks' appeals
+(申诉) and the quarantined ratings; a clerk owes a self assessment and the peer assessments
+assigned to them each month. The home page counts these so that nobody has to open every
+page to find their work.
 """
 
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ class ToDo:
 
     new_complaints: int | None = None  # awaiting verification
     overdue_complaints: int | None = None
+    appeals: int | None = None  # appeals (申诉) waiting for 复核
     quarantined_ratings: int | None = None
     assessments: int | None = None  # own self and peer assessments not submitted this month
     period_code: str = ""  # the month of assessments
@@ -30,6 +32,7 @@ class ToDo:
         counts = (
             self.new_complaints,
             self.overdue_complaints,
+            self.appeals,
             self.quarantined_ratings,
             self.assessments,
         )
@@ -46,6 +49,7 @@ def for_user(user: User, now: datetime) -> ToDo:
         supervisor = {
             "new_complaints": complaints.awaiting_verification_count(hall.id),
             "overdue_complaints": complaints.overdue_count(hall.id, now),
+            "appeals": complaints.appeals_pending_count(hall.id),
             "quarantined_ratings": rating_review.quarantined_count(hall.id),
         }
     own = ev.staff_in_hall(hall, user.staff_id) if user.staff_id else None

@@ -76,6 +76,7 @@ class QueueFilterForm(FlaskForm):
     staff = SelectField(_l("工作人员"), coerce=choice_id, validators=[Optional()])
     tag = SelectField(_l("原因"), validators=[Optional()])
     overdue = BooleanField(_l("仅看超期"))
+    appeal = BooleanField(_l("仅看待复核申诉"))
     start = DateField(_l("起始日期"), validators=[Optional()])
     end = DateField(_l("截止日期"), validators=[Optional()])
 
@@ -315,19 +316,9 @@ def complaint_queue():  # type: ignore[no-untyped-def]
     form.window.choices = _choices(Window, _window_label)
     form.staff.choices = _choices(Staff, _staff_label)
     form.tag.choices = as_choices([("", _("全部")), *((t, REASON_LABELS[t]) for t in REASON_TAGS)])
+    now = clock.now()
     if request.args and not form.validate():
-        return render_template(
-            "staff/complaints/queue.html",
-            form=form,
-            rows=[],
-            total=0,
-            page=1,
-            pages=1,
-            now=clock.now(),
-            labels=_labels(),
-            mask_phone=mask_phone,
-            due_of=complaints.current_due_at,
-        ), 400
+        return _queue_page(form, [], 0, {"page": 1, "pages": 1, "args": {}}, now), 400
     page = page_number(request.args.get("page"))
     filters = complaints.QueueFilter(
         status=form.status.data or None,
@@ -335,21 +326,28 @@ def complaint_queue():  # type: ignore[no-untyped-def]
         staff_id=form.staff.data,
         tag=form.tag.data or None,
         overdue=bool(form.overdue.data),
+        appeal_pending=bool(form.appeal.data),
         start=form.start.data,
         end=form.end.data,
     )
-    now = clock.now()
     rows, total = complaints.queue(current_user.hall_id, filters, now, page=page, per_page=PER_PAGE)
+    return _queue_page(form, rows, total, pagination(page, total, PER_PAGE), now)
+
+
+def _queue_page(  # type: ignore[no-untyped-def]
+    form: QueueFilterForm, rows: list[Complaint], total: int, paging: dict[str, Any], now: datetime
+):
     return render_template(
         "staff/complaints/queue.html",
         form=form,
         rows=rows,
         total=total,
-        **pagination(page, total, PER_PAGE),
+        **paging,
         now=now,
         labels=_labels(),
         mask_phone=mask_phone,
         due_of=complaints.current_due_at,
+        appeals=complaints.appeal_states(rows),
     )
 
 

@@ -209,6 +209,22 @@ def test_staff_appeal_is_reviewed_by_another_supervisor(make_complaint, sup, oth
     assert entry.action == "complaint.appeal_overturned" and entry.actor_id == other_sup.id
 
 
+def test_pending_appeals_are_counted_and_filtered_in_sql(
+    make_complaint, hall, sup, other_sup, clerk
+):
+    """The SQL condition behind the to-do count and the queue filter, on both databases."""
+    appealed, reviewed, plain = (make_complaint(T0) for _ in range(3))
+    for complaint in (appealed, reviewed, plain):
+        drive(complaint, "valid", sup)
+    for complaint in (appealed, reviewed):
+        complaints.appeal(complaint, clerk, reason="不服", now=T0)
+    complaints.review_appeal(reviewed, other_sup, overturn=False, reason="维持", now=T0)
+    db.session.commit()
+    assert complaints.appeals_pending_count(hall.id) == 1
+    rows, total = complaints.queue(hall.id, complaints.QueueFilter(appeal_pending=True), T0)
+    assert [c.id for c in rows] == [appealed.id] and total == 1
+
+
 @pytest.mark.sqlite_only  # workflow logic; the database-specific parts run on both
 def test_upheld_appeal_keeps_the_verdict(make_complaint, sup, other_sup, clerk):
     complaint = make_complaint(T0)

@@ -7,6 +7,7 @@ from kiosk.extensions import db
 from kiosk.models import AuditEntry, Complaint, ComplaintEvent, Staff, Window
 from tests.conftest import hall_time
 from tests.helpers import hidden_fields
+from tests.views.test_home_page import badge
 
 PHONE, MASKED = "13812345678", "138****5678"
 
@@ -138,8 +139,9 @@ def test_unknown_steps_and_other_halls_are_404(client, auth, sup, complaint, mak
 
 
 def test_clerk_appeals_and_another_supervisor_reviews(
-    client, app, auth, sup, clerk, make_user, complaint
+    client, app, auth, sup, clerk, make_user, make_complaint, complaint
 ):
+    not_appealed = make_complaint(hall_time(2026, 11, 20, 10, 30))
     auth.login_as(sup)
     post(client, complaint, "verify", verdict="valid", severity="minor", reason="属实")
     client.post("/auth/logout", data={"csrf_token": csrf(client, "/staff/")})
@@ -162,11 +164,19 @@ def test_clerk_appeals_and_another_supervisor_reviews(
 
     other = make_user("sup2", "supervisor")
     auth.login_as(other)
+    home = client.get("/staff/").get_data(as_text=True)
+    assert badge(home, "todo-appeals") == "1" and 'href="/staff/complaints/?appeal=y"' in home
+    waiting = client.get("/staff/complaints/?appeal=y").get_data(as_text=True)
+    assert f'/staff/complaints/{complaint.id}"' in waiting and "申诉待复核" in waiting
+    assert f'/staff/complaints/{not_appealed.id}"' not in waiting
     assert (
         post(client, complaint, "review", outcome="overturn", reason="日志证实").status_code == 303
     )
     db.session.refresh(complaint)
     assert complaint.is_valid is False
+    assert badge(client.get("/staff/").get_data(as_text=True), "todo-appeals") == "0"
+    after = client.get("/staff/complaints/?appeal=y").get_data(as_text=True)
+    assert "没有符合条件的投诉" in after and "申诉已复核" not in after
 
 
 def test_clerks_see_only_their_own_complaints(
