@@ -136,7 +136,8 @@ def test_quarantine_release_and_exclude_from_the_page(client, auth, demo):
         ("rating.exclude", boss.id, "查看监控后确认"),
     ]
     after = client.get("/staff/ratings/quarantine").get_data(as_text=True)
-    assert all(f"/staff/ratings/{r.id}/review" not in after for r in suspicious)
+    assert f'id="rating-{suspicious[0].id}"' in page  # listed before the review
+    assert all(f'id="rating-{r.id}"' not in after for r in suspicious)
     for held in db.session.scalars(select(Rating).where(Rating.status == "quarantined")):
         client.post(  # the demo's own suspicious taps
             f"/staff/ratings/{held.id}/review",
