@@ -4,8 +4,9 @@ from sqlalchemy import select
 
 from kiosk import clock
 from kiosk.extensions import db
-from kiosk.models import Hall, User, Window
+from kiosk.models import Hall, Rating, User, Window
 from kiosk.models._types import utcnow
+from kiosk.services import ratings
 from kiosk.services.demo import create_demo
 from tests.conftest import PASSWORDS
 
@@ -25,17 +26,22 @@ def add_supervisor(hall: Hall) -> None:
     db.session.commit()
 
 
+def hall_with_supervisor() -> Window:
+    """Create a hall with one window and the supervisor "boss"; return the window."""
+    hall = Hall(slug="xingfu", name="幸福社区便民服务中心")
+    window = Window(hall=hall, number=2, name="社保医保")
+    db.session.add_all([hall, window])
+    db.session.commit()
+    add_supervisor(hall)
+    return window
+
+
 def test_a_new_bad_rating_appears_on_the_dashboard_without_reloading(
     live_server, new_page, artifacts
 ):
     live_server.app.config["DASHBOARD_POLL_SECONDS"] = 1
     with live_server.app.app_context():
-        hall = Hall(slug="xingfu", name="幸福社区便民服务中心")
-        window = Window(hall=hall, number=2, name="社保医保")
-        db.session.add_all([hall, window])
-        db.session.commit()
-        add_supervisor(hall)
-        token = window.qr_token
+        token = hall_with_supervisor().qr_token
 
     supervisor = new_page()
     sign_in(supervisor, live_server.url, "boss")
@@ -78,15 +84,8 @@ def test_dashboard_chart_with_demo_data(live_server, new_page, artifacts):
 
 
 def test_a_burst_is_cleared_from_the_review_queue_in_one_go(live_server, new_page, artifacts):
-    from kiosk.models import Rating
-    from kiosk.services import ratings
-
     with live_server.app.app_context():
-        hall = Hall(slug="xingfu", name="幸福社区便民服务中心")
-        window = Window(hall=hall, number=2, name="社保医保")
-        db.session.add_all([hall, window])
-        db.session.commit()
-        add_supervisor(hall)
+        window = hall_with_supervisor()
         for n in range(30):
             ratings.record_rating(
                 window, 5, f"burst-{n:04d}", channel="qr", now=utcnow(),
