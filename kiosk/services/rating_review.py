@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from kiosk.extensions import db
 from kiosk.labels import CHANNEL_LABELS, LEVEL_LABELS, STATUS_LABELS
 from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating, User
 from kiosk.services import audit
-from kiosk.services.ratings import change_rating_status
+from kiosk.services.ratings import change_ratings_status
 from kiosk.services.spreadsheet import neutralise
 
 # Why a rating was quarantined, by flag: exactly the flags kiosk.services.anti_stuffing
@@ -195,18 +195,7 @@ def review(rating: Rating, actor: User, *, decision: str, reason: str, now: date
     reason = _checked(decision, reason)
     if rating.status != "quarantined":
         raise ReviewError(_("这条评价不在待审核列表中，无需审核。"))
-    before = rating.status
-    change_rating_status(rating, REVIEW_DECISIONS[decision])
-    audit.record(
-        f"rating.{decision}",
-        actor=actor,
-        target_type="rating",
-        target_id=rating.id,
-        hall_id=rating.hall_id,
-        reason=reason,
-        detail={"from": before, "to": rating.status, "flags": list(rating.flags)},
-    )
-    db.session.flush()
+    _decide([rating], actor, decision, reason)
 
 
 def review_many(
@@ -220,7 +209,7 @@ def review_many(
 ) -> tuple[int, int]:
     """Review several of the hall's quarantined ratings alike; return (reviewed, skipped).
 
-    Each is reviewed and logged as review() does one. Skipped are the hall's ratings that no
+    Each is reviewed and audited as review() does one. Skipped are the hall's ratings that no
     longer wait in quarantine (another supervisor reviewed them first); the rows are locked
     while they change, so two supervisors never review one rating twice. LookupError, and
     nothing changed, if an id is no rating of this hall.
@@ -238,6 +227,22 @@ def review_many(
         .order_by(Rating.id)
         .with_for_update()
     ).all()
-    for rating in held:
-        review(rating, actor, decision=decision, reason=reason, now=now)
+    _decide(held, actor, decision, reason)
     return len(held), len(wanted) - len(held)
+
+
+def _decide(held: Sequence[Rating], actor: User, decision: str, reason: str) -> None:
+    # The quarantined ratings held change together (one log write, one board update); each
+    # gets its own audit entry.
+    change_ratings_status(held, REVIEW_DECISIONS[decision])
+    for rating in held:
+        audit.record(
+            f"rating.{decision}",
+            actor=actor,
+            target_type="rating",
+            target_id=rating.id,
+            hall_id=rating.hall_id,
+            reason=reason,
+            detail={"from": "quarantined", "to": rating.status, "flags": list(rating.flags)},
+        )
+    db.session.flush()

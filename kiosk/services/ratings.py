@@ -155,14 +155,22 @@ class _Changes:
 
 def change_rating_status(rating: Rating, status: str, *, flag: str | None = None) -> None:
     """Move a rating between counted, quarantined and excluded (the only way to do so)."""
+    change_ratings_status([rating], status, flag=flag)
+
+
+def change_ratings_status(
+    ratings: Sequence[Rating], status: str, *, flag: str | None = None
+) -> None:
+    """Move several ratings to status at once: one log write and one board update for all."""
     if status not in RATING_STATUSES:
         raise RatingError(f"unknown status {status!r}")
-    before = RatingFacts.of(rating)
-    rating.status = status
-    if flag and flag not in rating.flags:
-        rating.flags = sorted({*rating.flags, flag})
     changes = _Changes()
-    changes.add(rating, before, "status")
+    for rating in ratings:
+        before = RatingFacts.of(rating)
+        rating.status = status
+        if flag and flag not in rating.flags:
+            rating.flags = sorted({*rating.flags, flag})
+        changes.add(rating, before, "status")
     changes.write()
 
 
