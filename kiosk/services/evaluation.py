@@ -165,6 +165,39 @@ def current_period(now: datetime, kind: str = "month") -> Period:
     return Period(today.year, "month", today.month)
 
 
+def not_begun(period: Period, now: datetime) -> str | None:
+    """Return why nothing can be entered for ``period`` yet, or None once it has begun.
+
+    Assessments (by form or import) and adjustments are for a period that has started: a
+    self-assessment submitted and locked for a month not yet worked is a slip of the period
+    picker, not an assessment.
+    """
+    if period.start <= clock.to_local(now).date():
+        return None
+    return _(
+        "%(period)s 尚未开始：%(day)s 起才能提交评价、登记加减分。",
+        period=period.label,
+        day=period.start.isoformat(),
+    )
+
+
+def not_ended(period: Period, now: datetime) -> str | None:
+    """Return why ``period`` cannot be finalised yet, or None once it has ended.
+
+    Finalising cannot be undone, and ratings still count until the period's last day is over.
+    """
+    if period.end <= clock.to_local(now).date():
+        return None
+    return _(
+        "%(period)s 尚未结束：%(day)s 起才能定稿。", period=period.label, day=period.end.isoformat()
+    )
+
+
+def _refuse(reason: str | None) -> None:
+    if reason is not None:
+        raise EvaluationError(reason)
+
+
 # --------------------------------------------------------------------------------------------
 # The scheme
 
@@ -423,6 +456,7 @@ def finalise_period(
     """Freeze the period's live results as its snapshot (once); audit it."""
     if snapshot_for(hall, period) is not None:
         raise EvaluationError(_("%(period)s 已经定稿。", period=period.label))
+    _refuse(not_ended(period, now))
     live = live_results(hall, period)
     snapshot = EvaluationSnapshot(
         hall_id=hall.id,
@@ -620,6 +654,7 @@ def submit_assessment(
     """Store and lock ``assessor``'s assessment; refuse a locked one or an assessor not allowed."""
     if kind not in ASSESSOR_KINDS or not may_assess(assessor, period, subject, kind):
         raise EvaluationError(_("您不能提交这份评价。"))
+    _refuse(not_begun(period, now))
     clean = check_scores(scores, scheme)
     key = assessor_key(kind, assessor)
     row = find_assessment(hall, period, subject, kind, key)
@@ -926,6 +961,7 @@ def import_assessments(
 
     Raises ImportRejected listing every row's errors; then nothing was written.
     """
+    _refuse(not_begun(period, now))
     if not table or all(_blank(v) for v in table[0]):
         raise ImportRejected([RowError(1, "", _("第一行应为表头。"))])
     header = [_header_key(v) for v in table[0]]
@@ -1106,6 +1142,7 @@ def add_adjustment(
     now: datetime,
 ) -> Adjustment:
     """Add a bonus or manual deduction to the ledger; audit it."""
+    _refuse(not_begun(period, now))
     if kind not in ADJUSTMENT_KINDS:
         raise EvaluationError(_("调整类型应为加分或扣分。"))
     if staff.hall_id != hall.id:

@@ -133,8 +133,11 @@ def _local_time(moment: Any) -> str:
 
 
 def _common(period: ev.Period, **extra: Any) -> dict[str, Any]:
+    now = clock.now()
     return {
         "period": period,
+        "not_begun": ev.not_begun(period, now),
+        "not_ended": ev.not_ended(period, now),
         "is_supervisor": _is_supervisor(),
         "kind_labels": KIND_LABELS,
         "flag_labels": FLAG_LABELS,
@@ -203,7 +206,8 @@ def assess(period_code: str, kind: str, staff_id: int):  # type: ignore[no-untyp
     row = ev.find_assessment(hall, period, subject, kind, ev.assessor_key(kind, current_user))
     form = assessment_form(scheme, row.scores if row else None)
     status = 200
-    if form.validate_on_submit():
+    # A period not yet begun shows why instead of the form (the service refuses it too).
+    if not ev.not_begun(period, clock.now()) and form.validate_on_submit():
         scores = {leaf.code: float(form[field_name(leaf.code)].data) for leaf in scheme.leaves}
         try:
             ev.submit_assessment(

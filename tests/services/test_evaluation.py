@@ -323,6 +323,62 @@ def test_out_of_range_points_are_refused_naming_the_criterion(rctx, hall, staff,
         )
 
 
+def test_a_period_takes_entries_from_its_first_local_day_and_finalises_after_its_last(
+    rctx, hall, staff, supervisor
+):
+    scheme = ev.current_scheme()
+    nov_end_utc = datetime(2026, 11, 30, 16, 0)  # 1 Dec 00:00 local
+    just_before = NOV_START_UTC - timedelta(minutes=1)  # 31 Oct 23:59 local
+
+    def assess(now: datetime):  # type: ignore[no-untyped-def]
+        return ev.submit_assessment(
+            hall,
+            NOV,
+            staff,
+            "supervisor",
+            assessor=supervisor,
+            scores=full_marks(scheme, 0.8),
+            now=now,
+            scheme=scheme,
+        )
+
+    def bonus(now: datetime):  # type: ignore[no-untyped-def]
+        return ev.add_adjustment(
+            hall,
+            NOV,
+            staff,
+            kind="bonus",
+            points=2,
+            reason="表彰",
+            evidence="",
+            approver=supervisor,
+            actor=supervisor,
+            now=now,
+        )
+
+    table = [["类型", "被评人工号", "评价人", *(leaf.label for leaf in scheme.leaves)]]
+    table.append(
+        ["负责人评价", staff.staff_no, "boss", *(leaf.max_points for leaf in scheme.leaves)]
+    )
+    for too_early in (
+        lambda: assess(just_before),
+        lambda: bonus(just_before),
+        lambda: ev.import_assessments(
+            hall, NOV, table, actor=supervisor, now=just_before, scheme=scheme
+        ),
+    ):
+        with pytest.raises(ev.EvaluationError, match="2026年11月 尚未开始：2026-11-01 起"):
+            too_early()
+    assert db.session.scalar(select(func.count(Assessment.id))) == 0
+    assert db.session.scalar(select(func.count(Adjustment.id))) == 0
+
+    assert assess(NOV_START_UTC).locked and bonus(NOV_START_UTC).points == 2
+    with pytest.raises(ev.EvaluationError, match="2026年11月 尚未结束：2026-12-01 起才能定稿"):
+        ev.finalise_period(hall, NOV, actor=supervisor, now=nov_end_utc - timedelta(minutes=1))
+    assert ev.snapshot_for(hall, NOV) is None
+    assert ev.finalise_period(hall, NOV, actor=supervisor, now=nov_end_utc).period == "2026-11"
+
+
 def test_finalised_period_keeps_its_results_when_inputs_change(
     rctx, hall, window, staff, put_on_duty, supervisor
 ):

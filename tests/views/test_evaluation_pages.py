@@ -10,10 +10,11 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 import scoring
+from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Adjustment, Assessment, AuditEntry, Complaint, EvaluationSnapshot
 from kiosk.models._types import utcnow
-from kiosk.services.evaluation import current_period
+from kiosk.services.evaluation import current_period, parse_period
 from tests.helpers import hidden_fields
 
 P = "2026-11"
@@ -55,6 +56,13 @@ def csrf(client, url: str) -> dict[str, str]:
 def this_month(app) -> str:
     with app.test_request_context():
         return current_period(utcnow()).code
+
+
+def after_period(app, code: str) -> None:
+    """Move the application's clock to an hour after the period's last local day."""
+    with app.test_request_context():
+        end = parse_period(code).bounds(clock.hall_zone())[1]
+    app.config["CLOCK"] = lambda: end + timedelta(hours=1)
 
 
 def count(model) -> int:
@@ -339,7 +347,16 @@ def test_finalise_then_edit_keeps_the_finalised_result_and_shows_a_notice(
     code = this_month(client.application)
     post_form(client, f"/staff/evaluation/{code}/assess/supervisor/{wang.id}", marks(0.6))
     report_url = f"/staff/evaluation/{code}/report"
+    early = client.post(
+        f"/staff/evaluation/{code}/finalise",
+        data=csrf(client, report_url),
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "尚未结束" in early and count(EvaluationSnapshot) == 0  # the month is still running
+
+    after_period(app, code)
     before = client.get(report_url).get_data(as_text=True)
+    assert "定稿本期结果" in before and "尚未结束" not in before
     response = client.post(f"/staff/evaluation/{code}/finalise", data=csrf(client, report_url))
     assert response.status_code == 302
     snapshot = db.session.scalar(select(EvaluationSnapshot))
@@ -427,3 +444,65 @@ def test_import_template_has_the_documented_header_and_a_bom(client, auth, boss)
     assert body.startswith(b"\xef\xbb\xbf")
     header = next(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert header == HEADER
+
+
+def test_a_period_not_yet_begun_takes_no_assessment_adjustment_or_import(
+    client, auth, clerk, boss, people
+):
+    wang = people[0]
+    with client.application.test_request_context():
+        later = current_period(utcnow()).next().code
+    auth.login_as(clerk)
+    overview = client.get(f"/staff/evaluation/{later}/").get_data(as_text=True)
+    assert "尚未开始" in overview and f"/assess/self/{wang.id}" not in overview
+    url = f"/staff/evaluation/{later}/assess/self/{wang.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "尚未开始" in page and 'name="c_quality__attitude"' not in page
+    # The form of this month, posted to next month's address (a stale tab, a typed URL).
+    this_form = csrf(client, f"/staff/evaluation/{P}/assess/self/{wang.id}")
+    assert "csrf_token" in this_form
+    response = client.post(url, data={**this_form, **marks(0.8)})
+    assert response.status_code == 400 and "尚未开始" in response.get_data(as_text=True)
+    assert count(Assessment) == 0
+
+    auth.login_as(boss)
+    ledger_url = f"/staff/evaluation/{later}/adjustments"
+    ledger = client.get(ledger_url).get_data(as_text=True)
+    assert "尚未开始" in ledger and "登记加分或扣分" not in ledger
+    response = client.post(
+        ledger_url,
+        data={
+            **csrf(client, f"/staff/evaluation/{P}/adjustments"),
+            "staff": str(wang.id),
+            "kind": "bonus",
+            "points": "2",
+            "reason": "表彰",
+            "approver": str(boss.id),
+        },
+    )
+    assert response.status_code == 400 and count(Adjustment) == 0
+
+    import_url = f"/staff/evaluation/{later}/import"
+    assert "尚未开始" in client.get(import_url).get_data(as_text=True)
+    rows = [["类型", "被评人工号", "评价人", *(leaf.label for leaf in SCHEME.leaves)]]
+    rows.append(["自评", "XF001", "XF001", *(leaf.max_points for leaf in SCHEME.leaves)])
+    body = "\n".join(",".join(str(v) for v in row) for row in rows).encode()
+    response = client.post(
+        import_url,
+        data={
+            **csrf(client, f"/staff/evaluation/{P}/import"),
+            "file": (io.BytesIO(body), "scores.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400 and count(Assessment) == 0
+
+
+def test_the_running_month_offers_no_finalise_button_until_it_has_ended(app, client, auth, boss):
+    auth.login_as(boss)
+    code = this_month(app)
+    report = client.get(f"/staff/evaluation/{code}/report").get_data(as_text=True)
+    assert "尚未结束" in report and "定稿本期结果" not in report
+    after_period(app, code)
+    report = client.get(f"/staff/evaluation/{code}/report").get_data(as_text=True)
+    assert "定稿本期结果" in report and "尚未结束" not in report
