@@ -38,6 +38,7 @@ def test_a_supervisor_sees_complaints_to_verify_overdue_and_ratings_to_review(
     auth.login_as(make_user("sup1", "supervisor"))
 
     home = client.get("/staff/").get_data(as_text=True)
+    assert "您好，sup1（负责人）" in home  # no staff record: the login name
     assert badge(home, "todo-new-complaints") == "2"
     assert badge(home, "todo-overdue") == "1"
     assert badge(home, "todo-quarantined") == "1"
@@ -78,6 +79,7 @@ def test_a_clerk_sees_the_assessments_they_still_owe_this_month(
     auth.login_as(make_user("clerk1", "staff", staff=me))
 
     home = client.get("/staff/").get_data(as_text=True)
+    assert "您好，王芳（窗口人员）" in home  # greeted by name, not by login
     assert badge(home, "todo-assessments") == "2"  # the self assessment and one peer
     assert badge(home, "todo-new-complaints") is None  # complaints are the supervisors' work
     assert 'href="/staff/evaluation/2026-11/"' in home
