@@ -44,11 +44,13 @@ class Defaults:
     REMEMBER_COOKIE_SECURE = False
     DEVICE_COOKIE_NAME = "hall_device"
     DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
-    # Complaint deadlines in Chinese working days (核实, 整改, 回访) and extra local holidays
-    # as ISO dates; read through kiosk.services.settings.setting().
+    # Complaint deadlines in Chinese working days (核实, 整改, 回访; 申诉: how long after a valid
+    # verdict the staff member may appeal) and extra local holidays as ISO dates; read through
+    # kiosk.services.settings.setting().
     COMPLAINT_VERIFY_DAYS = 1
     COMPLAINT_RECTIFY_DAYS = 5
     COMPLAINT_FOLLOWUP_DAYS = 2
+    COMPLAINT_APPEAL_DAYS = 5
     EXTRA_HOLIDAYS: tuple[str, ...] = ()
     # Supervisor notifications of new 差评 and complaints, delivered by `flask --app kiosk notify`
     # from an outbox: a webhook (POST JSON, no phone numbers; empty URL = off) and/or e-mail

@@ -17,7 +17,9 @@ ComplaintError and change nothing.
 Deadlines (kiosk.services.workdays): 核实 COMPLAINT_VERIFY_DAYS working days after the complaint
 arrived, 整改 COMPLAINT_RECTIFY_DAYS after the verification, 回访 COMPLAINT_FOLLOWUP_DAYS after
 the rectification; each ends at 24:00 hall time on its last working day. A complaint is
-overdue when the deadline of the stage it is in has passed.
+overdue when the deadline of the stage it is in has passed. An appeal is possible for
+COMPLAINT_APPEAL_DAYS working days after a valid verdict, so that the verdict (and the
+evaluation that deducts points for it) becomes final.
 """
 
 from dataclasses import dataclass
@@ -408,14 +410,34 @@ def close(complaint: Complaint, actor: User, *, note: str, now: datetime) -> Non
     _step(complaint, actor, "closed", now, to_status="closed", note=_clean(note))
 
 
+def appeal_due_at(complaint: Complaint) -> datetime | None:
+    """Return when the appeal period of a complaint verified as valid ends (None: no period)."""
+    if complaint.is_valid is not True or complaint.verified_at is None:
+        return None
+    return workdays.due_at(complaint.verified_at, setting("COMPLAINT_APPEAL_DAYS"))
+
+
+def may_still_appeal(complaint: Complaint, now: datetime) -> bool:
+    """Return whether a valid verdict with no appeal yet is still inside its appeal period."""
+    due = appeal_due_at(complaint)
+    return complaint.is_valid is True and (due is None or now < due)
+
+
 def appeal(complaint: Complaint, actor: User, *, reason: str, now: datetime) -> None:
-    """申诉: the staff member concerned contests a valid verdict, once."""
+    """申诉: the staff member concerned contests a valid verdict, once, inside the appeal period."""
     if actor.staff_id is None or actor.staff_id != complaint.staff_id:
         raise ComplaintError(_("只有被投诉的工作人员本人可以申诉。"), 403)
     if complaint.is_valid is not True:
         raise ComplaintError(_("只有核实有效的投诉可以申诉。"))
     if appeal_state(complaint) is not None:
         raise ComplaintError(_("每件投诉只能申诉一次。"))
+    if not may_still_appeal(complaint, now):
+        raise ComplaintError(
+            _(
+                "申诉期限已过：核实有效后 %(days)s 个工作日内可以申诉。",
+                days=setting("COMPLAINT_APPEAL_DAYS"),
+            )
+        )
     reason = _clean(reason, required=_("请填写申诉理由。"))
     _step(complaint, actor, "appealed", now, note=reason)
 

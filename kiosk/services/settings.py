@@ -109,6 +109,12 @@ EDITABLE: tuple[EditableSetting, ...] = (
         "COMPLAINT_FOLLOWUP_DAYS", _l("回访时限（工作日）"), _l("1–30 个工作日"), _days(1, 30)
     ),
     EditableSetting(
+        "COMPLAINT_APPEAL_DAYS",
+        _l("申诉期限（工作日）"),
+        _l("投诉核实有效后多少个工作日内，被投诉的工作人员可以申诉（1–30）"),
+        _days(1, 30),
+    ),
+    EditableSetting(
         "CONTACT_RETENTION_DAYS",
         _l("回访电话保留天数"),
         _l("投诉办结后多少天删除居民的电话号码（1–365）"),

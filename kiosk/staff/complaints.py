@@ -275,6 +275,8 @@ def _render_detail(
         is_concerned=current_user.staff_id is not None
         and current_user.staff_id == complaint.staff_id,
         appeal=complaints.appeal_state(complaint),
+        appeal_due=complaints.appeal_due_at(complaint),
+        may_appeal=complaints.may_still_appeal(complaint, now),
         verifier=complaints.verifier(complaint),
         due=complaints.current_due_at(complaint),
         overdue=complaints.is_overdue(complaint, now),

@@ -134,6 +134,7 @@ def my_dashboard():  # type: ignore[no-untyped-def]
         recent=recent,
         complaints=mine,
         appeals=complaints.appeal_states(list(mine)),
+        may_appeal=lambda complaint: complaints.may_still_appeal(complaint, now),
         now=now,
         levels=LEVEL_LABELS,
         statuses=COMPLAINT_STATUS_LABELS,

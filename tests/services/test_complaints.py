@@ -261,6 +261,25 @@ def test_appeals_are_refused_when_they_should_be(
 
 
 @pytest.mark.sqlite_only  # workflow logic; the database-specific parts run on both
+def test_an_appeal_is_possible_for_five_working_days_after_the_valid_verdict(
+    make_complaint, sup, clerk
+):
+    complaint = make_complaint(T0)
+    drive(complaint, "valid", sup)  # verified on Wed 30 Sep, the eve of the National Day break
+    # Thu 8, Fri 9, Sat 10 (a make-up workday), Mon 12 and Tue 13 October are the five days.
+    closes = hall_time(2026, 10, 14, 0)
+    assert complaints.appeal_due_at(complaint) == closes
+    assert complaints.may_still_appeal(complaint, closes - timedelta(minutes=1))
+    assert not complaints.may_still_appeal(complaint, closes)
+    before = counts(complaint)
+    with pytest.raises(ComplaintError, match="申诉期限已过：核实有效后 5 个工作日内"):
+        complaints.appeal(complaint, clerk, reason="不服", now=closes)
+    assert counts(complaint) == before and complaints.appeal_state(complaint) is None
+    complaints.appeal(complaint, clerk, reason="不服", now=closes - timedelta(minutes=1))
+    assert complaints.appeal_state(complaint) == "pending"
+
+
+@pytest.mark.sqlite_only  # workflow logic; the database-specific parts run on both
 def test_closing_waits_for_a_pending_appeal(make_complaint, sup, other_sup, clerk):
     complaint = make_complaint(T0)
     drive(complaint, "followed_up", sup)

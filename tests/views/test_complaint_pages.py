@@ -179,6 +179,29 @@ def test_clerk_appeals_and_another_supervisor_reviews(
     assert "没有符合条件的投诉" in after and "申诉已复核" not in after
 
 
+def test_after_the_appeal_period_the_clerk_sees_it_closed_and_cannot_appeal(
+    client, auth, sup, clerk, set_clock, complaint
+):
+    auth.login_as(sup)
+    post(client, complaint, "verify", verdict="valid", severity="minor", reason="属实")
+    page = client.get(f"/staff/complaints/{complaint.id}").get_data(as_text=True)
+    assert "申诉 2026-11-27 24:00" in page  # verified Fri 20 Nov: five working days to Fri 27
+    client.post("/auth/logout", data={"csrf_token": csrf(client, "/staff/")})
+
+    auth.login_as(clerk)
+    assert "可申诉" in client.get("/staff/me").get_data(as_text=True)
+    set_clock(hall_time(2026, 11, 28, 9))
+    page = client.get(f"/staff/complaints/{complaint.id}").get_data(as_text=True)
+    assert "申诉期限已过（2026-11-27 24:00）" in page and "提交申诉" not in page
+    mine = client.get("/staff/me").get_data(as_text=True)
+    assert "申诉期已过" in mine and "可申诉" not in mine
+    refused = post(client, complaint, "appeal", reason="迟到的申诉")
+    assert refused.status_code == 409 and "申诉期限已过" in refused.get_data(as_text=True)
+    assert not db.session.scalar(
+        select(ComplaintEvent.id).where(ComplaintEvent.action == "appealed")
+    )
+
+
 def test_clerks_see_only_their_own_complaints(
     client, auth, clerk, make_staff, make_complaint, complaint
 ):

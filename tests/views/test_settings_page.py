@@ -14,6 +14,7 @@ FORM = {
     "COMPLAINT_VERIFY_DAYS": "1",
     "COMPLAINT_RECTIFY_DAYS": "5",
     "COMPLAINT_FOLLOWUP_DAYS": "2",
+    "COMPLAINT_APPEAL_DAYS": "5",
     "CONTACT_RETENTION_DAYS": "30",
     "BOARD_POLL_SECONDS": "10",
     "BOARD_ROTATE_SECONDS": "20",
@@ -42,7 +43,12 @@ def test_admin_sees_every_setting_with_its_default(client, admin, app) -> None:
     assert 'name="OPENING_HOURS"' in html and 'value="08:30-17:30"' in html
     assert 'name="COMPLAINT_RECTIFY_DAYS"' in html and 'value="6"' in html
     assert '<td class="settings-default">6</td>' in html
-    for name in ("COMPLAINT_FOLLOWUP_DAYS", "CONTACT_RETENTION_DAYS", "BOARD_ROTATE_SECONDS"):
+    for name in (
+        "COMPLAINT_FOLLOWUP_DAYS",
+        "COMPLAINT_APPEAL_DAYS",
+        "CONTACT_RETENTION_DAYS",
+        "BOARD_ROTATE_SECONDS",
+    ):
         assert f'name="{name}"' in html
     assert "/staff/settings" in client.get("/staff/").get_data(as_text=True)  # nav link
 
