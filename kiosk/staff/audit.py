@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from kiosk import clock
 from kiosk.auth import roles_required
+from kiosk.labels import AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS
 from kiosk.services import audit_log
 from kiosk.services.roster import local_to_utc
 from kiosk.staff import bp
@@ -48,6 +49,8 @@ def audit():  # type: ignore[no-untyped-def]
         "staff/audit/list.html",
         result=result,
         actions=audit_log.hall_actions(current_user.hall_id),
+        action_labels=AUDIT_ACTION_LABELS,
+        target_labels=AUDIT_TARGET_LABELS,
         action=action,
         since=since,
         until=until,
