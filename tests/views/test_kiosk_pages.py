@@ -142,6 +142,7 @@ def test_admin_sets_intervals_and_pin_and_revokes(client, auth, admin, hall):
     assert bad.status_code == 400
 
     page = client.get(f"/staff/devices/{device.id}").get_data(as_text=True)
+    assert "确定撤销“东门终端”吗？" in page and "js/confirm.js" in page  # the browser asks first
     token = hidden_fields(page)["csrf_token"]
     client.post(f"/staff/devices/{device.id}/revoke", data={"csrf_token": token})
     db.session.refresh(device)
