@@ -20,7 +20,7 @@ translations: venv
 
 extract-messages: venv
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o kiosk/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching --ignore-obsolete
 	$(PY) tools/fill_zh_catalog.py
 
 demo: export KIOSK_PUBLIC_URL ?= http://127.0.0.1:$(PORT)

@@ -91,7 +91,7 @@ AUDIT_ACTION_LABELS = {
     "device.create": _l("新建评价设备"),
     "device.update": _l("修改评价设备"),
     "device.code": _l("重新生成配对码"),
-    "device.revoke": _l("停用评价设备"),
+    "device.revoke": _l("撤销评价设备"),
     "setting.change": _l("修改系统设置"),
     "hall.rename": _l("修改大厅名称"),
 }

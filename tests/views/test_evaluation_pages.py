@@ -469,33 +469,36 @@ def test_a_period_not_yet_begun_takes_no_assessment_adjustment_or_import(
     ledger_url = f"/staff/evaluation/{later}/adjustments"
     ledger = client.get(ledger_url).get_data(as_text=True)
     assert "尚未开始" in ledger and "登记加分或扣分" not in ledger
-    response = client.post(
-        ledger_url,
-        data={
-            **csrf(client, f"/staff/evaluation/{P}/adjustments"),
-            "staff": str(wang.id),
-            "kind": "bonus",
-            "points": "2",
-            "reason": "表彰",
-            "approver": str(boss.id),
-        },
-    )
-    assert response.status_code == 400 and count(Adjustment) == 0
+    bonus = {
+        **csrf(client, f"/staff/evaluation/{P}/adjustments"),
+        "staff": str(wang.id),
+        "kind": "bonus",
+        "points": "2",
+        "reason": "表彰",
+        "approver": str(boss.id),
+    }
+    assert client.post(ledger_url, data=bonus).status_code == 400 and count(Adjustment) == 0
+    # The same bonus for this month is fine: it was the month that was refused.
+    assert client.post(f"/staff/evaluation/{P}/adjustments", data=bonus).status_code == 302
+    assert count(Adjustment) == 1
 
     import_url = f"/staff/evaluation/{later}/import"
     assert "尚未开始" in client.get(import_url).get_data(as_text=True)
     rows = [["类型", "被评人工号", "评价人", *(leaf.label for leaf in SCHEME.leaves)]]
     rows.append(["自评", "XF001", "XF001", *(leaf.max_points for leaf in SCHEME.leaves)])
     body = "\n".join(",".join(str(v) for v in row) for row in rows).encode()
-    response = client.post(
-        import_url,
-        data={
-            **csrf(client, f"/staff/evaluation/{P}/import"),
-            "file": (io.BytesIO(body), "scores.csv"),
-        },
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 400 and count(Assessment) == 0
+
+    def upload(url: str):  # type: ignore[no-untyped-def]
+        token = csrf(client, f"/staff/evaluation/{P}/import")
+        return client.post(
+            url,
+            data={**token, "file": (io.BytesIO(body), "scores.csv")},
+            content_type="multipart/form-data",
+        )
+
+    assert upload(import_url).status_code == 400 and count(Assessment) == 0
+    assert upload(f"/staff/evaluation/{P}/import").status_code == 302  # this month's: imported
+    assert count(Assessment) == 1
 
 
 def test_the_running_month_offers_no_finalise_button_until_it_has_ended(app, client, auth, boss):
