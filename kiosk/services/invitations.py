@@ -9,7 +9,7 @@ first: a conditional UPDATE … WHERE used_at IS NULL changes the row for one su
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from kiosk.extensions import db
 from kiosk.models import Duty, Rating, ServiceInvitation, Staff, Window
@@ -46,6 +46,21 @@ def current_signin(staff: Staff, now: datetime) -> Duty | None:
             Duty.ends_at.is_(None),
         )
         .order_by(Duty.starts_at.desc())
+        .limit(1)
+    )
+
+
+def todays_roster(staff: Staff, now: datetime, day_end: datetime) -> Duty | None:
+    """Return the clerk's roster duty under way at now, else their next one before day_end."""
+    return db.session.scalar(
+        select(Duty)
+        .where(
+            Duty.staff_id == staff.id,
+            Duty.source == "roster",
+            Duty.starts_at < day_end,
+            or_(Duty.ends_at.is_(None), Duty.ends_at > now),
+        )
+        .order_by(Duty.starts_at)
         .limit(1)
     )
 

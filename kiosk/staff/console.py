@@ -45,10 +45,15 @@ def _windows(staff: Staff) -> list[Window]:
 def _render(staff: Staff, form: SignInForm, status: int = 200):  # type: ignore[no-untyped-def]
     now = clock.now()
     start, end = clock.local_day_bounds(now)
+    duty = invitations.current_signin(staff, now)
+    rostered = None if duty else invitations.todays_roster(staff, now, end)
+    if rostered is not None and form.window.data is None:
+        form.window.data = rostered.window_id  # sign in where the roster puts them today
     page = render_template(
         "staff/console/index.html",
         staff=staff,
-        duty=invitations.current_signin(staff, now),
+        duty=duty,
+        rostered=rostered,
         form=form,
         action_form=ConsoleActionForm(),
         counts=invitations.console_counts(staff, start, end),

@@ -195,6 +195,18 @@ def test_clerk_signs_in_invites_and_signs_out(client, auth, clerk, staff, window
     assert duty.ends_at is not None
 
 
+def test_the_console_offers_the_window_the_roster_gives_the_clerk_today(
+    client, auth, clerk, staff, window, make_window, put_on_duty
+):
+    rostered = make_window(number=7, name="社保医保")
+    put_on_duty(staff, rostered)  # from an hour ago for eight hours
+    auth.login_as(clerk)
+    html = client.get("/staff/console").get_data(as_text=True)
+    assert "今日排班：7号窗口 社保医保" in html
+    assert re.search(rf'<option selected value="{rostered.id}">', html)
+    assert not re.search(rf'<option selected value="{window.id}">', html)
+
+
 def test_inviting_without_signing_in_mints_nothing(client, auth, clerk):
     auth.login_as(clerk)
     response = console_post(client, "/staff/console/invite")
