@@ -44,3 +44,17 @@ def test_template_covers_every_string_in_the_code():
     ):
         found.add(message if isinstance(message, str) else message[0])
     assert found - known == set(), "run `make extract-messages` and translate"
+
+
+def test_scheme_texts_are_the_scoring_packages_own_words(app):
+    """Each key of SCHEME_TEXTS is its own msgid, so Chinese pages show it unchanged."""
+    import scoring
+    from kiosk.evaluation_labels import SCHEME_TEXTS
+
+    scheme = scoring.default_scheme()
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert all(str(text) == key for key, text in SCHEME_TEXTS.items())
+    written = {scheme.name, scoring.TIE_RULE, *scoring.SOURCE_LABELS.values()}
+    written |= {band.label for band in scheme.grades}
+    written |= {node.label for top in scheme.rubric for node in (top, *top.leaves())}
+    assert written <= set(SCHEME_TEXTS)

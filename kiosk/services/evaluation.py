@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 import scoring
 from kiosk import clock
 from kiosk.extensions import db
+from kiosk.labels import SEVERITY_LABELS
 from kiosk.models import (
     ADJUSTMENT_KINDS,
     ASSESSOR_KINDS,
@@ -1265,7 +1266,7 @@ def ledger(hall: Hall, period: Period, scheme: scoring.Scheme) -> list[LedgerLin
                 points=-float(scheme.complaint_deductions[severity]),
                 reason=_(
                     "投诉经核实有效（%(severity)s）",
-                    severity=scoring.SEVERITY_LABELS[severity],
+                    severity=SEVERITY_LABELS[severity],
                 ),
                 evidence="",
                 approver="",

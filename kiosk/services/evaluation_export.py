@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 import scoring
-from kiosk.evaluation_labels import flag_label
+from kiosk.evaluation_labels import flag_label, scheme_text
 from kiosk.services.evaluation import Report, current_scheme
 from kiosk.services.spreadsheet import neutralise
 
@@ -70,10 +70,10 @@ def columns(report: Report) -> list[Column]:
         Column(_("姓名"), lambda r: r["name"]),
         Column(_("最终得分"), lambda r: r["score"], POINTS),
         Column(_("基础分"), lambda r: r["base_score"], POINTS),
-        Column(_("等级"), lambda r: r["grade"] or ""),
+        Column(_("等级"), lambda r: scheme_text(r["grade"]) or ""),
     ]
     for code in scoring.SOURCES:
-        label = scoring.SOURCE_LABELS[code]
+        label = scheme_text(scoring.SOURCE_LABELS[code])
         cols.append(Column(label, lambda r, c=code: _source(r, c)["value"], POINTS))
     cols += [
         Column(_("居民评价数"), lambda r: r["satisfaction"]["count"], INTEGER),
@@ -84,11 +84,11 @@ def columns(report: Report) -> list[Column]:
         Column(_("扣分"), lambda r: r["deduction_total"], POINTS),
     ]
     for source in ("self", "supervisor", "peer"):
-        label = scoring.SOURCE_LABELS[source]
+        label = scheme_text(scoring.SOURCE_LABELS[source])
         for code, crit_label in _leaves(report):
             cols.append(
                 Column(
-                    f"{label}·{crit_label}",
+                    f"{label}·{scheme_text(crit_label)}",
                     lambda r, s=source, c=code: _criterion(r, s, c),
                     POINTS,
                 )

@@ -26,6 +26,7 @@ from kiosk.evaluation_labels import (
     LEDGER_KIND_LABELS,
     TASK_STATUS_LABELS,
     flag_label,
+    scheme_text,
 )
 from kiosk.extensions import db
 from kiosk.forms import as_choices
@@ -94,7 +95,7 @@ def assessment_form(scheme: Any, data: dict[str, float] | None = None) -> FlaskF
     attrs: dict[str, Any] = {}
     for leaf in scheme.leaves:
         attrs[field_name(leaf.code)] = DecimalField(
-            f"{leaf.label}（0–{leaf.max_points:g}）",
+            f"{scheme_text(leaf.label)}（0–{leaf.max_points:g}）",
             places=2,
             validators=[
                 InputRequired(_l("请打分")),
@@ -108,6 +109,9 @@ def assessment_form(scheme: Any, data: dict[str, float] | None = None) -> FlaskF
 
 # --------------------------------------------------------------------------------------------
 # Loading helpers
+
+
+bp.add_app_template_filter(scheme_text, "scheme_text")
 
 
 def _hall() -> Hall:

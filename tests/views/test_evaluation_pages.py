@@ -509,3 +509,27 @@ def test_the_running_month_offers_no_finalise_button_until_it_has_ended(app, cli
     after_period(app, code)
     report = client.get(f"/staff/evaluation/{code}/report").get_data(as_text=True)
     assert "定稿本期结果" in report and "尚未结束" not in report
+
+
+def test_in_english_sources_grades_rubric_and_tie_rule_read_in_english(
+    client, auth, boss, people, window, put_on_duty
+):
+    wang = people[0]
+    put_ratings(window, wang, put_on_duty, [5] * 12, utcnow() - timedelta(minutes=30))
+    auth.login_as(boss)
+    code = this_month(client.application)
+    post_form(client, f"/staff/evaluation/{code}/assess/supervisor/{wang.id}", marks(1.0))
+    client.get("/lang/en?next=/")
+    report = client.get(f"/staff/evaluation/{code}/report").get_data(as_text=True)
+    assert "<th>Supervisor assessment</th>" in report and "<th>Resident satisfaction</th>" in report
+    assert "<td>Excellent</td>" in report and "Equal scores are ordered by" in report
+    assert "Window staff evaluation scheme" in report and "负责人评价" not in report
+    detail = client.get(f"/staff/evaluation/{code}/staff/{wang.id}").get_data(as_text=True)
+    assert "<td>Team cohesion</td>" in detail and "<td>团队凝聚力</td>" not in detail
+    form = client.get(f"/staff/evaluation/{code}/assess/supervisor/{people[1].id}")
+    assert "Handling complaints（0–5）" in form.get_data(as_text=True)
+    exported = client.get(f"/staff/evaluation/{code}/export.csv").get_data(as_text=True)
+    header = exported.splitlines()[0]
+    assert "Supervisor assessment·Team cohesion" in header and "团队凝聚力" not in header
+    # The stored explanation is the record as the scoring package wrote it.
+    assert "最终得分" in detail
