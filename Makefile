@@ -19,7 +19,7 @@ translations: venv
 	$(VENV)/bin/pybabel compile --use-fuzzy -d kiosk/translations -D messages --statistics 2>&1 | tail -n 2
 
 extract-messages: venv
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o kiosk/translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k Phrase -o kiosk/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching --ignore-obsolete
 	$(PY) tools/fill_zh_catalog.py
 

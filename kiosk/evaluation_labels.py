@@ -1,8 +1,12 @@
 """Display labels for the evaluation's codes (assessor kinds, ledger kinds, result flags)."""
 
+from typing import Any
+
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 import scoring
+from scoring.explain import render
 
 KIND_LABELS = {"self": _l("自评"), "peer": _l("同事互评"), "supervisor": _l("负责人评价")}
 LEDGER_KIND_LABELS = {"bonus": _l("加分"), "deduction": _l("扣分"), "complaint": _l("投诉扣分")}
@@ -62,9 +66,22 @@ SCHEME_TEXTS = {
         "同分时依次比较：居民满意度指数（平滑后）高者在前；负责人评价高者在前；"
         "经核实投诉少者在前；居民评价数多者在前；仍相同则并列"
     ),
+    # the separators of lists in an explanation line
+    "、": _l("、"),
+    "，": _l("，"),
 }
 
 
 def scheme_text(text: str | None) -> str | None:
     """Return a scoring or default-scheme text in the reader's language (else as written)."""
     return str(SCHEME_TEXTS[text]) if text in SCHEME_TEXTS else text
+
+
+def explanation_text(line: dict[str, Any]) -> str:
+    """Return a stored explanation line in the reader's language.
+
+    Its phrase goes through the catalog (the scoring package's templates are msgids); a line
+    stored without one (a snapshot older than phrases) shows its text as written.
+    """
+    phrase = line.get("phrase")
+    return render(phrase, gettext) if phrase else str(line["text"])

@@ -34,6 +34,7 @@ from decimal import Decimal
 from typing import Literal
 
 from scoring._numbers import dec, fmt, fmt_pct, fmt_plain, mean, round2, total
+from scoring.explain import Phrase, Phrases
 from scoring.inputs import Assessment, ComplaintFinding, StaffInput
 from scoring.satisfaction import SatisfactionIndex, hall_mean, satisfaction_index
 from scoring.scheme import (
@@ -61,12 +62,19 @@ class ExplanationLine:
     ``points`` is the signed amount the line adds to the score (a source's contribution, a
     bonus, a deduction, the bonus cap, clipping) and ``None`` for lines that only inform or
     total; the ``points`` of all lines add up to the score. ``depth`` 1 marks a detail line
-    under the line before it.
+    under the line before it. ``phrase`` holds the same words as a template and its values,
+    for a reader who translates them (scoring.explain); ``text`` is that phrase as written.
     """
 
     text: str
     points: float | None = None
     depth: int = 0
+    phrase: Phrase | None = None
+
+    @classmethod
+    def of(cls, phrase: Phrase, points: Decimal | None = None, depth: int = 0) -> ExplanationLine:
+        """Return the line that says phrase (in Chinese), adding points to the score."""
+        return cls(phrase.render(), None if points is None else float(points), depth, phrase)
 
 
 @dataclass(frozen=True)
@@ -221,10 +229,17 @@ def evaluate_period(
         ):
             if place > seats:
                 demoted.add(draft.person.staff_id)
-                draft.quota_note = (
-                    f"得分达到{top.label}（≥ {fmt_plain(dec(top.min_score))}），"
-                    f"但在 {len(candidates)} 名{top.label}候选中排第 {place}，"
-                    f"超出{top.label}名额 {seats} 名，评为{scheme.grades[1].label}"
+                draft.quota_note = Phrase(
+                    "得分达到%(top)s（≥ %(min)s），但在 %(count)s 名%(top)s候选中排第 %(place)s，"
+                    "超出%(top)s名额 %(seats)s 名，评为%(grade)s",
+                    {
+                        "top": Phrase(top.label),
+                        "min": fmt_plain(dec(top.min_score)),
+                        "count": str(len(candidates)),
+                        "place": str(place),
+                        "seats": str(seats),
+                        "grade": Phrase(scheme.grades[1].label),
+                    },
                 )
 
     tied_scores = Counter(d.score for d in scored)
@@ -271,15 +286,15 @@ class _Draft:
         self.score: float | None = None
         self.band: GradeBand | None = None
         self.vetoed = False
-        self.veto_note = ""
-        self.quota_note = ""
+        self.veto_note: Phrase | None = None
+        self.quota_note: Phrase | None = None
         self.bonus_total = Decimal(0)
         self.bonus_applied = Decimal(0)
         self.deduction_total = Decimal(0)
         self.rank_key: tuple[Decimal, ...] = ()
 
-    def line(self, text: str, points: Decimal | None = None, depth: int = 0) -> None:
-        self.lines.append(ExplanationLine(text, None if points is None else float(points), depth))
+    def line(self, phrase: Phrase, points: Decimal | None = None, depth: int = 0) -> None:
+        self.lines.append(ExplanationLine.of(phrase, points, depth))
 
     def finish(
         self,
@@ -293,22 +308,30 @@ class _Draft:
         lines = list(self.lines)
         flags = set(self.flags)
         if band is not None and self.score is not None:
-            if self.vetoed:
+            why: str | Phrase
+            if self.vetoed and self.veto_note is not None:
                 band = scheme.grades[-1]
                 flags.add("veto")
-                text = f"等级：{band.label}（{self.veto_note}）"
-            elif quota_demoted:
+                why = self.veto_note
+            elif quota_demoted and self.quota_note is not None:
                 band = scheme.grades[1]
                 flags.add("quota_demoted")
-                text = f"等级：{band.label}（{self.quota_note}）"
+                why = self.quota_note
             else:
-                text = f"等级：{band.label}（{_band_range(scheme, band, self.score)}）"
-            lines.append(ExplanationLine(text))
+                why = _band_range(scheme, band, self.score)
+            grade = Phrase("等级：%(grade)s（%(why)s）", {"grade": Phrase(band.label), "why": why})
+            lines.append(ExplanationLine.of(grade))
         if rank is not None:
-            text = f"排名：第 {rank} 名（共 {ranked_count} 人参与排名）"
+            place = {"rank": str(rank), "count": str(ranked_count)}
             if same_score > 0:
-                text += f"；与另外 {same_score} 人同分，{TIE_RULE}"
-            lines.append(ExplanationLine(text))
+                ranked = Phrase(
+                    "排名：第 %(rank)s 名（共 %(count)s 人参与排名）；"
+                    "与另外 %(same)s 人同分，%(rule)s",
+                    {**place, "same": str(same_score), "rule": Phrase(TIE_RULE)},
+                )
+            else:
+                ranked = Phrase("排名：第 %(rank)s 名（共 %(count)s 人参与排名）", place)
+            lines.append(ExplanationLine.of(ranked))
         return StaffResult(
             staff_id=self.person.staff_id,
             score=self.score,
@@ -333,10 +356,15 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
         assessment.check(scheme)
     draft = _Draft(person)
     draft.satisfaction = satisfaction_index(person.ratings, mean_points, scheme)
-    draft.line(f"考核方案：{scheme.name}（版本 {scheme.version}）")
+    draft.line(
+        Phrase(
+            "考核方案：%(name)s（版本 %(version)s）",
+            {"name": Phrase(scheme.name), "version": scheme.version},
+        )
+    )
 
     values: dict[str, Decimal | None] = {}
-    details: dict[str, list[str]] = {}
+    details: dict[str, list[Phrase]] = {}
     extras: dict[str, tuple[int, tuple[CriterionScore, ...], tuple[float, ...], str | None]] = {}
     for code in SOURCES:
         if code == "residents":
@@ -362,8 +390,16 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
         count, criteria, dropped, reason = extras[code]
         if value is None or present_sum == 0:
             draft.flags.add(f"missing:{code}")
-            shared = f"，权重 {fmt_pct(weight)} 按比例分给其余来源" if present_sum else ""
-            draft.line(f"{label}：缺失（{_missing_text(code, count, scheme)}）{shared}")
+            missing = {"source": Phrase(label), "why": _missing_text(code, count, scheme)}
+            if present_sum:
+                draft.line(
+                    Phrase(
+                        "%(source)s：缺失（%(why)s），权重 %(weight)s 按比例分给其余来源",
+                        {**missing, "weight": fmt_pct(weight)},
+                    )
+                )
+            else:
+                draft.line(Phrase("%(source)s：缺失（%(why)s）", missing))
             effective = Decimal(0)
             contribution = Decimal(0)
         else:
@@ -373,7 +409,18 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
             share = (
                 f"{fmt_pct(weight)} ÷ {fmt_pct(present_sum)}" if renormalised else fmt_pct(weight)
             )
-            draft.line(f"{label} {fmt(value)} × {share} = {fmt(contribution)}", contribution)
+            draft.line(
+                Phrase(
+                    "%(source)s %(value)s × %(share)s = %(contribution)s",
+                    {
+                        "source": Phrase(label),
+                        "value": fmt(value),
+                        "share": share,
+                        "contribution": fmt(contribution),
+                    },
+                ),
+                contribution,
+            )
         for note in details[code]:
             draft.line(note, depth=1)
         draft.sources.append(
@@ -394,25 +441,34 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
 
     if present_sum == 0:
         draft.flags.add("unscored")
-        draft.line("没有可计分的来源，本期不计分、不评等级、不排名")
+        draft.line(Phrase("没有可计分的来源，本期不计分、不评等级、不排名"))
         return draft
 
     base = total(contributions)
     draft.base = base
-    note = f"（在场来源权重合计 {fmt_pct(present_sum)}，按比例放大）" if renormalised else ""
-    draft.line(f"基础分 = {fmt(base)}{note}")
+    if renormalised:
+        draft.line(
+            Phrase(
+                "基础分 = %(base)s（在场来源权重合计 %(sum)s，按比例放大）",
+                {"base": fmt(base), "sum": fmt_pct(present_sum)},
+            )
+        )
+    else:
+        draft.line(Phrase("基础分 = %(base)s", {"base": fmt(base)}))
 
     score = base + _adjust(draft, scheme)
     low, high = round2(scheme.score_min), round2(scheme.score_max)
     if score < low or score > high:
         clipped = min(max(score, low), high)
-        bound = "下限" if score < low else "上限"
+        bounds = {"score": fmt(score), "bound": fmt(clipped)}
+        if score < low:
+            clip = Phrase("得分 %(score)s 超出下限 %(bound)s，按 %(bound)s 计", bounds)
+        else:
+            clip = Phrase("得分 %(score)s 超出上限 %(bound)s，按 %(bound)s 计", bounds)
         draft.flags.add("clipped")
-        draft.line(
-            f"得分 {fmt(score)} 超出{bound} {fmt(clipped)}，按 {fmt(clipped)} 计", clipped - score
-        )
+        draft.line(clip, clipped - score)
         score = clipped
-    draft.line(f"最终得分 = {fmt(score)}")
+    draft.line(Phrase("最终得分 = %(score)s", {"score": fmt(score)}))
     draft.score = float(score)
     draft.band = scheme.grade_for(draft.score)
 
@@ -423,8 +479,15 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
         )
         if hits:
             draft.vetoed = True
-            draft.veto_note = "一票否决：" + "、".join(
-                f"投诉 {c.complaint_id} 经核实为{SEVERITY_LABELS[c.severity]}" for c in hits
+            findings = tuple(
+                Phrase(
+                    "投诉 %(id)s 经核实为%(severity)s",
+                    {"id": c.complaint_id, "severity": Phrase(SEVERITY_LABELS[c.severity])},
+                )
+                for c in hits
+            )
+            draft.veto_note = Phrase(
+                "一票否决：%(findings)s", {"findings": Phrases("、", findings)}
             )
 
     supervisor = values["supervisor"]
@@ -438,23 +501,40 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
     return draft
 
 
-def _residents(draft: _Draft, scheme: Scheme) -> tuple[Decimal | None, int, list[str], str | None]:
+def _residents(
+    draft: _Draft, scheme: Scheme
+) -> tuple[Decimal | None, int, list[Phrase], str | None]:
     index = draft.satisfaction
     n = index.count
-    notes: list[str] = []
+    notes: list[Phrase] = []
     if n:
         assert index.good_rate is not None and index.bad_rate is not None  # noqa: S101
         notes.append(
-            f"居民评价 {n} 条，原始均分 {fmt(dec(index.raw_mean or 0.0))}，"
-            f"好评率 {fmt_pct(dec(index.good_rate))}，差评率 {fmt_pct(dec(index.bad_rate))}"
+            Phrase(
+                "居民评价 %(count)s 条，原始均分 %(raw)s，好评率 %(good)s，差评率 %(bad)s",
+                {
+                    "count": str(n),
+                    "raw": fmt(dec(index.raw_mean or 0.0)),
+                    "good": fmt_pct(dec(index.good_rate)),
+                    "bad": fmt_pct(dec(index.bad_rate)),
+                },
+            )
         )
     else:
-        notes.append("本期没有居民评价")
+        notes.append(Phrase("本期没有居民评价"))
     points = draft.person.ratings.points(scheme)
     notes.append(
-        f"平滑：({fmt_plain(dec(scheme.prior_weight))} × 大厅均分 {fmt(dec(index.hall_mean))}"
-        f" + 评价总分 {fmt_plain(points)}) ÷ ({fmt_plain(dec(scheme.prior_weight))} + {n})"
-        f" = {fmt(dec(index.smoothed))}"
+        Phrase(
+            "平滑：(%(prior)s × 大厅均分 %(hall_mean)s + 评价总分 %(points)s)"
+            " ÷ (%(prior)s + %(count)s) = %(smoothed)s",
+            {
+                "prior": fmt_plain(dec(scheme.prior_weight)),
+                "hall_mean": fmt(dec(index.hall_mean)),
+                "points": fmt_plain(points),
+                "count": str(n),
+                "smoothed": fmt(dec(index.smoothed)),
+            },
+        )
     )
     if n < scheme.min_ratings:
         draft.flags.add("insufficient_ratings")
@@ -464,7 +544,7 @@ def _residents(draft: _Draft, scheme: Scheme) -> tuple[Decimal | None, int, list
 
 def _assessments(
     code: str, chosen: list[Assessment], scheme: Scheme
-) -> tuple[Decimal | None, list[Assessment], tuple[float, ...], list[str]]:
+) -> tuple[Decimal | None, list[Assessment], tuple[float, ...], list[Phrase]]:
     if not chosen:
         return None, [], (), []
     label = SOURCE_LABELS[code]
@@ -481,27 +561,53 @@ def _assessments(
         low_total, high_total = _total(ordered[0]), _total(ordered[-1])
         dropped = (float(round2(low_total)), float(round2(high_total)))
         ordered = ordered[1:-1]
-        count_note = (
-            f"{label} {n} 份，去掉最高 {fmt(high_total)}、最低 {fmt(low_total)} 后"
-            f" {len(ordered)} 份取平均"
+        count_note = Phrase(
+            "%(source)s %(count)s 份，去掉最高 %(high)s、最低 %(low)s 后 %(kept)s 份取平均",
+            {
+                "source": Phrase(label),
+                "count": str(n),
+                "high": fmt(high_total),
+                "low": fmt(low_total),
+                "kept": str(len(ordered)),
+            },
         )
     elif code == "peer" and scheme.peer_trim:
-        count_note = (
-            f"{label} {n} 份（不足 {scheme.peer_trim_min_count} 份，不去掉最高最低），取平均"
+        count_note = Phrase(
+            "%(source)s %(count)s 份（不足 %(min)s 份，不去掉最高最低），取平均",
+            {"source": Phrase(label), "count": str(n), "min": str(scheme.peer_trim_min_count)},
         )
     else:
-        count_note = f"{label} {n} 份" + ("，取平均" if n > 1 else "")
+        counted: dict[str, str | Phrase] = {"source": Phrase(label), "count": str(n)}
+        if n > 1:
+            count_note = Phrase("%(source)s %(count)s 份，取平均", counted)
+        else:
+            count_note = Phrase("%(source)s %(count)s 份", counted)
     value = round2(mean(_total(a) for a in ordered))
     notes = [count_note]
     for top in scheme.rubric:
-        parts = "，".join(
-            f"{leaf.label} {fmt(mean(dec(a.scores[leaf.code]) for a in ordered))}"
-            f"/{fmt_plain(dec(leaf.max_points))}"
+        parts = tuple(
+            _points_of(leaf, mean(dec(a.scores[leaf.code]) for a in ordered))
             for leaf in top.leaves()
         )
-        top_avg = mean(_node_total(a, top) for a in ordered)
-        notes.append(f"{top.label} {fmt(top_avg)}/{fmt_plain(dec(top.max_points))}：{parts}")
+        top_points = _points_of(top, mean(_node_total(a, top) for a in ordered))
+        notes.append(
+            Phrase(
+                "%(criterion)s：%(parts)s", {"criterion": top_points, "parts": Phrases("，", parts)}
+            )
+        )
     return value, ordered, dropped, notes
+
+
+def _points_of(node: Criterion, average: Decimal) -> Phrase:
+    """Return "服务态度 8.50/10": a criterion's average points out of its maximum."""
+    return Phrase(
+        "%(criterion)s %(average)s/%(max)s",
+        {
+            "criterion": Phrase(node.label),
+            "average": fmt(average),
+            "max": fmt_plain(dec(node.max_points)),
+        },
+    )
 
 
 def _total(assessment: Assessment) -> Decimal:
@@ -528,10 +634,13 @@ def _criteria_averages(used: list[Assessment], scheme: Scheme) -> tuple[Criterio
     return tuple(out)
 
 
-def _missing_text(code: str, count: int, scheme: Scheme) -> str:
+def _missing_text(code: str, count: int, scheme: Scheme) -> Phrase:
     if code == "residents":
-        return f"居民评价 {count} 条，少于 {scheme.min_ratings} 条，评价数不足"
-    return "本期无此项评价"
+        return Phrase(
+            "居民评价 %(count)s 条，少于 %(min)s 条，评价数不足",
+            {"count": str(count), "min": str(scheme.min_ratings)},
+        )
+    return Phrase("本期无此项评价")
 
 
 def _complaint_order(complaint: ComplaintFinding) -> tuple[int, str]:
@@ -556,27 +665,45 @@ def _adjust(draft: _Draft, scheme: Scheme) -> Decimal:
             AppliedAdjustment("bonus", float(points), bonus.reason, bonus.approver, bonus.ref)
         )
         draft.line(
-            f"加分 +{fmt(points)}：{bonus.reason}{_signed_off(bonus.approver, bonus.ref)}", points
+            Phrase(
+                "加分 +%(points)s：%(reason)s%(signed)s",
+                {
+                    "points": fmt(points),
+                    "reason": bonus.reason,
+                    "signed": _signed_off(bonus.approver, bonus.ref),
+                },
+            ),
+            points,
         )
     cap = round2(scheme.bonus_cap)
     draft.bonus_applied = min(draft.bonus_total, cap)
     if draft.bonus_total > cap:
         cut = cap - draft.bonus_total
         draft.flags.add("bonus_capped")
-        reason = f"加分合计 {fmt(draft.bonus_total)} 超过上限 {fmt(cap)}，按 {fmt(cap)} 计"
-        draft.adjustments.append(AppliedAdjustment("bonus_cap", float(cut), reason))
-        draft.line(reason, cut)
+        capped = Phrase(
+            "加分合计 %(total)s 超过上限 %(cap)s，按 %(cap)s 计",
+            {"total": fmt(draft.bonus_total), "cap": fmt(cap)},
+        )
+        draft.adjustments.append(AppliedAdjustment("bonus_cap", float(cut), capped.render()))
+        draft.line(capped, cut)
     net += draft.bonus_applied
 
     for complaint in sorted(person.complaints, key=_complaint_order):
         points = round2(scheme.complaint_deductions[complaint.severity])
-        severity = SEVERITY_LABELS[complaint.severity]
-        reason = f"投诉 {complaint.complaint_id} 经核实（{severity}）"
+        finding = Phrase(
+            "投诉 %(id)s 经核实（%(severity)s）",
+            {"id": complaint.complaint_id, "severity": Phrase(SEVERITY_LABELS[complaint.severity])},
+        )
         draft.deduction_total += points
         draft.adjustments.append(
-            AppliedAdjustment("complaint", float(-points), reason, None, complaint.complaint_id)
+            AppliedAdjustment(
+                "complaint", float(-points), finding.render(), None, complaint.complaint_id
+            )
         )
-        draft.line(f"扣分 −{fmt(points)}：{reason}", -points)
+        draft.line(
+            Phrase("扣分 −%(points)s：%(reason)s", {"points": fmt(points), "reason": finding}),
+            -points,
+        )
 
     for deduction in (a for a in adjustments if a.kind == "deduction"):
         points = round2(deduction.points)
@@ -586,18 +713,27 @@ def _adjust(draft: _Draft, scheme: Scheme) -> Decimal:
                 "deduction", float(-points), deduction.reason, deduction.approver, deduction.ref
             )
         )
-        signed = _signed_off(deduction.approver, deduction.ref)
-        draft.line(f"扣分 −{fmt(points)}：{deduction.reason}{signed}", -points)
+        draft.line(
+            Phrase(
+                "扣分 −%(points)s：%(reason)s%(signed)s",
+                {
+                    "points": fmt(points),
+                    "reason": deduction.reason,
+                    "signed": _signed_off(deduction.approver, deduction.ref),
+                },
+            ),
+            -points,
+        )
     return net - draft.deduction_total
 
 
-def _signed_off(approver: str | None, ref: str | None) -> str:
+def _signed_off(approver: str | None, ref: str | None) -> str | Phrase:
     parts = []
     if approver:
-        parts.append(f"批准人：{approver}")
+        parts.append(Phrase("批准人：%(name)s", {"name": approver}))
     if ref:
-        parts.append(f"编号：{ref}")
-    return f"（{'，'.join(parts)}）" if parts else ""
+        parts.append(Phrase("编号：%(ref)s", {"ref": ref}))
+    return Phrase("（%(parts)s）", {"parts": Phrases("，", tuple(parts))}) if parts else ""
 
 
 def _band_range(scheme: Scheme, band: GradeBand, score: float) -> str:

@@ -447,8 +447,21 @@ def period_report(hall: Hall, period: Period) -> Report:
     if snapshot is None:
         return Report(period, live)
     frozen = snapshot.results
-    differs = frozen != live
+    differs = _as_recorded(frozen) != _as_recorded(live)
     return Report(period, frozen, snapshot=snapshot, live_differs=differs)
+
+
+def _as_recorded(data: dict[str, Any]) -> dict[str, Any]:
+    """Return results without the explanation's phrases, for comparing with any snapshot.
+
+    Snapshots taken before explanation lines carried their phrase (scoring.explain) hold the
+    text only; the words are the same, so they must not count as a change.
+    """
+    results = [
+        {**row, "explanation": [{**line, "phrase": None} for line in row["explanation"]]}
+        for row in data["results"]
+    ]
+    return {**data, "results": results}
 
 
 def finalise_period(

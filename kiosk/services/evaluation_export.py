@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 import scoring
-from kiosk.evaluation_labels import flag_label, scheme_text
+from kiosk.evaluation_labels import explanation_text, flag_label, scheme_text
 from kiosk.services.evaluation import Report, current_scheme
 from kiosk.services.spreadsheet import neutralise
 
@@ -136,7 +136,7 @@ def to_xlsx(report: Report) -> bytes:
     for row in report.rows:
         for line in row["explanation"]:
             indent = "    " * int(line["depth"])
-            cells = (row["staff_no"], row["name"], indent + line["text"])
+            cells = (row["staff_no"], row["name"], indent + explanation_text(line))
             notes.append([neutralise(cell) for cell in cells])  # names can start with "="
     notes.column_dimensions["C"].width = 90
     notes.freeze_panes = "A2"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+import re
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,8 +20,10 @@ from scoring import (
     evaluate_period,
     parse_scheme,
     rank_satisfaction,
+    result_to_dict,
     satisfaction_index,
 )
+from scoring.explain import render
 
 SCHEME = default_scheme()
 SCHEMES = [
@@ -191,3 +195,20 @@ def test_a_persons_result_does_not_depend_on_how_others_are_named(staff, scheme,
 def test_the_board_does_not_depend_on_input_order(subjects, rnd):
     reordered = dict(shuffled(subjects.items(), rnd))
     assert rank_satisfaction(reordered, SCHEME) == rank_satisfaction(subjects, SCHEME)
+
+
+TYPED = ["创新", "表彰", "迟到", "离岗", "王主任"]  # what people typed: shown as written
+CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+@given(periods(), st.sampled_from(SCHEMES))
+def test_every_explanation_line_can_be_read_in_another_language(staff, scheme):
+    """Each line's stored phrase renders to its text, and all its words go through a catalog."""
+    stored = json.loads(json.dumps(result_to_dict(evaluate_period(staff, scheme))))
+    for result in stored["results"]:
+        for line in result["explanation"]:
+            assert line["phrase"] is not None and render(line["phrase"]) == line["text"]
+            foreign = render(line["phrase"], lambda words: CHINESE.sub("x", words))
+            for typed in TYPED:
+                foreign = foreign.replace(typed, "")
+            assert not CHINESE.search(foreign), line["text"]

@@ -419,6 +419,34 @@ def test_finalised_period_keeps_its_results_when_inputs_change(
     )
 
 
+def test_a_snapshot_from_before_phrases_reads_as_written_and_is_no_change(
+    rctx, hall, window, staff, put_on_duty, supervisor
+):
+    from kiosk.evaluation_labels import explanation_text
+
+    start = NOV_START_UTC + timedelta(days=1)
+    put_on_duty(staff, window, start, start + timedelta(hours=9))
+    for minute in range(12):
+        rate(window, 4, start + timedelta(minutes=minute))
+    snapshot = ev.finalise_period(hall, NOV, actor=supervisor, now=start + timedelta(days=30))
+    old = dict(snapshot.results)  # as a snapshot stored before lines carried their phrase
+    old["results"] = [
+        {
+            **row,
+            "explanation": [
+                {k: v for k, v in line.items() if k != "phrase"} for line in row["explanation"]
+            ],
+        }
+        for row in old["results"]
+    ]
+    snapshot.results = old
+    db.session.commit()
+    report = ev.period_report(hall, NOV)
+    assert not report.live_differs
+    lines = report.rows[0]["explanation"]
+    assert "phrase" not in lines[0] and explanation_text(lines[-2]).startswith("等级：")
+
+
 def test_trend_covers_twelve_periods_with_gaps_for_empty_ones(
     rctx, hall, window, staff, put_on_duty
 ):

@@ -531,5 +531,7 @@ def test_in_english_sources_grades_rubric_and_tie_rule_read_in_english(
     exported = client.get(f"/staff/evaluation/{code}/export.csv").get_data(as_text=True)
     header = exported.splitlines()[0]
     assert "Supervisor assessment·Team cohesion" in header and "团队凝聚力" not in header
-    # The stored explanation is the record as the scoring package wrote it.
-    assert "最终得分" in detail
+    # Every point explained, in English too.
+    assert "Final score = " in detail and "Grade: Excellent" in detail
+    assert "Rank: 1 of 1 ranked" in detail
+    assert "最终得分" not in detail and "排名" not in detail
