@@ -1,4 +1,4 @@
-"""Display labels for the evaluation's codes (assessor kinds, ledger kinds, result flags)."""
+"""Display labels for the evaluation: its codes, the scoring package's texts, explanation lines."""
 
 from typing import Any
 
@@ -36,9 +36,10 @@ def flag_label(flag: str) -> str:
 
 
 # Texts that come from the scoring package and the default scheme (scoring/default_scheme.toml):
-# source and grade names, the rubric, the scheme's name and the tie rule. They are shown in the
-# reader's language where the catalog has them; a hall's own scheme shows as written. The
-# explanation lines of a result are the stored record and stay as the scoring package wrote them.
+# source and grade names, the rubric, the scheme's name and the tie rule, and the separators of
+# lists in explanation lines. They are shown in the reader's language where the catalog has
+# them; a hall's own scheme shows as written. (The explanation templates themselves are msgids
+# extracted from scoring/ by the keyword Phrase.)
 SCHEME_TEXTS = {
     "自评": _l("自评"),
     "负责人评价": _l("负责人评价"),
