@@ -84,5 +84,14 @@ def explanation_text(line: dict[str, Any]) -> str:
     Its phrase goes through the catalog (the scoring package's templates are msgids); a line
     stored without one (a snapshot older than phrases) shows its text as written.
     """
-    phrase = line.get("phrase")
-    return render(phrase, gettext) if phrase else str(line["text"])
+    return _in_reader_language(line, "text")
+
+
+def adjustment_reason(adjustment: dict[str, Any]) -> str:
+    """Return an applied adjustment's reason: the package's words translated, typed ones as is."""
+    return _in_reader_language(adjustment, "reason")
+
+
+def _in_reader_language(item: dict[str, Any], written: str) -> str:
+    phrase = item.get("phrase")
+    return render(phrase, gettext) if phrase else str(item[written])

@@ -116,7 +116,9 @@ class AppliedAdjustment:
     """A change to the base score as applied, with signed ``points``.
 
     ``kind`` ``bonus_cap`` is the (negative) amount cut off when the bonuses exceed the cap;
-    ``complaint`` is a verified complaint's deduction (``ref`` is the complaint id).
+    ``complaint`` is a verified complaint's deduction (``ref`` is the complaint id). For these
+    two the package wrote the reason, and ``phrase`` holds it for translation (scoring.explain);
+    a bonus's or deduction's reason is what someone typed.
     """
 
     kind: AppliedKind
@@ -124,6 +126,7 @@ class AppliedAdjustment:
     reason: str
     approver: str | None = None
     ref: str | None = None
+    phrase: Phrase | None = None
 
 
 @dataclass(frozen=True)
@@ -684,7 +687,9 @@ def _adjust(draft: _Draft, scheme: Scheme) -> Decimal:
             "加分合计 %(total)s 超过上限 %(cap)s，按 %(cap)s 计",
             {"total": fmt(draft.bonus_total), "cap": fmt(cap)},
         )
-        draft.adjustments.append(AppliedAdjustment("bonus_cap", float(cut), capped.render()))
+        draft.adjustments.append(
+            AppliedAdjustment("bonus_cap", float(cut), capped.render(), phrase=capped)
+        )
         draft.line(capped, cut)
     net += draft.bonus_applied
 
@@ -697,7 +702,12 @@ def _adjust(draft: _Draft, scheme: Scheme) -> Decimal:
         draft.deduction_total += points
         draft.adjustments.append(
             AppliedAdjustment(
-                "complaint", float(-points), finding.render(), None, complaint.complaint_id
+                "complaint",
+                float(-points),
+                finding.render(),
+                None,
+                complaint.complaint_id,
+                phrase=finding,
             )
         )
         draft.line(

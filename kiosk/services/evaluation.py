@@ -454,11 +454,16 @@ def period_report(hall: Hall, period: Period) -> Report:
 def _as_recorded(data: dict[str, Any]) -> dict[str, Any]:
     """Return results without the explanation's phrases, for comparing with any snapshot.
 
-    Snapshots taken before explanation lines carried their phrase (scoring.explain) hold the
-    text only; the words are the same, so they must not count as a change.
+    Snapshots taken before explanation lines and applied adjustments carried their phrase
+    (scoring.explain) hold the text only; the words are the same, so they must not count as a
+    change.
     """
     results = [
-        {**row, "explanation": [{**line, "phrase": None} for line in row["explanation"]]}
+        {
+            **row,
+            "explanation": [{**line, "phrase": None} for line in row["explanation"]],
+            "adjustments": [{**entry, "phrase": None} for entry in row["adjustments"]],
+        }
         for row in data["results"]
     ]
     return {**data, "results": results}

@@ -25,6 +25,7 @@ from kiosk.evaluation_labels import (
     KIND_LABELS,
     LEDGER_KIND_LABELS,
     TASK_STATUS_LABELS,
+    adjustment_reason,
     explanation_text,
     flag_label,
     scheme_text,
@@ -114,6 +115,7 @@ def assessment_form(scheme: Any, data: dict[str, float] | None = None) -> FlaskF
 
 bp.add_app_template_filter(scheme_text, "scheme_text")
 bp.add_app_template_filter(explanation_text, "explanation")
+bp.add_app_template_filter(adjustment_reason, "adjustment_reason")
 
 
 def _hall() -> Hall:

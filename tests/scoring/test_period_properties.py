@@ -212,3 +212,8 @@ def test_every_explanation_line_can_be_read_in_another_language(staff, scheme):
             for typed in TYPED:
                 foreign = foreign.replace(typed, "")
             assert not CHINESE.search(foreign), line["text"]
+        for entry in result["adjustments"]:  # reasons the package wrote carry their phrase
+            written_by_package = entry["kind"] in ("complaint", "bonus_cap")
+            assert (entry["phrase"] is not None) is written_by_package
+            if written_by_package:
+                assert render(entry["phrase"]) == entry["reason"]

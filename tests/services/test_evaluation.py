@@ -436,6 +436,9 @@ def test_a_snapshot_from_before_phrases_reads_as_written_and_is_no_change(
             "explanation": [
                 {k: v for k, v in line.items() if k != "phrase"} for line in row["explanation"]
             ],
+            "adjustments": [
+                {k: v for k, v in entry.items() if k != "phrase"} for entry in row["adjustments"]
+            ],
         }
         for row in old["results"]
     ]

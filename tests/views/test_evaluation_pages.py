@@ -512,10 +512,15 @@ def test_the_running_month_offers_no_finalise_button_until_it_has_ended(app, cli
 
 
 def test_in_english_sources_grades_rubric_and_tie_rule_read_in_english(
-    client, auth, boss, people, window, put_on_duty
+    client, auth, boss, staff, make_staff, window, put_on_duty, make_complaint
 ):
-    wang = people[0]
+    from kiosk.services import complaints
+
+    wang, li = staff, make_staff(staff_no="XF002", name="李强")
     put_ratings(window, wang, put_on_duty, [5] * 12, utcnow() - timedelta(minutes=30))
+    complaint = make_complaint(utcnow() - timedelta(minutes=20), who=wang)
+    complaints.verify(complaint, boss, valid=True, reason="属实", severity="minor", now=utcnow())
+    db.session.commit()
     auth.login_as(boss)
     code = this_month(client.application)
     post_form(client, f"/staff/evaluation/{code}/assess/supervisor/{wang.id}", marks(1.0))
@@ -526,7 +531,7 @@ def test_in_english_sources_grades_rubric_and_tie_rule_read_in_english(
     assert "Window staff evaluation scheme" in report and "负责人评价" not in report
     detail = client.get(f"/staff/evaluation/{code}/staff/{wang.id}").get_data(as_text=True)
     assert "<td>Team cohesion</td>" in detail and "<td>团队凝聚力</td>" not in detail
-    form = client.get(f"/staff/evaluation/{code}/assess/supervisor/{people[1].id}")
+    form = client.get(f"/staff/evaluation/{code}/assess/supervisor/{li.id}")
     assert "Handling complaints（0–5）" in form.get_data(as_text=True)
     exported = client.get(f"/staff/evaluation/{code}/export.csv").get_data(as_text=True)
     header = exported.splitlines()[0]
@@ -534,4 +539,7 @@ def test_in_english_sources_grades_rubric_and_tie_rule_read_in_english(
     # Every point explained, in English too.
     assert "Final score = " in detail and "Grade: Excellent" in detail
     assert "Rank: 1 of 1 ranked" in detail
+    finding = f"complaint #{complaint.id} verified (Minor)"
+    assert f"Deduction −3.00: {finding}" in detail
+    assert f"<td>{finding}</td>" in detail
     assert "最终得分" not in detail and "排名" not in detail
