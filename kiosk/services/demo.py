@@ -15,8 +15,9 @@ from sqlalchemy import func, insert, select
 
 from kiosk.extensions import db
 from kiosk.models import Complaint, Duty, Hall, Rating, Staff, User, Window
-from kiosk.services import board_cache, complaints, intake, rating_log
+from kiosk.services import board_cache, complaints, intake, rating_log, ratings
 from kiosk.services.accounts import create_user
+from kiosk.services.duty import staff_on_duty
 from kiosk.services.privacy import device_hash
 
 HALL_SLUG = "xingfuli"
@@ -67,6 +68,7 @@ RECTIFY_NOTES = [
     "已调整叫号安排，高峰时段增开窗口，并制作一次性告知单。",
 ]
 FOLLOW_UP_NOTE = "已电话回访，投诉人认可整改措施。"
+APPEAL_NOTE = "当时系统卡顿，我已向居民说明原因并致歉，并非服务态度问题。"
 CLOSE_NOTE = "已办结。"
 DUTY_START = time(8, 30)
 DUTY_END = time(17, 30)
@@ -138,6 +140,7 @@ def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
     for username, role, staff_no in (
         ("admin", "admin", None),
         ("supervisor", "supervisor", None),
+        ("deputy", "supervisor", None),  # verified the complaint the clerk has appealed
         ("clerk", "staff", "XF001"),
     ):
         if db.session.scalar(select(User.id).where(User.username == username)) is None:
@@ -156,6 +159,7 @@ def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
         if result.complaints:
             with _security_log_quiet():
                 _handle_complaints(rng, hall, roster, quality, supervisor, now, zone)
+                result.complaints += _appealed_complaint(windows, today, zone)
         _seed_evaluation(rng, hall, roster, quality, supervisor, now)
     return result
 
@@ -377,6 +381,59 @@ def _ensure_duty(
             )
 
 
+def _appealed_complaint(windows: list[Window], today: date, zone: ZoneInfo) -> int:
+    """Leave the supervisor an appeal to review (复核); return the complaints made (0 or 1).
+
+    On the clerk's last working day a resident gave her window 不满意 and complained; the
+    deputy verified it as valid the same day and the clerk appealed, inside the appeal period.
+    The deputy verified it, so only the other supervisor may review the appeal.
+    """
+    deputy = db.session.scalar(select(User).where(User.username == "deputy"))
+    clerk = db.session.scalar(select(User).where(User.username == "clerk"))
+    if deputy is None or clerk is None or clerk.staff_id is None:
+        return 0
+    day, window = today, None
+    for _ in range(10):  # the roster rotates: she works two days in three
+        day = _last_working_day(day)
+        at = _utc(day, time(10, 20), zone)
+        window = next((w for w in windows if _on_duty_id(w, at) == clerk.staff_id), None)
+        if window is not None:
+            break
+    if window is None:
+        return 0
+    receipt = ratings.record_rating(window, 2, "demo-appealed-complaint", channel="qr", now=at)
+    complaint = Complaint(
+        hall_id=window.hall_id,
+        window_id=window.id,
+        staff_id=clerk.staff_id,
+        rating_id=receipt.rating.id,
+        reason_tags=["attitude"],
+        text=COMPLAINT_TEXTS[2],
+        created_at=at,
+        updated_at=at,
+    )
+    db.session.add(complaint)
+    complaints.complaint_received(complaint, at, notify=False)
+    verified = at + timedelta(hours=3)
+    complaints.verify(
+        complaint, deputy, valid=True, reason=VALID_NOTE, severity="minor", now=verified
+    )
+    complaints.appeal(complaint, clerk, reason=APPEAL_NOTE, now=verified + timedelta(hours=2))
+    return 1
+
+
+def _on_duty_id(window: Window, at: datetime) -> int | None:
+    staff = staff_on_duty(window.id, at)
+    return staff.id if staff is not None else None
+
+
+def _last_working_day(today: date) -> date:
+    day = today - timedelta(days=1)
+    while not chinese_calendar.is_workday(day):
+        day -= timedelta(days=1)
+    return day
+
+
 def _stuffing_episodes(
     rng: random.Random, windows: list[Window], today: date, zone: ZoneInfo
 ) -> int:
@@ -387,9 +444,7 @@ def _stuffing_episodes(
     minute for one window (the first six count, the rest are a burst), two taps from a photo
     of a QR code late in the evening, and a clerk rating their own window while signed in.
     """
-    day = today - timedelta(days=1)
-    while not chinese_calendar.is_workday(day):
-        day -= timedelta(days=1)
+    day = _last_working_day(today)
     phone = device_hash(current_app.config["SECRET_KEY"], "demo-phone-evening")
     taps = [(windows[6], 5, time(10, 41, 2 + 5 * n), None, False) for n in range(10)]
     taps += [(windows[1], 1, time(21, 7, 40), phone, False)]

@@ -81,9 +81,9 @@ def test_demo_builds_a_realistic_hall_and_is_idempotent(runner, ctx):
     assert first.exit_code == 0, first.output
     after_first = counts()
     assert after_first["Hall"] == 1 and after_first["Window"] == 8 and after_first["Staff"] == 12
-    assert after_first["User"] == 3
+    assert after_first["User"] == 4
     assert after_first["Rating"] > 5000 and after_first["Complaint"] > 10
-    assert first.output.count("password") == 3 and "/staff/" in first.output
+    assert first.output.count("password") == 4 and "/staff/" in first.output
 
     # This quarter's evaluation has all four sources for everyone, a bonus, and assigned peers.
     from kiosk.models import Adjustment, Assessment, PeerAssignment
@@ -127,14 +127,20 @@ def test_demo_builds_a_realistic_hall_and_is_idempotent(runner, ctx):
 
 def test_demo_complaints_went_through_the_real_steps_in_time(runner, ctx):
     """Every demo complaint is where its own timeline says and no step was late; two wait
-    past their deadline (to show what overdue looks like), the handled ones are closed."""
+    past their deadline (to show what overdue looks like), the handled ones are closed, and
+    one the deputy verified waits for the supervisor to review the clerk's appeal."""
     from kiosk.models import AuditEntry, ComplaintEvent
-    from kiosk.services.complaints import is_overdue
+    from kiosk.services.complaints import appeal_state, appeals_pending_count, is_overdue
 
     assert runner.invoke(args=["demo"]).exit_code == 0
     now = utcnow()
     complaints = db.session.scalars(select(Complaint)).all()
     supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
+    deputy = db.session.scalar(select(User).where(User.username == "deputy"))
+    clerk = db.session.scalar(select(User).where(User.username == "clerk"))
+    (appealed,) = [c for c in complaints if appeal_state(c) is not None]
+    assert appeal_state(appealed) == "pending" and appealed.staff_id == clerk.staff_id
+    assert appeals_pending_count(appealed.hall_id) == 1
     states: dict[str, int] = {}
     for complaint in complaints:
         states[complaint.status] = states.get(complaint.status, 0) + 1
@@ -146,7 +152,11 @@ def test_demo_complaints_went_through_the_real_steps_in_time(runner, ctx):
         assert events[0].action == "created" and events[0].created_at == complaint.created_at
         assert events[-1].to_status == complaint.status
         assert all(e.created_at <= now for e in events)
-        assert all(e.actor_id == supervisor.id for e in events[1:])
+        if complaint is appealed:  # so the supervisor, not the verifier, reviews the appeal
+            steps = [(e.action, e.actor_id) for e in events[1:]]
+            assert steps == [("verified", deputy.id), ("appealed", clerk.id)]
+        else:
+            assert all(e.actor_id == supervisor.id for e in events[1:])
         steps = {e.action: e.created_at for e in events}
         if complaint.status != "new":
             assert complaint.verified_at == steps["verified"] <= complaint.verify_due_at
