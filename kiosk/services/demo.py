@@ -9,13 +9,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
 from flask import current_app
 from sqlalchemy import func, insert, select
 
 from kiosk.extensions import db
 from kiosk.models import Complaint, Duty, Hall, Rating, Staff, User, Window
-from kiosk.services import board_cache, complaints, intake, rating_log, ratings
+from kiosk.services import board_cache, complaints, intake, rating_log, ratings, workdays
 from kiosk.services.accounts import create_user
 from kiosk.services.duty import staff_on_duty
 from kiosk.services.privacy import device_hash
@@ -429,7 +428,7 @@ def _on_duty_id(window: Window, at: datetime) -> int | None:
 
 def _last_working_day(today: date) -> date:
     day = today - timedelta(days=1)
-    while not chinese_calendar.is_workday(day):
+    while not workdays.is_working_day(day):
         day -= timedelta(days=1)
     return day
 
@@ -476,7 +475,7 @@ def _generate_ratings(
     duty_rows, rating_rows = [], []
     for back in range(DAYS, -1, -1):
         day = today - timedelta(days=back)
-        if back and not chinese_calendar.is_workday(day):
+        if back and not workdays.is_working_day(day):
             continue
         assignment = _assignment(roster, windows, day)
         if back:

@@ -178,6 +178,28 @@ def test_demo_complaints_went_through_the_real_steps_in_time(runner, ctx):
     assert audited == db.session.scalar(select(func.count(ComplaintEvent.id)))
 
 
+def test_demo_builds_in_a_year_the_holiday_calendar_has_no_data_for(app, ctx):
+    """The demo counts working days like the deadlines do: Monday–Friday where the State
+    Council calendar (chinese_calendar) does not know the year yet, instead of failing."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from kiosk.services.complaints import appeals_pending_count
+    from kiosk.services.demo import create_demo
+
+    monday = datetime(2035, 3, 5, 2, 0)  # 10:00 in the hall
+    with app.test_request_context():
+        result = create_demo(monday, ZoneInfo("Asia/Shanghai"))
+    db.session.commit()
+    assert result.ratings > 5000 and appeals_pending_count(result.hall.id) == 1
+    weekend_ratings = [
+        r
+        for r in db.session.scalars(select(Rating.created_at))
+        if (r + timedelta(hours=8)).weekday() >= 5
+    ]
+    assert weekend_ratings == []
+
+
 def test_qr_export_writes_codes_that_decode_to_each_window_url(runner, ctx, tmp_path, make_window):
     windows = [make_window(number=n) for n in (1, 2, 12)]
     result = runner.invoke(args=["qr", "export", str(tmp_path / "qr")])
