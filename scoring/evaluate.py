@@ -222,16 +222,14 @@ def evaluate_period(
     ranked_count = len(scored)
 
     seats: int | None = None
-    demoted: set[str] = set()
     top = scheme.grades[0]
     if scheme.quota is not None:
         seats = scheme.quota.seats(ranked_count)
-        candidates = [d for d in scored if d.band == top and not d.vetoed]
+        candidates = [d for d in scored if d.band == top and d.veto_note is None]
         for draft, place in zip(
             candidates, _competition_ranks([d.rank_key for d in candidates]), strict=True
         ):
             if place > seats:
-                demoted.add(draft.person.staff_id)
                 draft.quota_note = Phrase(
                     "得分达到%(top)s（≥ %(min)s），但在 %(count)s 名%(top)s候选中排第 %(place)s，"
                     "超出%(top)s名额 %(seats)s 名，评为%(grade)s",
@@ -251,9 +249,7 @@ def evaluate_period(
     for draft in drafts:
         sid = draft.person.staff_id
         same_score = tied_scores[draft.score] - 1 if draft.score is not None else 0
-        results.append(
-            draft.finish(scheme, rank_of.get(sid), ranked_count, sid in demoted, same_score)
-        )
+        results.append(draft.finish(scheme, rank_of.get(sid), ranked_count, same_score))
 
     results.sort(key=lambda r: (r.rank is None, r.rank if r.rank is not None else 0, r.staff_id))
     return PeriodResult(
@@ -288,9 +284,8 @@ class _Draft:
         self.base: Decimal | None = None
         self.score: float | None = None
         self.band: GradeBand | None = None
-        self.vetoed = False
-        self.veto_note: Phrase | None = None
-        self.quota_note: Phrase | None = None
+        self.veto_note: Phrase | None = None  # set: a verified complaint vetoes the grade
+        self.quota_note: Phrase | None = None  # set: the 优秀 quota demotes the grade
         self.bonus_total = Decimal(0)
         self.bonus_applied = Decimal(0)
         self.deduction_total = Decimal(0)
@@ -304,7 +299,6 @@ class _Draft:
         scheme: Scheme,
         rank: int | None,
         ranked_count: int,
-        quota_demoted: bool,
         same_score: int,
     ) -> StaffResult:
         band = self.band
@@ -312,11 +306,11 @@ class _Draft:
         flags = set(self.flags)
         if band is not None and self.score is not None:
             why: str | Phrase
-            if self.vetoed and self.veto_note is not None:
+            if self.veto_note is not None:
                 band = scheme.grades[-1]
                 flags.add("veto")
                 why = self.veto_note
-            elif quota_demoted and self.quota_note is not None:
+            elif self.quota_note is not None:
                 band = scheme.grades[1]
                 flags.add("quota_demoted")
                 why = self.quota_note
@@ -481,7 +475,6 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
             key=_complaint_order,
         )
         if hits:
-            draft.vetoed = True
             findings = tuple(
                 Phrase(
                     "投诉 %(id)s 经核实为%(severity)s",
