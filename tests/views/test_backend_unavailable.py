@@ -2,6 +2,7 @@
 
 import sqlite3
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
@@ -9,7 +10,7 @@ from kiosk.extensions import db
 from kiosk.models import Rating
 from kiosk.services import intake, ratings
 from tests.conftest import Auth
-from tests.helpers import rate
+from tests.helpers import rate, rating_form
 from tests.pgserver import free_port
 
 
@@ -44,6 +45,32 @@ def test_a_tap_stored_before_the_database_failed_is_recorded_by_the_next_drain(
     assert page.status_code == 200  # the thank-you page records the waiting tap
     assert db.session.scalar(select(func.count()).select_from(Rating)) == 1
     assert not intake.waiting("queued-in-outage-1")
+
+
+@pytest.fixture
+def short_busy_timeout(app_config):  # type: ignore[no-untyped-def]
+    app_config["SQLITE_BUSY_TIMEOUT"] = 0.2  # seconds a writer waits for SQLite's write lock
+
+
+def test_a_rating_that_waits_too_long_for_the_sqlite_write_lock_gets_503_and_is_kept_on_retry(
+    short_busy_timeout, client, window, database_url
+):
+    # Another process (a backup, a long import) holds the write lock past the busy timeout:
+    # the tap is refused with a retryable 503, not a 500, and the retry is stored once.
+    form = {**rating_form(client, window.qr_token), "level": "2", "key": "waited-for-lock-1"}
+    db.session.remove()  # the POST begins its own transaction, as in production
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        response = client.post(f"/r/{window.qr_token}", data=form)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert db.session.scalar(select(func.count()).select_from(Rating)) == 0
+    assert rate(client, window.qr_token, 2, key="waited-for-lock-1").status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Rating)) == 1
 
 
 def _outage(*args, **kwargs):  # type: ignore[no-untyped-def]
