@@ -41,9 +41,7 @@ class Rating(db.Model):
     level: Mapped[int] = mapped_column(SmallInteger)
     channel: Mapped[str] = mapped_column(String(10))
     # The client's key for this submission: a retry or double tap with it records nothing new.
-    # Unique and always given, it is also the insert sentinel: SQLite can then insert a batch
-    # of ratings in a few statements and still return each row's id in order (insertmanyvalues).
-    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True, insert_sentinel=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     # Salted hash of the device cookie or credential; never the raw identifier.
     device_hash: Mapped[str | None] = mapped_column(String(64))
     # True when the rating answered a one-time service invitation (一次一评).

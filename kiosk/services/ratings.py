@@ -119,14 +119,18 @@ class _Changes:
         return any(noted is rating and state is None for noted, _, state in self.entries)
 
     def insert_new(self) -> None:
-        """Insert the bulk batch's new ratings so far, in order, in one statement; set their ids."""
+        """Insert the bulk batch's new ratings so far, a few statements for all; set their ids."""
         if not self.new:
             return
         table = Rating.__table__  # Core, not the ORM bulk path: plain rows in, ids out
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        ids = db.session.scalars(statement, [rating.row() for rating in self.new]).all()
-        for rating, rating_id in zip(self.new, ids, strict=True):
-            rating.id = rating_id
+        # Each new id is matched to its rating by the key (unique), not by the order of the
+        # returned rows: SQLite cannot return them in order, and asking for order would make
+        # SQLAlchemy insert the batch one row per statement there.
+        statement = insert(table).returning(table.c.idempotency_key, table.c.id)
+        rows = db.session.execute(statement, [rating.row() for rating in self.new])
+        ids: dict[str, int] = {key: rating_id for key, rating_id in rows}
+        for rating in self.new:
+            rating.id = ids[rating.idempotency_key]
         self.new = []
 
     def take_states(self) -> None:
