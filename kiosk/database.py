@@ -2,12 +2,12 @@
 
 import select
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, g, has_app_context, has_request_context, request
-from sqlalchemy import Table, event
+from sqlalchemy import Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -35,6 +35,18 @@ def dialect_insert(table: Table, finish: Callable[[Any], Any]) -> Any:
             raise RuntimeError(f"this application needs PostgreSQL or SQLite, not {dialect}")
         statement = _INSERTS[table.name, dialect] = finish(insert)
     return statement
+
+
+def among(column: Any, values: Iterable[Any]) -> Any:
+    """Return "column IN values" for a batch's many values (keys, ids).
+
+    On PostgreSQL as "column = ANY(one array)": an IN list is one parameter per value, a
+    statement whose text changes with the batch and which psycopg parses again each time
+    (it caches statements only up to 4 KB); the array form is one short statement.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 def engine_options(app: Flask) -> dict[str, object]:

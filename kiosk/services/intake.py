@@ -33,7 +33,7 @@ from sqlalchemy import bindparam, delete, exists, func, select, text, true, upda
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kiosk import clock
-from kiosk.database import dialect_insert, writing
+from kiosk.database import among, dialect_insert, writing
 from kiosk.extensions import db
 from kiosk.models import RatingIntake, Window
 from kiosk.services import anti_stuffing, ratings
@@ -259,7 +259,7 @@ def drain(
     (ratings.record_bulk if bulk else ratings.record_many)(submissions, now=now)
     db.session.execute(
         update(RatingIntake)
-        .where(RatingIntake.id.in_([tap.id for tap in taps]))
+        .where(among(RatingIntake.id, [tap.id for tap in taps]))
         .values(processed_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -410,7 +410,9 @@ def prune_recorded(now: datetime) -> int:
     if not ids:
         return 0
     with writing():
-        db.session.execute(delete(table).where(table.c.id.in_(ids), table.c.processed_at < cutoff))
+        db.session.execute(
+            delete(table).where(among(table.c.id, ids), table.c.processed_at < cutoff)
+        )
         db.session.commit()
     return len(ids)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from flask import current_app
 from sqlalchemy import delete, select
 
-from kiosk.database import dialect_insert
+from kiosk.database import among, dialect_insert
 from kiosk.extensions import db
 from kiosk.models.limits import RateLimitCounter
 
@@ -154,7 +154,7 @@ def current_many(keys: Sequence[str], window_seconds: int, moments: Sequence[dat
     return set(
         db.session.scalars(
             select(RateLimitCounter.key).where(
-                RateLimitCounter.key.in_(sorted(set(keys))),
+                among(RateLimitCounter.key, sorted(set(keys))),
                 RateLimitCounter.window_start.in_(starts),
                 RateLimitCounter.count > 0,
             )

@@ -5,16 +5,21 @@ records nothing new, whatever the channel, however often it is replayed, and the
 unique constraint settles races between concurrent submits of the same key.
 """
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from functools import cache
+from typing import TYPE_CHECKING
+from typing import cast as typing_cast
 
-from sqlalchemy import insert, select, union_all
+from sqlalchemy import JSON, Text, bindparam, cast, func, insert, select, union_all
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
+from kiosk.database import among
 from kiosk.extensions import db
 from kiosk.models import (
     RATING_CHANNELS,
@@ -91,6 +96,30 @@ class NewRating:
 
 
 _NEW_RATING_COLUMNS = tuple(field.name for field in fields(NewRating) if field.name != "id")
+_ARRAY_COLUMNS = tuple(name for name in _NEW_RATING_COLUMNS if name != "flags")
+
+
+@cache
+def _insert_from_arrays():  # type: ignore[no-untyped-def]
+    """PostgreSQL: INSERT … SELECT FROM unnest(one array per column) RETURNING key, id.
+
+    A batch as multi-row VALUES is a statement of ~370 bytes and 12 parameters per rating,
+    which psycopg parses again on every drain (it caches statements only up to 4 KB): that
+    cost 3 times the client CPU per rating of this form (0.055–0.074 against 0.018 ms,
+    measured with psycopg alone for 150 rows). Built once, so SQLAlchemy compiles it once.
+    flags, a JSON list, travels as its JSON text.
+    """
+    table = Rating.__table__
+    arrays = [
+        bindparam(name, type_=postgresql.ARRAY(table.c[name].type)) for name in _ARRAY_COLUMNS
+    ] + [bindparam("flags", type_=postgresql.ARRAY(Text))]
+    source = func.unnest(*arrays).table_valued(*_ARRAY_COLUMNS, "flags").render_derived("batch")
+    values = [source.c[name] for name in _ARRAY_COLUMNS] + [cast(source.c.flags, JSON)]
+    return (
+        insert(table)
+        .from_select([*_ARRAY_COLUMNS, "flags"], select(*values))
+        .returning(table.c.idempotency_key, table.c.id)
+    )
 
 
 class _Changes:
@@ -122,12 +151,20 @@ class _Changes:
         """Insert the bulk batch's new ratings so far, a few statements for all; set their ids."""
         if not self.new:
             return
-        table = Rating.__table__  # Core, not the ORM bulk path: plain rows in, ids out
-        # Each new id is matched to its rating by the key (unique), not by the order of the
-        # returned rows: SQLite cannot return them in order, and asking for order would make
-        # SQLAlchemy insert the batch one row per statement there.
-        statement = insert(table).returning(table.c.idempotency_key, table.c.id)
-        rows = db.session.execute(statement, [rating.row() for rating in self.new])
+        # Core, not the ORM bulk path: plain rows in, ids out. Each new id is matched to its
+        # rating by the key (unique), not by the order of the returned rows: SQLite cannot
+        # return them in order, and asking for order would make SQLAlchemy insert the batch
+        # one row per statement there.
+        if db.session.get_bind().dialect.name == "postgresql":
+            rows = db.session.execute(
+                _insert_from_arrays(),
+                {name: [getattr(rating, name) for rating in self.new] for name in _ARRAY_COLUMNS}
+                | {"flags": [json.dumps(rating.flags) for rating in self.new]},
+            )
+        else:
+            table = Rating.__table__
+            statement = insert(table).returning(table.c.idempotency_key, table.c.id)
+            rows = db.session.execute(statement, [rating.row() for rating in self.new])
         ids: dict[str, int] = {key: rating_id for key, rating_id in rows}
         for rating in self.new:
             rating.id = ids[rating.idempotency_key]
@@ -300,7 +337,7 @@ def record_many(submissions: Sequence[Submission], *, now: datetime) -> list[Rat
     """
     receipts = []
     for outcome in _Batch(now, bulk=False).record(submissions):
-        rating = cast(Rating, outcome.rating)  # without bulk every rating is an ORM Rating
+        rating = typing_cast(Rating, outcome.rating)  # without bulk every rating is an ORM Rating
         receipts.append(RatingReceipt(rating, outcome.duplicate, outcome.replaced))
     return receipts
 
@@ -464,16 +501,18 @@ def ratings_by_keys(keys: Sequence[str]) -> dict[str, Rating]:
     unique = sorted(set(keys))
     by_key: dict[str, Rating] = {
         rating.idempotency_key: rating
-        for rating in db.session.scalars(select(Rating).where(Rating.idempotency_key.in_(unique)))
+        for rating in db.session.scalars(
+            select(Rating).where(among(Rating.idempotency_key, unique))
+        )
     }
     revised = db.session.execute(
         select(RatingRevision.idempotency_key, RatingRevision.rating_id).where(
-            RatingRevision.idempotency_key.in_(unique)
+            among(RatingRevision.idempotency_key, unique)
         )
     ).all()
     if revised:
         owners = {r.id: r for r in db.session.scalars(
-            select(Rating).where(Rating.id.in_({rating_id for _, rating_id in revised}))
+            select(Rating).where(among(Rating.id, {rating_id for _, rating_id in revised}))
         )}  # fmt: skip
         by_key.update({key: owners[rating_id] for key, rating_id in revised})
     return by_key
@@ -515,7 +554,7 @@ class _PreviousLookup:
         slots = list(self._since)
         candidates = db.session.scalars(
             select(Rating).where(
-                Rating.device_hash.in_({device for device, _, _ in slots}),
+                among(Rating.device_hash, {device for device, _, _ in slots}),
                 Rating.window_id.in_({window for _, window, _ in slots}),
                 Rating.channel.in_({channel for _, _, channel in slots}),
                 Rating.created_at >= min(self._since.values()),

@@ -150,6 +150,40 @@ def test_a_batch_records_exactly_what_one_tap_at_a_time_would(
     assert rating_log.verify()[1] == []
 
 
+def test_a_batch_with_no_clerk_no_device_and_flags_is_stored_field_for_field(window):
+    # PostgreSQL inserts a batch as one array per column: a column that is empty (NULL) in
+    # every row, and flags (JSON lists), must come back exactly as recorded one at a time.
+    now = clock.now()
+    for number in range(3):
+        assert intake.accept(
+            window.qr_token,
+            number + 1,
+            f"nobody-on-duty-{number}",
+            device=None,
+            staff_session=number != 1,
+            now=now,
+        )
+    db.session.commit()
+    assert intake.record_waiting() == 3
+    stored = db.session.execute(
+        select(
+            Rating.idempotency_key,
+            Rating.level,
+            Rating.staff_id,
+            Rating.device_hash,
+            Rating.status,
+            Rating.flags,
+            Rating.created_at,
+        ).order_by(Rating.id)
+    ).all()
+    assert [tuple(row) for row in stored] == [
+        ("nobody-on-duty-0", 1, None, None, "quarantined", ["staff_device"], now),
+        ("nobody-on-duty-1", 2, None, None, "counted", [], now),
+        ("nobody-on-duty-2", 3, None, None, "quarantined", ["staff_device"], now),
+    ]
+    assert rating_log.verify()[1] == []
+
+
 def test_a_replayed_tap_is_stored_once_whether_waiting_or_recorded(window):
     now = clock.now()
     assert intake.accept(
