@@ -23,12 +23,14 @@ extract-messages: venv
 	$(VENV)/bin/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching --ignore-obsolete
 	$(PY) tools/fill_zh_catalog.py
 
+# No gunicorn access log: it would print QR tokens, rating keys and addresses; the app logs
+# each request as a JSON line without them (as deploy/kiosk.service does).
 demo: export KIOSK_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 demo: venv translations
 	$(FLASK) db upgrade
 	$(FLASK) demo
 	@echo "serving on http://127.0.0.1:$(PORT)  (Ctrl-C stops)"
-	$(VENV)/bin/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	$(VENV)/bin/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) wsgi:app
 
 system-deps:
 	sh tools/ensure-system-deps.sh
