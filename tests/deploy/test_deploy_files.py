@@ -142,6 +142,7 @@ def test_the_nginx_site_is_valid_nginx_syntax(tmp_path: Path) -> None:
     )  # fmt: skip
     site = site.replace("/etc/ssl/kiosk/fullchain.pem", str(tmp_path / "c.pem"))
     site = site.replace("/etc/ssl/kiosk/privkey.pem", str(tmp_path / "k.pem"))
+    site = site.replace("/var/log/nginx/", f"{tmp_path}/")
     (tmp_path / "site.conf").write_text(site)
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
@@ -152,3 +153,31 @@ def test_the_nginx_site_is_valid_nginx_syntax(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def test_nginx_logs_neither_tokens_nor_addresses() -> None:
+    # The app's log shows route patterns and nothing about the person; nginx's default access
+    # line would show the whole request line (QR tokens, rating keys, invitation links) and
+    # the client's address, so every server block names a format without them.
+    site = (DEPLOY / "nginx-kiosk.conf").read_text()
+    formats = {
+        name: " ".join(re.findall(r"'([^']*)'", body))
+        for name, body in re.findall(r"^log_format\s+(\w+)\s+(.*?);", site, re.M | re.S)
+    }
+    servers = site.split("\nserver {")[1:]
+    assert len(servers) == 2
+    for server in servers:
+        directives = re.findall(r"^\s*access_log\s+([^;]*);", server, re.M)
+        top = server.split("location", 1)[0]  # the block's own access_log, before any location
+        assert re.search(r"^\s*access_log\s+", top, re.M), "a server block logs nginx's default"
+        for directive in directives:
+            parts = directive.split()
+            if parts == ["off"]:
+                continue
+            assert len(parts) == 2 and parts[1] in formats, directive
+            logged = set(re.findall(r"\$\w+", formats[parts[1]]))
+            leaks = {"$request", "$request_uri", "$uri", "$args", "$query_string",
+                     "$remote_addr", "$http_x_forwarded_for", "$proxy_add_x_forwarded_for",
+                     "$http_referer", "$http_user_agent"}  # fmt: skip
+            assert not logged & leaks, logged & leaks
+            assert "$request_id" in logged  # the id that finds the app's own line
