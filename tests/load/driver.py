@@ -89,8 +89,12 @@ class Gunicorn:
         workers: int = 4,
         app: str = "wsgi:app",
         name: str = "gunicorn",
+        prefix: Sequence[str] = (),
+        timeout_s: int = 60,
     ) -> None:
+        """prefix: a command that runs gunicorn (valgrind for bench/instructions.py)."""
         self.env, self.workers, self.app = env, workers, app
+        self.prefix, self.timeout_s = list(prefix), timeout_s
         self.port = free_port()
         self.stdout_path = logs / f"{name}.out"
         self.stderr_path = logs / f"{name}.err"
@@ -103,6 +107,7 @@ class Gunicorn:
     def start(self, deadline_s: float = 90) -> Gunicorn:
         """Start the server and wait until /healthz answers 200."""
         command = [
+            *self.prefix,
             sys.executable,
             "-m",
             "gunicorn",
@@ -111,7 +116,7 @@ class Gunicorn:
             "--bind",
             f"127.0.0.1:{self.port}",
             "--timeout",
-            "60",
+            str(self.timeout_s),
             "--graceful-timeout",
             "5",
             self.app,
