@@ -15,10 +15,13 @@ ratings one after another, a fresh connection each, as in bench_submit:
   tap is recorded already, is taken off.
 
 Each figure is the difference between two runs of a fresh server that differ only in the
-measured work (the worker's total at exit, so start-up and warm-up cancel out). Not counted:
-the kernel's work (sockets, file writes), which is about the same per request for both apps,
-and on PostgreSQL the database server's own CPU. valgrind slows the apps about fifty times:
-the run takes about ten minutes. `make bench-instructions` installs valgrind when it is missing.
+measured work (the worker's total at exit, so start-up and warm-up cancel out; with the long
+worker timeout an idle worker waits in select() for 900 s, so a longer run adds no idle work).
+Two runs gave 51 % and 53 % for the POST with its recording. Not counted: the kernel's work
+(sockets, file writes), about the same per request for both apps, and on PostgreSQL the database
+server's own CPU. valgrind slows the apps about fifty times: the six runs, two at a time, take
+about three minutes on two cores. `make bench-instructions` installs valgrind when it is
+missing.
 """
 
 import os

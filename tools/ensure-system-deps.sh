@@ -1,23 +1,25 @@
 #!/bin/sh
 # Install what the tests need from Debian's packages when it is missing: Chromium for the
 # browser tests, PostgreSQL binaries for the database tests, CJK fonts for readable screenshots,
-# nginx for checking the example site, Redis for the shared rate limits and the load tests;
-# with arguments, those commands too (make bench-instructions: valgrind).
+# nginx for checking the example site, Redis for the shared rate limits and the load tests.
+# With arguments, only those commands instead, each from the Debian package of its name
+# (make bench-instructions: valgrind).
 set -eu
 missing=""
-command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
-  || missing="$missing postgresql"
-[ -d /usr/share/fonts/opentype/noto ] || missing="$missing fonts-noto-cjk"
-command -v runuser >/dev/null 2>&1 || missing="$missing util-linux"
-# nginx: tests/deploy checks the example site with nginx -t (the service is not started).
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
-# redis-server: tests start a throwaway one (--save "" --appendonly no); the service is not used.
-command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
-# Arguments: further commands a make target needs, each from the Debian package of its name.
 for tool in "$@"; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
+if [ $# = 0 ]; then
+  command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+    || missing="$missing postgresql"
+  [ -d /usr/share/fonts/opentype/noto ] || missing="$missing fonts-noto-cjk"
+  command -v runuser >/dev/null 2>&1 || missing="$missing util-linux"
+  # nginx: tests/deploy checks the example site with nginx -t (the service is not started).
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+  # redis-server: tests start a throwaway one (--save "" --appendonly no); the service is not used.
+  command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "missing system packages:$missing" >&2
