@@ -64,13 +64,8 @@ class Target:
         """Return (cookies, hidden form fields) for one client, as its first page view gives."""
         if not self.needs_form:
             return {}, {}
-        page = driver.request(self.server.address, "GET", f"/r/{self.token}")
-        assert page.status == 200, page.status
-        cookies: dict[str, str] = {}
-        driver.remember_cookies(cookies, page)
-        found = driver.CSRF_FIELD.search(page.body.decode())
-        assert found, "no CSRF token on the rating page"
-        return cookies, {"csrf_token": found.group(1)}
+        cookies, csrf = driver.open_form(self.server.address, f"/r/{self.token}")
+        return cookies, {"csrf_token": csrf}
 
 
 def worker_cpu_seconds(server: driver.Gunicorn) -> float:

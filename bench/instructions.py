@@ -51,11 +51,8 @@ class Phone:
         self.hidden: dict[str, str] = {}
         self.last_key = ""
         if needs_form:
-            page = driver.request(address, "GET", f"/r/{token}", timeout=300)
-            driver.remember_cookies(self.cookies, page)
-            found = driver.CSRF_FIELD.search(page.body.decode())
-            assert found, "no CSRF token on the rating page"
-            self.hidden = {"csrf_token": found.group(1)}
+            self.cookies, csrf = driver.open_form(address, f"/r/{token}", timeout=300)
+            self.hidden = {"csrf_token": csrf}
 
     def rate(self, times: int) -> None:
         for _ in range(times):

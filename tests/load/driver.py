@@ -381,6 +381,19 @@ def remember_cookies(jar: dict[str, str], response: Response) -> None:
                 jar[key] = morsel.value
 
 
+def open_form(
+    address: tuple[str, int], path: str, timeout: float = 30
+) -> tuple[dict[str, str], str]:
+    """Open a form page as a browser does once; return (its cookies, its CSRF token)."""
+    page = request(address, "GET", path, timeout=timeout)
+    assert page.status == 200, f"{path}: {page.status}"
+    cookies: dict[str, str] = {}
+    remember_cookies(cookies, page)
+    found = CSRF_FIELD.search(page.body.decode())
+    assert found, f"no CSRF token on {path}"
+    return cookies, found.group(1)
+
+
 @dataclass
 class Tally:
     """What the clients saw, shared between their threads."""
