@@ -24,7 +24,9 @@ HEADERS = (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "no-referrer"),
+    # Same-origin requests keep their Referer: Flask-WTF's strict CSRF check refuses an HTTPS
+    # POST without one. Other sites are sent nothing (QR tokens and rating keys are in paths).
+    ("Referrer-Policy", "same-origin"),
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
 )
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")

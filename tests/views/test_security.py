@@ -16,8 +16,31 @@ def test_every_response_carries_the_security_headers(client, path):
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert "Strict-Transport-Security" not in response.headers
+
+
+def _https_tap(client, window, **headers):  # type: ignore[no-untyped-def]
+    base = "https://hall.example.test"
+    page = client.get(f"/r/{window.qr_token}", base_url=base)
+    # Browsers send a same-origin Referer only if the page's Referrer-Policy lets them.
+    assert page.headers["Referrer-Policy"] in ("same-origin", "strict-origin-when-cross-origin")
+    data = {**hidden_fields(page.get_data(as_text=True)), "level": "4"}
+    return client.post(f"/r/{window.qr_token}", data=data, base_url=base, headers=headers)
+
+
+def test_an_https_tap_with_the_same_origin_referer_is_stored(client, window, staff, put_on_duty):
+    put_on_duty(staff, window)
+    referer = f"https://hall.example.test/r/{window.qr_token}"
+    response = _https_tap(client, window, Referer=referer)
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize("referer", [None, "https://evil.example/r/x"])
+def test_an_https_post_without_a_same_origin_referer_is_still_refused(client, window, referer):
+    headers = {"Referer": referer} if referer else {}
+    response = _https_tap(client, window, **headers)
+    assert response.status_code == 400  # Flask-WTF's strict check stays on
 
 
 def test_hsts_when_served_over_https(client):

@@ -515,7 +515,7 @@ def _assert_security_headers(response, url: str, https: bool) -> None:  # type: 
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp, url
     assert "frame-ancestors 'none'" in csp, url
     assert headers.get("X-Content-Type-Options") == "nosniff", url
-    assert headers.get("Referrer-Policy") == "no-referrer", url
+    assert headers.get("Referrer-Policy") == "same-origin", url
     assert ("Strict-Transport-Security" in headers) is https, url
 
 
