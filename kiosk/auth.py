@@ -28,6 +28,7 @@ from wtforms.validators import InputRequired, Length
 from kiosk import clock
 from kiosk.extensions import db, login_manager
 from kiosk.models import User
+from kiosk.redirects import local_path_or
 from kiosk.security_log import security_event
 from kiosk.services import anti_stuffing, limits
 
@@ -71,9 +72,7 @@ def load_user(session_id: str) -> User | None:
 
 def safe_next(target: str | None) -> str:
     """Return target if it is a path on this site, else the staff home page."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("staff.index")
+    return local_path_or(target, url_for("staff.index"))
 
 
 def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -22,6 +22,7 @@ from werkzeug.security import safe_join
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.i18n import LANG_COOKIE
+from kiosk.redirects import local_path_or
 
 bp = Blueprint("main", __name__)
 
@@ -99,11 +100,7 @@ def healthz():  # type: ignore[no-untyped-def]
 @bp.get("/lang/<code>")
 def set_language(code: str):  # type: ignore[no-untyped-def]
     """Remember the chosen language in a cookie and go back."""
-    target = request.args.get("next") or url_for("main.index")
-    # No open redirect: browsers read "/\\evil.example" as "//evil.example".
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for("main.index")
-    response = redirect(target)
+    response = redirect(local_path_or(request.args.get("next"), url_for("main.index")))
     if code in current_app.config["LANGUAGES"]:
         response.set_cookie(
             LANG_COOKIE,

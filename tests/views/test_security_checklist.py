@@ -14,6 +14,7 @@ import json
 import re
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ from kiosk.models import (
     Window,
 )
 from kiosk.models._types import utcnow
+from kiosk.redirects import is_local_path, local_path_or
 from kiosk.services import accounts, invitations, ratings
 from tests.conftest import PASSWORDS, Auth
 from tests.device_helpers import COOKIE, make_device, post_rating
@@ -616,10 +618,108 @@ def test_cookies_are_not_marked_secure_over_plain_http(client, window):
     assert "secure" not in _cookie_attributes(page, "hall_device")
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
-def test_the_language_switch_is_no_open_redirect(client, target):
-    response = client.get("/lang/en", query_string={"next": target})
-    assert response.headers["Location"] == "/"
+# --- open redirects ----------------------------------------------------------------------
+
+# ?next= values that must never leave the site. Browsers drop tabs and newlines from a URL and
+# read "\\" as "/", so "/\t/evil.example" and "/\\evil.example" both mean //evil.example.
+HOSTILE_NEXT = [
+    "//evil.example",
+    "//evil.example/",
+    "///evil.example",
+    "/\\evil.example",
+    "/\\/evil.example",
+    "\\\\evil",
+    "\\/evil.example",
+    "/\t/evil.example",  # the query string's %2F%09%2F, decoded
+    "/\n/evil",
+    "/\r\n/evil",
+    "/\r/evil",
+    "/\x00/evil",
+    "/\x0b/evil",
+    "/\x7f/evil",
+    "/ok\n",
+    "\t//evil.example",
+    " //evil",
+    "https://evil.example",
+    "https://evil.example/",
+    "http:/evil.example",
+    "https:evil.example",
+    "javascript:alert(1)",
+    "JAVASCRIPT:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "%2F%2Fevil",
+    "evil.example",
+    "//" + "a" * 10_000,
+    "/\t" * 3_000,
+]
+# Odd, but paths on this site: followed as they are.
+LOCAL_NEXT = ["/%2F%2Fevil", "/%09/evil.example", "/staff/?q=//evil.example", "/" + "a" * 10_000]
+
+
+def _login_with_next(client, make_user, target: str):  # type: ignore[no-untyped-def]
+    user = make_user("zhang", "supervisor")
+    page = client.get("/auth/login", query_string={"next": target})
+    assert page.status_code < 500
+    data = {**hidden_fields(page.get_data(as_text=True)), "username": user.username}
+    return client.post(
+        "/auth/login",
+        query_string={"next": target},
+        data={**data, "password": PASSWORDS["supervisor"]},
+    )
+
+
+# Every endpoint that takes ?next=, how to call it, and where it falls back to.
+NEXT_ENDPOINTS = {
+    "main.set_language": (
+        lambda client, _make_user, target: client.get("/lang/en", query_string={"next": target}),
+        "/",
+    ),
+    "auth.login": (_login_with_next, "/staff/"),
+}
+
+
+def _assert_local_location(response) -> str:  # type: ignore[no-untyped-def]
+    assert response.status_code < 500
+    location = response.headers.get("Location", "")
+    assert location.startswith("/") and not location.startswith("//"), location[:80]
+    assert "\\" not in location and not re.search(r"[\x00-\x1f\x7f]", location), location[:80]
+    return location
+
+
+@pytest.mark.parametrize("endpoint", sorted(NEXT_ENDPOINTS))
+@pytest.mark.parametrize("target", HOSTILE_NEXT, ids=lambda target: repr(target[:24]))
+def test_no_hostile_next_leaves_the_site(client, make_user, endpoint, target):
+    send, default = NEXT_ENDPOINTS[endpoint]
+    response = send(client, make_user, target)
+    assert response.status_code in (302, 303)
+    assert _assert_local_location(response) == default
+
+
+@pytest.mark.parametrize("endpoint", sorted(NEXT_ENDPOINTS))
+@pytest.mark.parametrize("target", LOCAL_NEXT, ids=lambda target: repr(target[:24]))
+def test_a_local_next_is_followed(client, make_user, endpoint, target):
+    send, _default = NEXT_ENDPOINTS[endpoint]
+    assert _assert_local_location(send(client, make_user, target)) == target
+
+
+@pytest.mark.parametrize("target", [*HOSTILE_NEXT, None, ""], ids=lambda t: repr((t or "")[:24]))
+def test_one_rule_decides_what_is_a_local_path(target):
+    assert not is_local_path(target)
+    assert local_path_or(target, "/fallback") == "/fallback"
+
+
+def test_every_endpoint_that_reads_next_is_in_the_table():
+    """A new reader of ?next= must join NEXT_ENDPOINTS (and decide through kiosk.redirects)."""
+    import kiosk
+
+    package = Path(kiosk.__file__).parent
+    readers = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if re.search(r"""\.get\(\s*["']next["']""", path.read_text(encoding="utf-8"))
+    }
+    assert readers == {"main.py", "auth.py"}
+    assert len(NEXT_ENDPOINTS) == 2
 
 
 # --- logs ----------------------------------------------------------------------------------
