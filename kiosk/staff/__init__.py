@@ -4,7 +4,7 @@ The blueprint lives here; each part of the area is a module of its own that adds
 (imported at the bottom), with templates under templates/staff/.
 """
 
-from flask import Blueprint
+from flask import Blueprint, Response
 from flask_login import login_required
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -14,6 +14,17 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @login_required
 def require_login() -> None:
     """Guard the whole area once: anonymous visitors go to the sign-in page."""
+
+
+@bp.after_request
+def never_cache(response: Response) -> Response:
+    """Keep every page and export of the area out of browser and proxy caches.
+
+    They hold residents' phone numbers, complaints and staff scores: a shared hall PC's cache,
+    or the back button after sign-out, must not show them to the next person.
+    """
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # Each part of the area registers its routes on bp when imported.

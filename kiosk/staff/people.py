@@ -173,7 +173,6 @@ def person_photo(staff_id: int):  # type: ignore[no-untyped-def]
     response = make_response(person.photo)
     response.mimetype = person.photo_mime
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 
