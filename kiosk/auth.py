@@ -30,7 +30,7 @@ from kiosk.extensions import db, login_manager
 from kiosk.models import User
 from kiosk.redirects import local_path_or
 from kiosk.security_log import security_event
-from kiosk.services import anti_stuffing, limits
+from kiosk.services import anti_stuffing, sign_in_limits
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -114,22 +114,12 @@ def enforce_session_timeouts() -> None:
     session["seen_at"] = now
 
 
-def _throttle_keys(username: str) -> list[str]:
-    return [f"login:user:{username.strip().lower()}", f"login:ip:{request.remote_addr}"]
-
-
 def _throttled(username: str) -> bool:
-    config = current_app.config
-    return any(
-        limits.current(key, config["LOGIN_WINDOW_SECONDS"], clock.now())
-        >= config["LOGIN_FAILURE_LIMIT"]
-        for key in _throttle_keys(username)
-    )
+    return sign_in_limits.throttled(username, request.remote_addr or "", clock.now())
 
 
 def _count_failure(username: str, user: User | None) -> None:
-    for key in _throttle_keys(username):
-        limits.hit(key, current_app.config["LOGIN_WINDOW_SECONDS"], clock.now())
+    sign_in_limits.count_failure(username, request.remote_addr or "", clock.now())
     # The typed name is not logged (people type passwords into it); a known account's id is.
     security_event("login_failed", warning=True, user_id=user.id if user else None)
 

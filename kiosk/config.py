@@ -99,8 +99,12 @@ class Defaults:
     # Staff sessions end after this many idle minutes, and this many hours after sign-in.
     SESSION_IDLE_MINUTES = 30
     SESSION_MAX_HOURS = 12
-    # Failed sign-ins allowed per account and per address within LOGIN_WINDOW_SECONDS.
+    # Failed sign-ins allowed per account within LOGIN_WINDOW_SECONDS; an address (a whole hall
+    # behind one NAT) is throttled only after failures for this many distinct usernames, or
+    # this many failures in all (kiosk.services.sign_in_limits).
     LOGIN_FAILURE_LIMIT = 10
+    LOGIN_ADDRESS_ACCOUNT_LIMIT = 20
+    LOGIN_ADDRESS_FAILURE_LIMIT = 50
     LOGIN_WINDOW_SECONDS = 15 * 60
     # Evaluation scheme (考核方案) as a TOML file; empty means the shipped default scheme
     # (scoring/default_scheme.toml). Copy that file, change it and give it a new version.

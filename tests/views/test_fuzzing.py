@@ -72,7 +72,13 @@ def fuzz_settings(name: str) -> settings:
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     # Quiet request lines, and no sign-in lockout: the fuzzer must reach the form code itself.
-    return {**app_config, "LOG_REQUESTS": False, "LOGIN_FAILURE_LIMIT": 10**9}
+    return {
+        **app_config,
+        "LOG_REQUESTS": False,
+        "LOGIN_FAILURE_LIMIT": 10**9,
+        "LOGIN_ADDRESS_ACCOUNT_LIMIT": 10**9,
+        "LOGIN_ADDRESS_FAILURE_LIMIT": 10**9,
+    }
 
 
 def test_every_public_input_is_fuzzed(app):

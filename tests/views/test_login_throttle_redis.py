@@ -34,3 +34,23 @@ def test_failures_on_two_hosts_with_separate_databases_add_up_in_redis(
     # The other host has no such user at all, yet the account's failures are counted there too.
     assert Auth(app.test_client()).login("zhang", "s3cure-pass").status_code == 429
     assert Auth(other.test_client()).login("zhang", "anything").status_code == 429
+
+
+def test_distinct_names_from_one_address_add_up_in_redis_but_spare_a_colleague(
+    app, app_config, tmp_path, make_user
+):
+    make_user("zhang", "supervisor")
+    make_user("li", "supervisor")
+    other = create_app(
+        {**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite3'}"},
+        instance_path=str(tmp_path / "other"),
+    )
+    with other.app_context():
+        db.create_all()
+    for n in range(10):  # one person's ten failures, on both hosts: only that account locks
+        Auth((app if n % 2 else other).test_client()).login("zhang", f"wrong-{n}")
+    assert Auth(app.test_client()).login("zhang", "s3cure-pass").status_code == 429
+    assert Auth(app.test_client()).login("li", "s3cure-pass").status_code == 302
+    for n in range(19):  # with zhang, twenty distinct names from this address
+        Auth((app if n % 2 else other).test_client()).login(f"guess{n}", "whatever")
+    assert Auth(app.test_client()).login("li", "s3cure-pass").status_code == 429

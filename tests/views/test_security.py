@@ -6,6 +6,7 @@ import pytest
 
 from kiosk import create_app
 from kiosk.models._types import utcnow
+from tests.conftest import Auth
 from tests.helpers import hidden_fields
 
 
@@ -102,23 +103,72 @@ def test_ten_failed_logins_lock_the_account_with_429(client, auth, make_user):
     assert auth.login("zhang", "s3cure-pass").status_code == 429  # even the right password
 
 
-def test_failures_from_one_address_throttle_every_account(client, auth, make_user):
+def _login_from(client, address: str, username: str, password: str) -> int:  # type: ignore[no-untyped-def]
+    environ = {"REMOTE_ADDR": address}
+    page = client.get("/auth/login", environ_base=environ).get_data(as_text=True)
+    data = {**hidden_fields(page), "username": username, "password": password}
+    return client.post("/auth/login", data=data, environ_base=environ).status_code
+
+
+def test_one_persons_failures_lock_only_their_account_not_colleagues_behind_one_address(
+    app, client, auth, make_user
+):
+    # Every test client comes from 127.0.0.1: a whole hall behind one NAT address.
+    make_user("zhang", "supervisor")
+    make_user("li", "supervisor")
+    assert [auth.login("zhang", f"wrong-{n}").status_code for n in range(10)] == [400] * 10
+    assert auth.login("zhang", "s3cure-pass").status_code == 429
+    assert Auth(app.test_client()).login("li", "s3cure-pass").status_code == 302
+
+
+def test_a_spray_over_many_accounts_from_one_address_throttles_the_address(
+    app, client, auth, make_user
+):
+    make_user("zhang", "supervisor")
+    statuses = [auth.login(f"guess{n}", "whatever").status_code for n in range(19)]
+    assert statuses == [400] * 19
+    assert Auth(app.test_client()).login("zhang", "s3cure-pass").status_code == 302
+    assert auth.login("guess19", "whatever").status_code == 400  # the 20th distinct name
+    assert Auth(app.test_client()).login("zhang", "s3cure-pass").status_code == 429
+    assert _login_from(app.test_client(), "192.0.2.8", "zhang", "s3cure-pass") == 302
+
+
+def test_many_failures_over_a_few_accounts_from_one_address_throttle_the_address(
+    app, auth, make_user
+):
+    make_user("zhang", "supervisor")
+    statuses = [auth.login(f"guess{n % 5}", f"wrong-{n}").status_code for n in range(50)]
+    assert statuses == [400] * 50  # five names, ten guesses each
+    assert Auth(app.test_client()).login("zhang", "s3cure-pass").status_code == 429
+
+
+def test_an_accounts_lock_holds_from_every_address(app, make_user):
     make_user("zhang", "supervisor")
     for n in range(10):
-        auth.login(f"guess{n}", "whatever")
-    assert auth.login("zhang", "s3cure-pass").status_code == 429
+        assert _login_from(app.test_client(), f"10.0.0.{n}", "zhang", f"wrong-{n}") == 400
+    assert _login_from(app.test_client(), "10.0.1.1", "zhang", "s3cure-pass") == 429
 
 
 def test_throttling_is_shared_between_workers(app, app_config, tmp_path, make_user):
     """Two app instances on one database (as two gunicorn workers) share the count."""
-    from tests.conftest import Auth
-
     make_user("zhang", "supervisor")
     other = create_app(app_config, instance_path=str(tmp_path / "other"))
     for n in range(5):
         Auth(app.test_client()).login("zhang", f"wrong-{n}")
         Auth(other.test_client()).login("zhang", f"wrong-{n}")
     assert Auth(other.test_client()).login("zhang", "s3cure-pass").status_code == 429
+
+
+def test_distinct_names_are_counted_across_workers(app, app_config, tmp_path, make_user):
+    make_user("zhang", "supervisor")
+    other = create_app(app_config, instance_path=str(tmp_path / "other"))
+    for n in range(10):
+        Auth(app.test_client()).login(f"guess{n}", "whatever")
+        Auth(other.test_client()).login(f"guess{n}", "whatever")  # the same ten names
+    assert Auth(other.test_client()).login("zhang", "s3cure-pass").status_code == 302
+    for n in range(10, 20):
+        Auth(other.test_client()).login(f"guess{n}", "whatever")
+    assert Auth(app.test_client()).login("zhang", "s3cure-pass").status_code == 429
 
 
 def test_throttle_window_passes(app, client, auth, make_user):
