@@ -15,8 +15,10 @@ if [ $# = 0 ]; then
     || missing="$missing postgresql"
   [ -d /usr/share/fonts/opentype/noto ] || missing="$missing fonts-noto-cjk"
   command -v runuser >/dev/null 2>&1 || missing="$missing util-linux"
-  # nginx: tests/deploy checks the example site with nginx -t (the service is not started).
+  # nginx: tests/deploy checks the example site with nginx -t; tests/tls runs it from a temporary
+  # folder in front of gunicorn (the service is not started). openssl makes their certificates.
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+  command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
   # redis-server: tests start a throwaway one (--save "" --appendonly no); the service is not used.
   command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 fi
