@@ -45,8 +45,8 @@ def _view_arg() -> str | None:
 def _fragment_context(hall: Hall, view: str | None, rotate: bool) -> dict[str, object]:
     """Return what board/_standings.html needs, including the URL of its own next poll."""
     now = clock.now()
-    poll = int(setting("BOARD_POLL_SECONDS"))
-    rotate_seconds = int(setting("BOARD_ROTATE_SECONDS"))
+    poll = int(setting("BOARD_POLL_SECONDS", hall=hall))
+    rotate_seconds = int(setting("BOARD_ROTATE_SECONDS", hall=hall))
     shown = view or board.rotation_view(now, rotate_seconds)
     if rotate:
         following = board.rotation_view(now + timedelta(seconds=poll), rotate_seconds)

@@ -104,7 +104,6 @@ class Screening:
                 "STUFFING_SERVICES_ALLOWANCE",
             )
         }
-        self._hours = opening_minutes(str(setting("OPENING_HOURS")))
 
     def count(self, requests: list[ScreenRequest]) -> None:
         """Count every request against the device, window and hall limits (each scope always)."""
@@ -154,7 +153,8 @@ class Screening:
             flags.append("burst")
         if request.staff_session or (device is not None and self._staff_devices[device]):
             flags.append("staff_device")
-        if self._settings["STUFFING_FLAG_OFF_HOURS"] and not within_hours(self._hours, tapped_at):
+        hours = opening_minutes(str(setting("OPENING_HOURS", hall=window.hall_id)))
+        if self._settings["STUFFING_FLAG_OFF_HOURS"] and not within_hours(hours, tapped_at):
             flags.append("off_hours")
         if not request.verified and self._exceeds_services(window, tapped_at):
             flags.append("exceeds_services")

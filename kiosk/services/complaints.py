@@ -40,6 +40,7 @@ from kiosk.models import (
     SEVERITIES,
     Complaint,
     ComplaintEvent,
+    Hall,
     Staff,
     User,
     Window,
@@ -265,8 +266,9 @@ def complaint_received(
     """
     from kiosk.services import notifications
 
+    hall_id = complaint.hall_id
     complaint.verify_due_at = workdays.due_at(
-        complaint.created_at, setting("COMPLAINT_VERIFY_DAYS")
+        complaint.created_at, setting("COMPLAINT_VERIFY_DAYS", hall=hall_id), hall=hall_id
     )
     db.session.flush()
     _step(
@@ -348,7 +350,8 @@ def verify(
     complaint.severity = severity if valid else None
     complaint.verified_at = now
     if valid:
-        complaint.rectify_due_at = workdays.due_at(now, setting("COMPLAINT_RECTIFY_DAYS"))
+        days = setting("COMPLAINT_RECTIFY_DAYS", hall=complaint.hall_id)
+        complaint.rectify_due_at = workdays.due_at(now, days, hall=complaint.hall_id)
     _step(
         complaint,
         actor,
@@ -378,7 +381,8 @@ def rectify(complaint: Complaint, actor: User, *, note: str, now: datetime) -> N
     _require_status(complaint, "rectifying")
     note = _clean(note, required=_("请填写整改情况。"))
     complaint.rectified_at = now
-    complaint.followup_due_at = workdays.due_at(now, setting("COMPLAINT_FOLLOWUP_DAYS"))
+    days = setting("COMPLAINT_FOLLOWUP_DAYS", hall=complaint.hall_id)
+    complaint.followup_due_at = workdays.due_at(now, days, hall=complaint.hall_id)
     _step(complaint, actor, "rectified", now, to_status="rectified", note=note)
 
 
@@ -414,7 +418,8 @@ def appeal_due_at(complaint: Complaint) -> datetime | None:
     """Return when the appeal period of a complaint verified as valid ends (None: no period)."""
     if complaint.is_valid is not True or complaint.verified_at is None:
         return None
-    return workdays.due_at(complaint.verified_at, setting("COMPLAINT_APPEAL_DAYS"))
+    days = setting("COMPLAINT_APPEAL_DAYS", hall=complaint.hall_id)
+    return workdays.due_at(complaint.verified_at, days, hall=complaint.hall_id)
 
 
 def may_still_appeal(complaint: Complaint, now: datetime) -> bool:
@@ -435,7 +440,7 @@ def appeal(complaint: Complaint, actor: User, *, reason: str, now: datetime) -> 
         raise ComplaintError(
             _(
                 "申诉期限已过：核实有效后 %(days)s 个工作日内可以申诉。",
-                days=setting("COMPLAINT_APPEAL_DAYS"),
+                days=setting("COMPLAINT_APPEAL_DAYS", hall=complaint.hall_id),
             )
         )
     reason = _clean(reason, required=_("请填写申诉理由。"))
@@ -478,17 +483,21 @@ def reveal_phone(complaint: Complaint, actor: User, now: datetime) -> str:
 
 
 def erase_contacts(now: datetime) -> int:
-    """Erase phone numbers of complaints closed CONTACT_RETENTION_DAYS ago or earlier."""
-    cutoff = now - timedelta(days=setting("CONTACT_RETENTION_DAYS"))
-    due = list(
-        db.session.scalars(
+    """Erase phone numbers of complaints closed CONTACT_RETENTION_DAYS ago or earlier.
+
+    Each hall keeps call-back numbers for its own CONTACT_RETENTION_DAYS.
+    """
+    due: list[Complaint] = []
+    for hall_id in db.session.scalars(select(Hall.id).order_by(Hall.id)).all():
+        cutoff = now - timedelta(days=setting("CONTACT_RETENTION_DAYS", hall=hall_id))
+        due += db.session.scalars(
             select(Complaint).where(
+                Complaint.hall_id == hall_id,
                 Complaint.status == "closed",
                 Complaint.closed_at <= cutoff,
                 Complaint.contact_phone.is_not(None),
             )
         )
-    )
     for complaint in due:
         complaint.contact_phone = None
         complaint.contact_erased_at = now

@@ -1,8 +1,16 @@
 """Operational settings (deadlines, opening hours, board rotation) read in one place.
 
 The configuration (kiosk/config.py Defaults, instance/config.py, KIOSK_* variables) gives each
-setting its default; an admin may override some of them on the settings page, which stores
-the override in the `setting` table. setting() returns the override when there is one.
+setting its default; an admin may override some of them (EDITABLE) on the settings page, which
+stores the override in the `setting` table. Every override belongs to one hall: an admin
+changes only the settings of their own hall, and each change is audited under that hall. There
+are no installation-wide overrides; what is not EDITABLE comes from the configuration alone.
+
+setting(name, hall=...) returns the hall's override when there is one, else the configured
+value. The hall is required for the EDITABLE settings, so that no caller can read one hall's
+opening hours or deadlines for another's work: pass the hall the work concerns (a rating's
+window's hall, a complaint's hall, the signed-in admin's hall), or hall=None for work that
+concerns no hall (the configured value).
 
 Overrides are read with one query per request (or CLI app context) and kept in flask.g: every
 gunicorn worker sees a change from its very next request, with no cross-process cache to go
@@ -13,6 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from flask import current_app, g
@@ -136,10 +145,26 @@ EDITABLE: tuple[EditableSetting, ...] = (
 EDITABLE_BY_NAME = {item.name: item for item in EDITABLE}
 
 
-def _overrides() -> dict[str, Any]:
+HallRef = Hall | int | None
+"""A hall, its id, or None for work that concerns no hall (the configured values)."""
+
+
+class _Unset(Enum):
+    UNSET = 0
+
+
+def hall_id_of(hall: HallRef) -> int | None:
+    """Return the id of a hall given as a Hall or an id (None stays None)."""
+    return hall.id if isinstance(hall, Hall) else hall
+
+
+def _overrides() -> dict[int, dict[str, Any]]:
+    """Return {hall id: {name: value}}, read once per request for every hall."""
     cached = g.get(_CACHE)
     if cached is None:
-        cached = {row.key: row.value for row in db.session.scalars(select(Setting))}
+        cached = {}
+        for row in db.session.scalars(select(Setting)):
+            cached.setdefault(row.hall_id, {})[row.key] = row.value
         setattr(g, _CACHE, cached)
     return cached
 
@@ -149,12 +174,20 @@ def forget_cached() -> None:
     g.pop(_CACHE, None)
 
 
-def setting(name: str) -> Any:
-    """Return the current value of an operational setting: the admin's override, else config."""
+def setting(name: str, *, hall: HallRef | _Unset = _Unset.UNSET) -> Any:
+    """Return the current value of an operational setting: the hall's override, else config.
+
+    The EDITABLE settings are per hall and need hall= (a Hall, its id, or None for the
+    configured value); reading one without saying which hall is a programming error.
+    """
     if name in EDITABLE_BY_NAME:
-        overrides = _overrides()
-        if name in overrides:
-            return overrides[name]
+        if hall is _Unset.UNSET:
+            raise TypeError(f"setting({name!r}) is per hall: pass hall=")
+        hall_id = hall_id_of(hall)
+        if hall_id is not None:
+            overrides = _overrides().get(hall_id, {})
+            if name in overrides:
+                return overrides[name]
     return current_app.config[name]
 
 
@@ -163,21 +196,30 @@ def default(name: str) -> Any:
     return current_app.config[name]
 
 
-def save_settings(values: dict[str, Any], *, actor: User | None, hall: Hall | None) -> list[str]:
-    """Validate and store overrides; return the names that changed.
+def hall_overrides(hall: Hall) -> dict[str, Setting]:
+    """Return the hall's stored overrides by name."""
+    rows = db.session.scalars(select(Setting).where(Setting.hall_id == hall.id))
+    return {row.key: row for row in rows}
 
-    A value equal to the configured default removes the override, so later changes to the
-    configuration apply again. Every change is audit-logged with old and new value.
+
+def save_settings(values: dict[str, Any], *, actor: User | None, hall: Hall) -> list[str]:
+    """Validate and store the hall's overrides; return the names that changed.
+
+    Only the hall's own rows are touched. A value equal to the configured default removes the
+    override, so later changes to the configuration apply again. Every change is audit-logged
+    under the hall, with old and new value.
     """
+    if not isinstance(hall, Hall):
+        raise TypeError("settings are changed for one hall")
     unknown = set(values) - set(EDITABLE_BY_NAME)
     if unknown:
         raise SettingError(f"not editable: {', '.join(sorted(unknown))}")
     checked = {name: EDITABLE_BY_NAME[name].validate(value) for name, value in values.items()}
-    rows = {row.key: row for row in db.session.scalars(select(Setting))}
+    rows = hall_overrides(hall)
     now = clock.now()
     changed: list[str] = []
     for name, value in checked.items():
-        old = setting(name)
+        old = setting(name, hall=hall)
         configured = _jsonable(default(name))
         if _jsonable(old) == value:
             continue
@@ -186,7 +228,15 @@ def save_settings(values: dict[str, Any], *, actor: User | None, hall: Hall | No
             if row is not None:
                 db.session.delete(row)
         elif row is None:
-            db.session.add(Setting(key=name, value=value, updated_at=now, updated_by_id=_id(actor)))
+            db.session.add(
+                Setting(
+                    hall_id=hall.id,
+                    key=name,
+                    value=value,
+                    updated_at=now,
+                    updated_by_id=_id(actor),
+                )
+            )
         else:
             row.value = value
             row.updated_at = now
@@ -196,7 +246,7 @@ def save_settings(values: dict[str, Any], *, actor: User | None, hall: Hall | No
             actor=actor,
             target_type="setting",
             target_id=None,
-            hall_id=hall.id if hall else None,
+            hall_id=hall.id,
             detail={"name": name, "old": _jsonable(old), "new": value},
         )
         changed.append(name)
@@ -226,11 +276,11 @@ def rename_hall(hall: Hall, name: str, *, actor: User | None) -> bool:
 
 
 def update_settings(
-    hall: Hall | None, *, hall_name: str | None, values: dict[str, Any], actor: User | None
+    hall: Hall, *, hall_name: str | None, values: dict[str, Any], actor: User | None
 ) -> list[str]:
-    """Apply the settings page: rename the hall and store overrides; return what changed."""
+    """Apply the settings page: rename the hall and store its overrides; return what changed."""
     changed = save_settings(values, actor=actor, hall=hall)
-    if hall is not None and hall_name is not None and rename_hall(hall, hall_name, actor=actor):
+    if hall_name is not None and rename_hall(hall, hall_name, actor=actor):
         changed.insert(0, "HALL_NAME")
     return changed
 

@@ -2,8 +2,9 @@
 
 A working day is one the State Council calendar (the ``chinese_calendar`` package) marks as a
 workday — weekends off, public holidays off, make-up workdays (调休) on — and that is not in the
-EXTRA_HOLIDAYS setting (local closures, ISO dates). Years the package has no data for fall back
-to Monday–Friday.
+EXTRA_HOLIDAYS setting of the hall (local closures, ISO dates; each hall has its own, see
+kiosk.services.settings; hall=None reads only the configured ones). Years the package has no
+data for fall back to Monday–Friday.
 
 The due rule, as in the counting of periods in Chinese administrative practice (the day on
 which a period starts is not counted): a deadline of N working days for something that happened
@@ -18,17 +19,17 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 
 from kiosk import clock
-from kiosk.services.settings import setting
+from kiosk.services.settings import HallRef, setting
 
 # Longest run of days off the calendar has ever had (Spring Festival plus weekends) is
 # well under this; it stops a bad EXTRA_HOLIDAYS list from looping for ever.
 _MAX_SCAN_DAYS = 3660
 
 
-def extra_holidays() -> frozenset[date]:
-    """Return the EXTRA_HOLIDAYS setting as dates (bad entries are ignored)."""
+def extra_holidays(hall: HallRef = None) -> frozenset[date]:
+    """Return the hall's EXTRA_HOLIDAYS setting as dates (bad entries are ignored)."""
     days = set()
-    for value in setting("EXTRA_HOLIDAYS") or ():
+    for value in setting("EXTRA_HOLIDAYS", hall=hall) or ():
         try:
             days.add(date.fromisoformat(str(value).strip()))
         except ValueError:
@@ -36,9 +37,11 @@ def extra_holidays() -> frozenset[date]:
     return frozenset(days)
 
 
-def is_working_day(day: date, extra: frozenset[date] | None = None) -> bool:
-    """Return whether day is a working day in the hall."""
-    if day in (extra if extra is not None else extra_holidays()):
+def is_working_day(
+    day: date, extra: frozenset[date] | None = None, *, hall: HallRef = None
+) -> bool:
+    """Return whether day is a working day in the hall (extra: its holidays, if read already)."""
+    if day in (extra if extra is not None else extra_holidays(hall)):
         return False
     try:
         return bool(chinese_calendar.is_workday(day))
@@ -46,7 +49,7 @@ def is_working_day(day: date, extra: frozenset[date] | None = None) -> bool:
         return day.weekday() < 5
 
 
-def add_working_days(start: date | datetime, n: int) -> date:
+def add_working_days(start: date | datetime, n: int, *, hall: HallRef = None) -> date:
     """Return the n-th working day after start's date (start itself for n = 0).
 
     start is a hall-local date, or a hall-local datetime whose date is taken.
@@ -54,7 +57,7 @@ def add_working_days(start: date | datetime, n: int) -> date:
     if n < 0:
         raise ValueError("n must not be negative")
     day = start.date() if isinstance(start, datetime) else start
-    extra = extra_holidays()
+    extra = extra_holidays(hall)
     counted = 0
     for _ in range(_MAX_SCAN_DAYS):
         if counted == n:
@@ -65,9 +68,9 @@ def add_working_days(start: date | datetime, n: int) -> date:
     raise ValueError("no working days found; check EXTRA_HOLIDAYS")
 
 
-def due_at(start_utc: datetime, n: int) -> datetime:
+def due_at(start_utc: datetime, n: int, *, hall: HallRef = None) -> datetime:
     """Return the naive-UTC deadline n working days after start_utc (end of that local day)."""
     local_day = clock.to_local(start_utc).date()
-    last = add_working_days(local_day, n)
+    last = add_working_days(local_day, n, hall=hall)
     end_local = datetime.combine(last + timedelta(days=1), datetime.min.time(), clock.hall_zone())
     return end_local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)

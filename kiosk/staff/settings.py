@@ -1,4 +1,8 @@
-"""The admins' settings page: hall name, opening hours, deadlines, retention, board timings."""
+"""The admins' settings page: hall name, opening hours, deadlines, retention, board timings.
+
+Every value on it is the signed-in admin's hall's own: an admin changes the settings of their
+hall only (kiosk.services.settings), and an account without a hall has none to change.
+"""
 
 from typing import Any
 
@@ -67,8 +71,11 @@ def _local(row: Setting | None) -> str:
     return clock.to_local(row.updated_at).strftime("%Y-%m-%d %H:%M") if row else ""
 
 
-def _hall() -> Hall | None:
-    return db.session.get(Hall, current_user.hall_id) if current_user.hall_id else None
+def _hall() -> Hall:
+    hall = db.session.get(Hall, current_user.hall_id) if current_user.hall_id else None
+    if hall is None:
+        abort(403)  # an account without a hall has no settings to change
+    return hall
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -79,8 +86,8 @@ def settings():  # type: ignore[no-untyped-def]
     form = SettingsForm()
     if form.validate_on_submit():
         values = {item.name: _form_value(item.name, form[item.name].data) for item in EDITABLE}
-        hall_name = form.hall_name.data if hall is not None else None
-        if hall is not None and not (hall_name or "").strip():
+        hall_name = form.hall_name.data
+        if not (hall_name or "").strip():
             form.hall_name.errors = [*form.hall_name.errors, _l("请填写大厅名称")]
         else:
             try:
@@ -96,12 +103,11 @@ def settings():  # type: ignore[no-untyped-def]
                 flash(_l("没有改动。"))
             return redirect(url_for("staff.settings"))
     elif not form.is_submitted():
-        if hall is not None:
-            form.hall_name.data = hall.name
+        form.hall_name.data = hall.name
         for item in EDITABLE:
-            value = settings_service.setting(item.name)
+            value = settings_service.setting(item.name, hall=hall)
             form[item.name].data = _display(value) if item.name == "EXTRA_HOLIDAYS" else value
-    overridden = {row.key: row for row in db.session.scalars(db.select(Setting))}
+    overridden = settings_service.hall_overrides(hall)
     rows = [
         {
             "field": form[item.name],

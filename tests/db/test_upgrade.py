@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, create_engine, func, inspect, select
 
 from kiosk import create_app
@@ -103,4 +103,71 @@ def test_demo_instance_at_first_migration_upgrades_to_head_keeping_every_row(
             finally:
                 for conn in pooled:
                     conn.close()
+        db.engine.dispose()
+
+
+BEFORE_HALL_SETTINGS = "q1_intake"
+HALL_SETTINGS = "t1_hall_settings"
+
+
+@pytest.mark.parametrize("hall_count", [1, 2])
+def test_stored_settings_are_kept_for_every_hall_on_upgrade(
+    database_url: str, tmp_path: Path, backend: str, hall_count: int
+) -> None:
+    """Settings stored before they belonged to a hall apply to each hall after the upgrade."""
+    from kiosk.services.settings import setting
+
+    app = create_app(
+        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url},
+        instance_path=str(tmp_path / "instance"),
+    )
+    changed = datetime(2026, 11, 1, 8, 0)
+    with app.app_context():
+        upgrade(revision=BEFORE_HALL_SETTINGS)
+        old = MetaData()
+        with db.engine.connect() as conn:
+            old.reflect(bind=conn)
+        with db.engine.begin() as conn:
+            conn.execute(
+                old.tables["hall"].insert(),
+                [
+                    {"slug": f"hall{n}", "name": f"中心{n}", "created_at": changed}
+                    for n in range(1, hall_count + 1)
+                ],
+            )
+            conn.execute(
+                old.tables["setting"].insert(),
+                [
+                    {"key": "OPENING_HOURS", "value": "09:00-18:00", "updated_at": changed},
+                    {"key": "EXTRA_HOLIDAYS", "value": ["2026-10-09"], "updated_at": changed},
+                ],
+            )
+            hall_ids = list(conn.execute(select(old.tables["hall"].c.id)).scalars())
+
+        upgrade(revision=HALL_SETTINGS)
+
+        with db.engine.connect() as conn:
+            table = MetaData()
+            table.reflect(bind=conn, only=["setting"])
+            rows = conn.execute(select(table.tables["setting"])).mappings().all()
+        assert sorted((r["hall_id"], r["key"], r["updated_at"]) for r in rows) == sorted(
+            (hall_id, key, changed)
+            for hall_id in hall_ids
+            for key in ("OPENING_HOURS", "EXTRA_HOLIDAYS")
+        )
+        with app.test_request_context("/"):
+            for hall_id in hall_ids:
+                assert setting("OPENING_HOURS", hall=hall_id) == "09:00-18:00"
+                assert setting("EXTRA_HOLIDAYS", hall=hall_id) == ["2026-10-09"]
+            db.session.remove()
+
+        downgrade(revision=BEFORE_HALL_SETTINGS)  # one installation-wide row per setting again
+        with db.engine.connect() as conn:
+            table = MetaData()
+            table.reflect(bind=conn, only=["setting"])
+            rows = conn.execute(select(table.tables["setting"])).mappings().all()
+        assert sorted((r["key"], r["value"]) for r in rows) == [
+            ("EXTRA_HOLIDAYS", ["2026-10-09"]),
+            ("OPENING_HOURS", "09:00-18:00"),
+        ]
         db.engine.dispose()
