@@ -22,6 +22,7 @@ def create_app(
     trust_proxies(app)
     init_logging(app)
     init_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_errors(app)
     register_cli(app)
@@ -74,6 +75,13 @@ def init_extensions(app: Flask) -> None:
     auth.init_login(app)
     i18n.init_babel(app)
     security.init_security(app)
+
+
+def register_converters(app: Flask) -> None:
+    """Make <int:...> in every route a database id: larger numbers are a 404, not a 500."""
+    from kiosk.converters import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,11 +1,20 @@
 """Form fields shared by several blueprints."""
 
 from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from wtforms import IntegerField
+from wtforms import Field, IntegerField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+# The days a person may type into a filter or form. Far wider than any hall's data, and far
+# enough inside date's 0001..9999 that turning a hall-local day into UTC, or stepping a day
+# on, cannot overflow (0001-01-01 in Asia/Shanghai is a year-0 moment in UTC). The board's
+# months and the evaluation periods take the same years.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
 
 
 def as_choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
@@ -27,3 +36,29 @@ class SmallIntegerField(IntegerField):
             self.data = None
             raise ValueError(_("请输入有效的整数。"))
         super().process_formdata(valuelist)
+
+
+def day_in_range(day: date) -> bool:
+    """Return whether day lies from EARLIEST_DAY to LATEST_DAY (both included)."""
+    return EARLIEST_DAY <= day <= LATEST_DAY
+
+
+def day_range_message() -> str:
+    """Say which days a filter or form takes."""
+    return _(
+        "日期应在 %(first)s 至 %(last)s 之间。",
+        first=EARLIEST_DAY.isoformat(),
+        last=LATEST_DAY.isoformat(),
+    )
+
+
+class DayInRange:
+    """Validator for DateField and DateTimeLocalField: a form error outside the days we take."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        value = field.data
+        if value is None:
+            return
+        day = value.date() if isinstance(value, datetime) else value
+        if not day_in_range(day):
+            raise ValidationError(day_range_message())

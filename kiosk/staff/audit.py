@@ -4,7 +4,7 @@ There is deliberately no route that edits or deletes an entry, and the model ref
 (kiosk.services.audit_log).
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import abort, render_template, request
 from flask_login import current_user
@@ -15,16 +15,7 @@ from kiosk.labels import AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS
 from kiosk.services import audit_log
 from kiosk.services.roster import local_to_utc
 from kiosk.staff import bp
-
-
-def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400)
+from kiosk.staff._params import day_arg, page_number
 
 
 @bp.get("/audit")
@@ -32,7 +23,7 @@ def _date_arg(name: str) -> date | None:
 def audit():  # type: ignore[no-untyped-def]
     """Show the audit log newest first, filtered by action and hall-local dates."""
     action = request.args.get("action", "").strip()[:60] or None
-    since, until = _date_arg("from"), _date_arg("to")
+    since, until = day_arg("from"), day_arg("to")
     page = request.args.get("page", "1")
     if not page.isdigit():
         abort(400)
@@ -43,7 +34,7 @@ def audit():  # type: ignore[no-untyped-def]
         until=local_to_utc(datetime.combine(until + timedelta(days=1), time.min))
         if until
         else None,
-        page=int(page),
+        page=page_number(page),  # clamped to the last page by the service
     )
     return render_template(
         "staff/audit/list.html",

@@ -31,7 +31,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
-from kiosk.forms import as_choices
+from kiosk.forms import DayInRange, as_choices
 from kiosk.labels import (
     APPEAL_LABELS,
     COMPLAINT_ACTION_LABELS,
@@ -77,8 +77,8 @@ class QueueFilterForm(FlaskForm):
     tag = SelectField(_l("原因"), validators=[Optional()])
     overdue = BooleanField(_l("仅看超期"))
     appeal = BooleanField(_l("仅看待复核申诉"))
-    start = DateField(_l("起始日期"), validators=[Optional()])
-    end = DateField(_l("截止日期"), validators=[Optional()])
+    start = DateField(_l("起始日期"), validators=[Optional(), DayInRange()])
+    end = DateField(_l("截止日期"), validators=[Optional(), DayInRange()])
 
 
 class VerifyForm(FlaskForm):

@@ -22,8 +22,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from kiosk import clock
 from kiosk.auth import roles_required
+from kiosk.errors import render_error
 from kiosk.extensions import db
-from kiosk.forms import as_choices
+from kiosk.forms import DayInRange, as_choices
 from kiosk.labels import CHANNEL_LABELS, LEVEL_LABELS, STATUS_LABELS
 from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating, Staff, Window
 from kiosk.services import rating_review
@@ -54,8 +55,8 @@ class RatingFilterForm(FlaskForm):
     channel = SelectField(_l("渠道"), validators=[Optional()])
     verified = SelectField(_l("一次一评"), coerce=_optional_bool, validators=[Optional()])
     status = SelectField(_l("状态"), validators=[Optional()])
-    start = DateField(_l("起始日期"), validators=[Optional()])
-    end = DateField(_l("截止日期"), validators=[Optional()])
+    start = DateField(_l("起始日期"), validators=[Optional(), DayInRange()])
+    end = DateField(_l("截止日期"), validators=[Optional(), DayInRange()])
 
 
 class ReviewForm(FlaskForm):
@@ -153,7 +154,10 @@ def export_ratings():  # type: ignore[no-untyped-def]
     """Download the filtered ratings log as CSV (opens in Excel)."""
     form = _filter_form()
     if request.args and not form.validate():
-        abort(400)
+        # Refused here, before the first row is streamed: once the 200 is sent, an error
+        # could only cut the file off.
+        problems = [f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items()]
+        return render_error(400, " ".join(problems))
     filters = _filters(form)
     stamp = clock.to_local(clock.now()).strftime("%Y%m%d-%H%M")
     return Response(

@@ -14,11 +14,13 @@ from wtforms.validators import InputRequired, Length, Optional
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
+from kiosk.forms import DayInRange
 from kiosk.models import Duty
 from kiosk.services import people as people_service
 from kiosk.services import roster as roster_service
 from kiosk.services import windows as windows_service
 from kiosk.staff import bp
+from kiosk.staff._params import day_arg, optional_int
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -27,10 +29,12 @@ class DutyForm(FlaskForm):
     staff_id = SelectField(_l("人员"), coerce=int, validators=[InputRequired()])
     window_id = SelectField(_l("窗口"), coerce=int, validators=[InputRequired()])
     starts_at = DateTimeLocalField(
-        _l("开始时间"), format=TIME_FORMAT, validators=[InputRequired(_l("请填写开始时间"))]
+        _l("开始时间"),
+        format=TIME_FORMAT,
+        validators=[InputRequired(_l("请填写开始时间")), DayInRange()],
     )
     ends_at = DateTimeLocalField(
-        _l("结束时间（留空表示未定）"), format=TIME_FORMAT, validators=[Optional()]
+        _l("结束时间（留空表示未定）"), format=TIME_FORMAT, validators=[Optional(), DayInRange()]
     )
     reason = StringField(_l("修改原因"), validators=[Optional(), Length(max=200)])
 
@@ -63,13 +67,7 @@ def _duty_or_404(duty_id: int) -> Duty:
 
 
 def _day_arg() -> date:
-    raw = request.args.get("day")
-    if not raw:
-        return clock.to_local(clock.now()).date()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400)
+    return day_arg("day") or clock.to_local(clock.now()).date()
 
 
 def _day_of(duty: Duty) -> str:
@@ -104,8 +102,9 @@ def create_duty():  # type: ignore[no-untyped-def]
         day = _day_arg()
         form.starts_at.data = datetime.combine(day, datetime.min.time()).replace(hour=8, minute=30)
         form.ends_at.data = form.starts_at.data.replace(hour=17, minute=30)
-        if request.args.get("window", "").isdigit():
-            form.window_id.data = int(request.args["window"])
+        window_id = optional_int(request.args.get("window"))
+        if window_id is not None:
+            form.window_id.data = window_id
     if form.validate_on_submit():
         staff = people_service.hall_member(hall_id, form.staff_id.data)
         window = windows_service.hall_window(hall_id, form.window_id.data)

@@ -8,8 +8,10 @@ Runs derandomized, so a run is repeatable and CI does not find new cases by chan
 
 import itertools
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from kiosk.extensions import db
 from kiosk.models import Complaint, Device, Rating
 from kiosk.models._types import utcnow
 from kiosk.services import devices, invitations, ratings
+from tests.conftest import Auth
 from tests.device_helpers import COOKIE, make_device
 from tests.helpers import hidden_fields
 
@@ -494,3 +497,184 @@ def test_fuzz_board_api_parameters(client, hall):
 
     run()
     tally.report()
+
+
+# --- the staff area: ids too large, dates out of range, exports cut off ---------------------
+# Not hypothesis: a fixed table of the values that broke things (issue 23), sent to every staff
+# URL, every query parameter a staff page reads and every field of every form a staff page shows.
+
+HUGE_IDS = [str(2**31), str(2**63), "9" * 20, "9" * 5000]
+ODD_DATES = [
+    *("0001-01-01", "9999-12-31", "1899-12-31", "2101-01-01", "0000-01-01", "10000-01-01"),
+    *("2026-02-30", "-2026-01-01", "0001-01-01T00:00", "9999-12-31T23:59", "2026-01-01T25:00"),
+]
+# Query parameters staff pages read from links rather than from a form on the page.
+ID_PARAMETERS = ("window", "staff", "level", "page", "rating", "period")
+DAY_PARAMETERS = ("day", "start", "end", "from", "to", "month")
+PATH_VALUES = {"period_code": "2026-11", "kind": "supervisor", "fmt": "csv", "action": "verify"}
+_INT_PART = re.compile(r"<int:(?P<name>[^<>]+)>")
+_ANY_PART = re.compile(r"<(?:[^:<>]+:)?(?P<name>[^<>]+)>")
+
+
+def _fill_rule(rule: str, ids: dict[str, Any], huge: str | None = None) -> str:
+    """Return rule's URL: real ids (or huge in each <int:...> part), the rest from PATH_VALUES."""
+    if huge is not None:
+        rule = _INT_PART.sub(huge, rule)
+    return _ANY_PART.sub(lambda m: str({**PATH_VALUES, **ids}[m.group("name")]), rule)
+
+
+class _Forms(HTMLParser):
+    """The forms on a page: method, action and the value each field would send."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url, self.forms, self._select = url, [], None
+        self._form: dict[str, Any] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "option" and self._select and self._form is not None:
+            fields = self._form["fields"]  # the selected option, else the first
+            if not fields.get(self._select) or "selected" in a:
+                fields[self._select] = a.get("value", "")
+        elif tag == "form":
+            action = a.get("action") or self.url
+            self._form = {"method": a.get("method", "get").lower(), "action": action, "fields": {}}
+            self.forms.append(self._form)
+        elif self._form is None or "name" not in a:
+            return
+        elif tag == "input" and a.get("type") not in ("submit", "button", "file", "image"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                self._form["fields"].setdefault(a["name"], None)
+            else:
+                self._form["fields"][a["name"]] = a.get("value", "")
+        elif tag in ("select", "textarea"):
+            self._select = a["name"] if tag == "select" else None
+            self._form["fields"].setdefault(a["name"], "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        elif tag in ("select", "textarea"):
+            self._select = None
+
+
+def _forms_on(url: str, html: str) -> list[dict[str, Any]]:
+    parser = _Forms(url.split("?")[0])
+    parser.feed(html)
+    return [f for f in parser.forms if not f["action"].startswith("/auth/")]
+
+
+def _assert_whole(response: Any, what: str) -> None:
+    """No 5xx, and a body that was sent to its end (a CSV export ends with its last line)."""
+    body = response.get_data()  # raises if a streamed body broke off
+    assert response.status_code < 500, f"{what[:200]}: {response.status_code}\n{body[-3000:]!r}"
+    if response.status_code == 200 and response.mimetype == "text/csv":
+        assert body.endswith(b"\n"), f"{what[:200]}: CSV cut off: {body[-200:]!r}"
+
+
+@pytest.fixture
+def staff_ids(ctx, hall, window, staff, put_on_duty, make_user, make_complaint):  # type: ignore[no-untyped-def]
+    """Real rows for every URL parameter a staff-area route takes (as in test_role_matrix)."""
+    from kiosk.services.devices import create_device
+
+    now = utcnow()
+    duty = put_on_duty(staff, window, now + timedelta(days=1), now + timedelta(days=1, hours=8))
+    device, _code = create_device(hall, "pad", "3号窗口评价器", window, now=now)
+    complaint = make_complaint(now - timedelta(hours=2))
+    db.session.commit()
+    return {
+        "window_id": window.id,
+        "staff_id": staff.id,
+        "duty_id": duty.id,
+        "user_id": make_user("someone-else", "supervisor").id,
+        "device_id": device.id,
+        "complaint_id": complaint.id,
+    }
+
+
+def _staff_get_urls(app: Any, ids: dict[str, Any]) -> list[str]:
+    return sorted(
+        {
+            _fill_rule(rule.rule, ids)
+            for rule in app.url_map.iter_rules()
+            if rule.rule.startswith("/staff") and "GET" in (rule.methods or ())
+        }
+    )
+
+
+def test_oversized_ids_in_urls_are_404(app, client, sign_in, staff_ids):
+    sign_in("admin")
+    sent = 0
+    for rule in app.url_map.iter_rules():
+        if not _INT_PART.search(rule.rule):
+            continue
+        for huge, method in itertools.product(HUGE_IDS, sorted(rule.methods - {"HEAD", "OPTIONS"})):
+            url = _fill_rule(rule.rule, staff_ids, huge)
+            response = client.open(url, method=method)
+            # Werkzeug checks the method before the converter: where the URL's rule for another
+            # method refuses the id too, the answer is 405. Either way no query sees the id.
+            assert response.status_code in (404, 405), (
+                f"{method} {url[:80]}: {response.status_code}"
+            )
+            sent += 1
+    assert sent > 60  # every staff page and action with an id in its URL
+
+
+@pytest.mark.parametrize("role", ["admin", "staff"])
+def test_odd_ids_and_dates_in_staff_query_strings_are_no_5xx(
+    app, client, sign_in, staff_ids, staff, role
+):
+    sign_in(role, staff=staff if role == "staff" else None)
+    queries = [
+        *itertools.product(ID_PARAMETERS, HUGE_IDS),
+        *itertools.product(DAY_PARAMETERS, [*ODD_DATES, *HUGE_IDS[:1]]),
+    ]
+    sent = 0
+    for url in _staff_get_urls(app, staff_ids):
+        if client.get(url).status_code in (302, 403):
+            continue  # refused before the view reads a parameter
+        for name, value in queries:
+            _assert_whole(client.get(url, query_string={name: value}), f"{url}?{name}={value}")
+            sent += 1
+    assert sent > (1500 if role == "admin" else 300)
+
+
+@pytest.mark.parametrize("role", ["admin", "staff"])
+def test_odd_ids_and_dates_in_every_staff_form_field_are_no_5xx(
+    app, client, sign_in, staff_ids, staff, role
+):
+    user = sign_in(role, staff=staff if role == "staff" else None)
+    seen, sent = set(), 0
+    for url in _staff_get_urls(app, staff_ids):
+        page = client.get(url)
+        if page.status_code != 200 or page.mimetype != "text/html":
+            continue
+        for form in _forms_on(url, page.get_data(as_text=True)):
+            for name in sorted(form["fields"]):
+                if name == "csrf_token" or (form["action"], name) in seen:
+                    continue
+                seen.add((form["action"], name))
+                for value in [*HUGE_IDS, *ODD_DATES]:
+                    fields = {k: v for k, v in form["fields"].items() if v is not None}
+                    data = {**fields, name: value}
+                    if form["method"] == "post":
+                        response = client.post(form["action"], data=data)
+                    else:
+                        response = client.get(form["action"], query_string=data)
+                    _assert_whole(response, f"{form['method']} {form['action']} {name}={value}")
+                    sent += 1
+                    if response.headers.get("Location", "").startswith("/auth/login"):
+                        # The form signed us out (a password change, say): sign in again.
+                        assert Auth(client).login_as(user).status_code == 302
+    assert sent > (400 if role == "admin" else 20)
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31", "1899-12-31", "2101-01-01"])
+@pytest.mark.parametrize("name", ["start", "end"])
+def test_an_export_refuses_a_date_out_of_range_before_it_starts(client, sign_in, date, name):
+    sign_in("supervisor")
+    response = client.get("/staff/ratings/export.csv", query_string={name: date})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert "2000-01-01" in response.get_data(as_text=True)  # says which dates it takes
