@@ -4,7 +4,8 @@ The dashboard needs nothing from here (it polls the database). For the webhook a
 rating's transaction only adds Notification rows (an outbox); ``flask --app kiosk notify``
 delivers them afterwards, so a slow or broken receiver can never delay or lose a rating.
 A failed delivery is retried after 1, 2, 4, … minutes (capped at an hour), NOTIFY_MAX_ATTEMPTS
-times in all. Payloads never contain the complainant's phone number.
+times in all. Payloads never contain the complainant's phone number: numbers typed into the
+complaint's text are masked (138****5678), as on the staff pages.
 """
 
 import json
@@ -20,6 +21,7 @@ from sqlalchemy import select
 
 from kiosk.extensions import db
 from kiosk.models import Complaint, Notification, Rating
+from kiosk.services.privacy import mask_phone_numbers
 from kiosk.services.settings import setting
 
 MAX_BACKOFF = timedelta(hours=1)
@@ -91,7 +93,7 @@ def complaint_created(complaint: Complaint, now: datetime) -> None:
         "staff_name": complaint.staff.name if complaint.staff else None,
         "level": complaint.rating.level if complaint.rating else None,
         "reason_tags": list(complaint.reason_tags),
-        "text": complaint.text,
+        "text": mask_phone_numbers(complaint.text),
         "has_phone": bool(complaint.contact_phone),
         "complaint_id": complaint.id,
         "created_at": _iso(complaint.created_at),
@@ -193,11 +195,18 @@ def due_notifications(now: datetime, limit: int = 100) -> list[Notification]:
     )
 
 
+def _masked(payload: dict[str, Any]) -> dict[str, Any]:
+    # Notices queued before numbers in the text were masked get the same treatment when sent.
+    if not payload.get("text"):
+        return payload
+    return {**payload, "text": mask_phone_numbers(payload["text"])}
+
+
 def deliver(notification: Notification, now: datetime) -> str:
     """Try to send one notification; return "sent", "retrying" or "failed"."""
     notification.attempts += 1
     try:
-        SENDERS[notification.channel](notification.payload)
+        SENDERS[notification.channel](_masked(notification.payload))
     except DeliveryError as error:
         notification.last_error = str(error)[:200]
         if notification.attempts >= setting("NOTIFY_MAX_ATTEMPTS"):

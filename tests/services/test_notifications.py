@@ -201,3 +201,22 @@ def test_mail_is_sent_through_the_configured_server(app, make_complaint, monkeyp
     assert (
         "窗口没人" in body and PHONE not in body and FakeSMTP.sent[1]["To"] == "boss@example.test"
     )
+
+
+def test_numbers_typed_into_the_complaint_are_masked_in_webhook_and_mail(
+    app, hook, make_complaint, monkeypatch
+):
+    receiver = hook()
+    app.config.update(MAIL_SERVER="mail.example.test", MAIL_TO=("boss@example.test",))
+    FakeSMTP.sent = []
+    monkeypatch.setattr(notifications.smtplib, "SMTP", FakeSMTP)
+    make_complaint(T0, text="请打138-1234-5678联系我", phone=None)
+    queued = [n for n in pending(T0) if n.event == "complaint.created"]
+    assert [n.payload["text"] for n in queued] == ["请打138****5678联系我"] * 2
+    # A notice queued before numbers in the text were masked is masked when it is sent.
+    queued[0].payload = {**queued[0].payload, "text": "请打138-1234-5678联系我"}
+    for notification in queued:
+        assert notifications.deliver(notification, T0) == "sent"
+    assert [b["text"] for b in receiver.bodies] == ["请打138****5678联系我"]
+    body = FakeSMTP.sent[0].get_content()
+    assert "请打138****5678联系我" in body and "1234-5678" not in body
