@@ -46,8 +46,8 @@ from kiosk.models import (
     Window,
 )
 from kiosk.security_log import security_event
-from kiosk.services import audit, workdays
-from kiosk.services.privacy import is_mobile_number
+from kiosk.services import audit, complaint_contacts, workdays
+from kiosk.services.privacy import erase_phone_numbers, is_mobile_number
 from kiosk.services.settings import setting
 
 NOTE_MAX = 500
@@ -471,9 +471,13 @@ def review_appeal(
     )
 
 
-def reveal_phone(complaint: Complaint, actor: User, now: datetime) -> str:
-    """Return the complainant's full phone number for the call-back, logging who saw it."""
-    if not complaint.contact_phone:
+def reveal_phone(complaint: Complaint, actor: User, now: datetime) -> str | None:
+    """Return the complainant's full phone number for the call-back, logging who saw it.
+
+    The reveal also shows the numbers in the complaint's text whole (the page shows them
+    masked otherwise); it is refused when there is neither.
+    """
+    if not complaint_contacts.has_contact(complaint):
         raise ComplaintError(_("这件投诉没有留下电话，或电话已按规定删除。"), 404)
     _step(complaint, actor, "phone_revealed", now)
     security_event(
@@ -482,8 +486,20 @@ def reveal_phone(complaint: Complaint, actor: User, now: datetime) -> str:
     return complaint.contact_phone
 
 
+def erase_contact_on_request(
+    complaint: Complaint, actor: User, *, note: str, now: datetime
+) -> None:
+    """Erase the complainant's number and the numbers in their text, at their request."""
+    if not complaint_contacts.has_contact(complaint):
+        raise ComplaintError(_("这件投诉没有留下电话，或电话已按规定删除。"), 404)
+    complaint_contacts.scrub(complaint, now)
+    # The note says who asked and how; a number typed into it is not kept either.
+    note = erase_phone_numbers(_clean(note))
+    _step(complaint, actor, "contact_erased", now, note=note, detail={"on_request": True})
+
+
 def erase_contacts(now: datetime) -> int:
-    """Erase phone numbers of complaints closed CONTACT_RETENTION_DAYS ago or earlier.
+    """Erase the contacts of complaints closed CONTACT_RETENTION_DAYS ago or earlier.
 
     Each hall keeps call-back numbers for its own CONTACT_RETENTION_DAYS.
     """
@@ -495,14 +511,14 @@ def erase_contacts(now: datetime) -> int:
                 Complaint.hall_id == hall_id,
                 Complaint.status == "closed",
                 Complaint.closed_at <= cutoff,
-                Complaint.contact_phone.is_not(None),
+                complaint_contacts.may_hold_contact(),
             )
         )
-    for complaint in due:
-        complaint.contact_phone = None
-        complaint.contact_erased_at = now
+    erased = [complaint for complaint in due if complaint_contacts.has_contact(complaint)]
+    for complaint in erased:
+        complaint_contacts.scrub(complaint, now)
         _step(complaint, None, "contact_erased", now)
-    return len(due)
+    return len(erased)
 
 
 # --- the queue -------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Complaint handling (差评处理): the supervisors' queue, a complaint's page and its steps.
 
 Supervisors see every complaint of their hall; a window clerk sees only complaints about
-themselves (to appeal), never the complainant's phone number.
+themselves (to appeal), never the complainant's phone number, nor a number typed into the text
+(kiosk.services.complaint_contacts).
 """
 
 from collections.abc import Callable
@@ -50,7 +51,7 @@ from kiosk.models import (
     Staff,
     Window,
 )
-from kiosk.services import complaints
+from kiosk.services import complaint_contacts, complaints
 from kiosk.services.complaints import ComplaintError
 from kiosk.services.privacy import mask_phone
 from kiosk.staff import bp
@@ -137,6 +138,18 @@ class ReviewForm(FlaskForm):
 
 class RevealForm(FlaskForm):
     """CSRF-only form for the deliberate 查看完整电话 button."""
+
+
+class EraseContactForm(FlaskForm):
+    """Erase the complainant's contact at their request: a ticked confirmation, a note."""
+
+    note = TextAreaField(
+        _l("说明（选填，如居民何时如何提出）"), validators=[Optional(), Length(max=NOTE_MAX)]
+    )
+    confirm = BooleanField(
+        _l("投诉人要求删除其联系方式，删除后无法恢复"),
+        validators=[DataRequired(_l("请勾选确认后再删除"))],
+    )
 
 
 class StandaloneForm(FlaskForm):
@@ -259,7 +272,8 @@ def _render_detail(
     *,
     status: int = 200,
     forms: dict[str, Any] | None = None,
-    phone: str | None = None,
+    revealed: bool = False,
+    erase_form: EraseContactForm | None = None,
 ):  # type: ignore[no-untyped-def]
     blank = {name: action.form(formdata=None) for name, action in ACTIONS.items()}
     blank.update(forms or {})
@@ -271,6 +285,7 @@ def _render_detail(
         events=complaints.timeline(complaint),
         forms=blank,
         reveal_form=RevealForm(),
+        erase_form=erase_form or EraseContactForm(formdata=None),
         supervisor=supervisor,
         is_concerned=current_user.staff_id is not None
         and current_user.staff_id == complaint.staff_id,
@@ -282,11 +297,14 @@ def _render_detail(
         overdue=complaints.is_overdue(complaint, now),
         now=now,
         masked_phone=mask_phone(complaint.contact_phone) if supervisor else "",
-        phone=phone,
+        phone=complaint.contact_phone if revealed else None,
+        revealed=revealed,
+        text=complaint_contacts.staff_text(complaint, supervisor=supervisor, revealed=revealed),
+        has_contact=complaint_contacts.has_contact(complaint),
         labels=_labels(),
     )
     response = make_response(page, status)
-    if phone:
+    if revealed:
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -419,15 +437,38 @@ def complaint_action(complaint_id: int, action: str):  # type: ignore[no-untyped
 @bp.post("/complaints/<int:complaint_id>/reveal-phone")
 @roles_required("supervisor")
 def reveal_phone(complaint_id: int):  # type: ignore[no-untyped-def]
-    """Show the complainant's full number once, for the call-back; the reveal is logged."""
+    """Show the complainant's full number (and text) once, for the call-back; it is logged."""
     target = _complaint_or_404(complaint_id)
     if not RevealForm().validate():
         abort(400)
     try:
-        phone = complaints.reveal_phone(target, current_user, clock.now())
+        complaints.reveal_phone(target, current_user, clock.now())
     except ComplaintError as error:
         db.session.rollback()
         flash(error.message)
         return _render_detail(target, status=error.status)
     db.session.commit()
-    return _render_detail(target, phone=phone)
+    return _render_detail(target, revealed=True)
+
+
+@bp.post("/complaints/<int:complaint_id>/erase-contact")
+@roles_required("supervisor")
+def erase_contact(complaint_id: int):  # type: ignore[no-untyped-def]
+    """Erase the complainant's number and the numbers in their text, at their request."""
+    target = _complaint_or_404(complaint_id)
+    form = EraseContactForm()
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _render_detail(target, status=400, erase_form=form)
+    try:
+        complaints.erase_contact_on_request(
+            target, current_user, note=form.note.data or "", now=clock.now()
+        )
+    except ComplaintError as error:
+        db.session.rollback()
+        flash(error.message)
+        return _render_detail(target, status=error.status)
+    db.session.commit()
+    flash(_("已删除投诉人的联系方式。"))
+    return redirect(url_for("staff.complaint", complaint_id=complaint_id), 303)

@@ -35,6 +35,19 @@ def test_erase_contacts_command(app, runner, make_complaint, make_user, set_cloc
     assert db.session.get(Complaint, fresh.id).contact_phone == "13812345678"
 
 
+def test_erase_contacts_command_erases_numbers_typed_into_the_text(
+    app, runner, make_complaint, make_user, set_clock
+):
+    sup = make_user("sup1")
+    typed = make_complaint(T0, phone=None, text="请打138-1234-5678或0755-1234567找我")
+    close(typed, sup, T0)
+    set_clock(T0 + timedelta(days=31))
+    result = runner.invoke(args=["complaints", "erase-contacts"])
+    assert "erased contact details of 1 closed complaints" in result.output
+    db.session.expire_all()
+    assert db.session.get(Complaint, typed.id).text == "请打[已删除]或[已删除]找我"
+
+
 def test_notify_command_delivers_the_outbox_to_a_webhook(app, runner, make_complaint, set_clock):
     received: list[dict] = []
 

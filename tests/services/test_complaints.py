@@ -380,3 +380,67 @@ def test_queue_filters(make_complaint, make_staff, make_window, sup, hall):
     assert ids(overdue=True) == [a.id]
     assert ids(start=(T0 + timedelta(days=19)).date()) == [b.id]
     assert ids(end=T0.date()) == sorted([a.id, c.id])
+
+
+# --- phone numbers typed into the text (issue 23, point 8) -----------------------------------
+
+TYPED = "请打138 1234 5678联系我，或座机010-12345678"
+
+
+def test_erasure_also_removes_numbers_typed_into_the_text(app, make_complaint, sup):
+    app.config["CONTACT_RETENTION_DAYS"] = 30
+    typed = make_complaint(T0, phone=None, text=TYPED)
+    both = make_complaint(T0, phone="13912345678", text="我的电话13912345678")
+    plain = make_complaint(T0, phone=None, text="等了很久没人理")
+    for complaint in (typed, both, plain):
+        drive(complaint, "closed", sup, now=T0)
+    now = T0 + timedelta(days=31)
+    assert complaints.erase_contacts(now) == 2
+    db.session.commit()
+    assert typed.text == "请打[已删除]联系我，或座机[已删除]" and typed.contact_erased_at == now
+    assert (both.contact_phone, both.text) == (None, "我的电话[已删除]")
+    assert plain.text == "等了很久没人理" and plain.contact_erased_at is None
+    assert complaints.timeline(typed)[-1].action == "contact_erased"
+    assert complaints.erase_contacts(now) == 0  # nothing left to do
+
+
+def test_a_supervisor_erases_one_contact_at_the_residents_request(make_complaint, sup):
+    complaint = make_complaint(T0, phone="13912345678", text=TYPED)
+    untouched = make_complaint(T0, phone="13912345678", text=TYPED)
+    note = "居民来电（13912345678）要求删除"
+    complaints.erase_contact_on_request(complaint, sup, note=note, now=T0)
+    db.session.commit()
+    assert complaint.contact_phone is None and complaint.contact_erased_at == T0
+    assert complaint.text == "请打[已删除]联系我，或座机[已删除]"
+    assert complaint.status == "new"  # the complaint itself goes on
+    event = complaints.timeline(complaint)[-1]
+    assert (event.action, event.actor_id, event.note) == (
+        "contact_erased",
+        sup.id,
+        "居民来电（[已删除]）要求删除",
+    )
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "complaint.contact_erased")
+    )
+    assert (entry.actor_id, entry.target_id, entry.hall_id) == (sup.id, complaint.id, sup.hall_id)
+    assert entry.detail["on_request"] is True
+    for audit in db.session.scalars(select(AuditEntry)):
+        assert "13912345678" not in f"{audit.reason} {audit.detail}"
+    assert untouched.contact_phone == "13912345678" and untouched.text == TYPED
+
+
+@pytest.mark.sqlite_only  # workflow logic
+def test_erasing_a_contact_that_is_not_there_is_refused(make_complaint, sup):
+    complaint = make_complaint(T0, phone=None, text="等了很久没人理")
+    before = counts(complaint)
+    with pytest.raises(ComplaintError) as raised:
+        complaints.erase_contact_on_request(complaint, sup, note="", now=T0)
+    assert raised.value.status == 404 and counts(complaint) == before
+
+
+@pytest.mark.sqlite_only  # workflow logic
+def test_a_number_only_in_the_text_can_be_revealed_and_the_reveal_is_logged(make_complaint, sup):
+    complaint = make_complaint(T0, phone=None, text=TYPED)
+    assert complaints.reveal_phone(complaint, sup, T0) is None
+    db.session.commit()
+    assert complaints.timeline(complaint)[-1].action == "phone_revealed"

@@ -300,3 +300,107 @@ def test_junk_and_huge_numbers_are_clear_4xx_never_500(client, auth, sup, compla
     token = csrf(client, f"/staff/complaints/{complaint.id}")
     for url in (f"/staff/complaints/{huge}/close", f"/staff/ratings/{huge}/review"):
         assert client.post(url, data={"csrf_token": token}).status_code == 404, url
+
+
+# --- phone numbers typed into the text (issue 23, point 8) -----------------------------------
+
+TYPED, TYPED_MASKED, TYPED_HIDDEN = (
+    "请打138 1234 5678联系我",
+    "请打138****5678联系我",
+    "请打***********联系我",
+)
+
+
+@pytest.fixture
+def typed(make_complaint, set_clock):
+    set_clock(hall_time(2026, 11, 20, 11))
+    return make_complaint(hall_time(2026, 11, 20, 10), phone=PHONE, text=TYPED)
+
+
+def _logout(client):  # type: ignore[no-untyped-def]
+    client.post("/auth/logout", data={"csrf_token": csrf(client, "/staff/")})
+
+
+def test_numbers_in_the_text_are_masked_wherever_staff_see_complaints(
+    client, auth, sup, clerk, typed
+):
+    auth.login_as(sup)
+    for url in (
+        "/staff/",
+        "/staff/complaints/",
+        f"/staff/complaints/{typed.id}",
+        "/staff/dashboard",
+        "/staff/dashboard/alerts",
+        "/staff/ratings/",
+        "/staff/ratings/export.csv",
+    ):
+        page = client.get(url).get_data(as_text=True)
+        assert "1234 5678" not in page and PHONE not in page, url
+    assert TYPED_MASKED in client.get(f"/staff/complaints/{typed.id}").get_data(as_text=True)
+    _logout(client)
+
+    auth.login_as(clerk)  # the clerk concerned sees not even the masked number
+    for url in ("/staff/", "/staff/me", f"/staff/complaints/{typed.id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "1234 5678" not in page and "138****5678" not in page, url
+    assert TYPED_HIDDEN in client.get(f"/staff/complaints/{typed.id}").get_data(as_text=True)
+
+
+def test_the_logged_reveal_shows_the_text_whole(client, auth, sup, make_complaint, set_clock):
+    set_clock(hall_time(2026, 11, 20, 11))
+    only_text = make_complaint(hall_time(2026, 11, 20, 10), phone=None, text=TYPED)
+    auth.login_as(sup)
+    url = f"/staff/complaints/{only_text.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert TYPED_MASKED in page and "未留电话" in page and "查看完整电话" in page
+    response = client.post(f"{url}/reveal-phone", data={"csrf_token": csrf(client, url)})
+    assert response.status_code == 200 and TYPED in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+    event = db.session.scalar(
+        select(ComplaintEvent).where(ComplaintEvent.action == "phone_revealed")
+    )
+    assert (event.complaint_id, event.actor_id) == (only_text.id, sup.id)
+    assert TYPED not in client.get(url).get_data(as_text=True)
+
+
+def test_a_supervisor_erases_the_contact_at_the_residents_request(client, auth, sup, clerk, typed):
+    url = f"/staff/complaints/{typed.id}"
+    auth.login_as(clerk)
+    assert "删除联系方式" not in client.get(url).get_data(as_text=True)
+    refused = client.post(
+        f"{url}/erase-contact", data={"csrf_token": csrf(client, url), "confirm": "y"}
+    )
+    assert refused.status_code == 403
+    _logout(client)
+
+    auth.login_as(sup)
+    assert "删除联系方式" in client.get(url).get_data(as_text=True)
+    assert client.post(f"{url}/erase-contact", data={"confirm": "y"}).status_code == 400
+    unconfirmed = client.post(f"{url}/erase-contact", data={"csrf_token": csrf(client, url)})
+    assert unconfirmed.status_code == 400
+    assert "请勾选确认后再删除" in unconfirmed.get_data(as_text=True)
+    db.session.refresh(typed)
+    assert (typed.contact_phone, typed.text) == (PHONE, TYPED)
+
+    done = client.post(
+        f"{url}/erase-contact",
+        data={"csrf_token": csrf(client, url), "confirm": "y", "note": "居民来电要求删除"},
+    )
+    assert done.status_code == 303
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "已删除投诉人的联系方式" in page and "请打[已删除]联系我" in page
+    assert "查看完整电话" not in page and 'id="erase-contact"' not in page
+    db.session.refresh(typed)
+    assert (typed.contact_phone, typed.text) == (None, "请打[已删除]联系我")
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "complaint.contact_erased")
+    )
+    assert (entry.actor_id, entry.hall_id, entry.reason) == (
+        sup.id,
+        typed.hall_id,
+        "居民来电要求删除",
+    )
+    again = client.post(
+        f"{url}/erase-contact", data={"csrf_token": csrf(client, url), "confirm": "y"}
+    )
+    assert again.status_code == 404  # nothing left to erase
