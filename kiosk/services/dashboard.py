@@ -30,6 +30,18 @@ def local_midnight(day: date) -> datetime:
     return _utc(datetime.combine(day, datetime.min.time(), clock.hall_zone()))
 
 
+def recent_ratings(staff_id: int, *, limit: int = 20) -> list[Rating]:
+    """Return the staff member's latest counted ratings, newest first."""
+    return list(
+        db.session.scalars(
+            select(Rating)
+            .where(Rating.staff_id == staff_id, Rating.status == "counted")
+            .order_by(Rating.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def raw_mean(counts: LevelCounts) -> float | None:
     """Return the mean level points (0–100) of counts, None without ratings."""
     if counts.total == 0:

@@ -5,7 +5,7 @@ themselves (to appeal), never the complainant's phone number, nor a number typed
 (kiosk.services.complaint_contacts).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
@@ -51,7 +50,8 @@ from kiosk.models import (
     Staff,
     Window,
 )
-from kiosk.services import complaint_contacts, complaints
+from kiosk.services import complaint_contacts, complaints, people
+from kiosk.services import windows as windows_service
 from kiosk.services.complaints import ComplaintError
 from kiosk.services.privacy import mask_phone
 from kiosk.staff import bp
@@ -252,10 +252,7 @@ def _complaint_or_404(complaint_id: int) -> Complaint:
     return complaint
 
 
-def _choices(model: Any, label: Callable[[Any], str]) -> list[SelectChoice]:
-    rows = db.session.scalars(
-        select(model).where(model.hall_id == current_user.hall_id).order_by(model.id)
-    )
+def _choices(rows: Iterable[Any], label: Callable[[Any], str]) -> list[SelectChoice]:
     return as_choices([(None, _("全部")), *((row.id, label(row)) for row in rows)])
 
 
@@ -333,8 +330,10 @@ def complaint_queue():  # type: ignore[no-untyped-def]
             *((s, COMPLAINT_STATUS_LABELS[s]) for s in COMPLAINT_STATUSES),
         ]
     )
-    form.window.choices = _choices(Window, _window_label)
-    form.staff.choices = _choices(Staff, _staff_label)
+    form.window.choices = _choices(
+        windows_service.hall_windows(current_user.hall_id), _window_label
+    )
+    form.staff.choices = _choices(people.hall_staff(current_user.hall_id), _staff_label)
     form.tag.choices = as_choices([("", _("全部")), *((t, REASON_LABELS[t]) for t in REASON_TAGS)])
     now = clock.now()
     if request.args and not form.validate():
@@ -376,8 +375,10 @@ def _queue_page(  # type: ignore[no-untyped-def]
 def new_complaint():  # type: ignore[no-untyped-def]
     """Record a complaint received by phone, letter or in person."""
     form = StandaloneForm()
-    form.window.choices = _choices(Window, _window_label)
-    form.staff.choices = _choices(Staff, _staff_label)
+    form.window.choices = _choices(
+        windows_service.hall_windows(current_user.hall_id), _window_label
+    )
+    form.staff.choices = _choices(people.hall_staff(current_user.hall_id), _staff_label)
     if form.validate_on_submit():
         window = db.session.get(Window, form.window.data) if form.window.data else None
         staff = db.session.get(Staff, form.staff.data) if form.staff.data else None

@@ -4,7 +4,6 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import SelectField
 
 from kiosk import clock
@@ -12,8 +11,9 @@ from kiosk.auth import roles_required
 from kiosk.extensions import db
 from kiosk.forms import as_choices
 from kiosk.labels import LEVEL_LABELS
-from kiosk.models import Staff, Window
+from kiosk.models import Staff
 from kiosk.services import invitations
+from kiosk.services import windows as windows_service
 from kiosk.staff import bp
 
 
@@ -30,16 +30,6 @@ def _clerk() -> Staff:
     if staff is None:
         abort(403)
     return staff
-
-
-def _windows(staff: Staff) -> list[Window]:
-    return list(
-        db.session.scalars(
-            select(Window)
-            .where(Window.hall_id == staff.hall_id, Window.active.is_(True))
-            .order_by(Window.number)
-        )
-    )
 
 
 def _render(staff: Staff, form: SignInForm, status: int = 200):  # type: ignore[no-untyped-def]
@@ -70,7 +60,12 @@ def console():  # type: ignore[no-untyped-def]
     """Show the clerk's window, the invite button and today's counts."""
     staff = _clerk()
     form = SignInForm(formdata=None)
-    form.window.choices = as_choices([(w.id, f"{w.number} · {w.name}") for w in _windows(staff)])
+    form.window.choices = as_choices(
+        [
+            (w.id, f"{w.number} · {w.name}")
+            for w in windows_service.hall_windows(staff.hall_id, active_only=True)
+        ]
+    )
     return _render(staff, form)
 
 
@@ -79,7 +74,7 @@ def console():  # type: ignore[no-untyped-def]
 def console_signin():  # type: ignore[no-untyped-def]
     """Sign the clerk in at a window (a duty with source "signin")."""
     staff = _clerk()
-    windows = {w.id: w for w in _windows(staff)}
+    windows = {w.id: w for w in windows_service.hall_windows(staff.hall_id, active_only=True)}
     form = SignInForm()
     form.window.choices = as_choices([(w.id, f"{w.number} · {w.name}") for w in windows.values()])
     if not form.validate():

@@ -6,14 +6,14 @@ from typing import Any
 from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
 from kiosk.labels import APPEAL_LABELS, COMPLAINT_STATUS_LABELS, LEVEL_LABELS, STATUS_LABELS
-from kiosk.models import Rating, Staff, Window
-from kiosk.services import complaints, dashboard
+from kiosk.models import Staff, Window
+from kiosk.services import complaints, dashboard, people
+from kiosk.services import windows as windows_service
 from kiosk.services.settings import setting
 from kiosk.staff import bp
 from kiosk.staff._params import optional_int
@@ -25,13 +25,13 @@ def _scope_from_args() -> tuple[Window | None, Staff | None]:
     raw_window, raw_staff = request.args.get("window", ""), request.args.get("staff", "")
     if raw_window:
         window_id = optional_int(raw_window)
-        window = db.session.get(Window, window_id) if window_id else None
-        if window is None or window.hall_id != current_user.hall_id:
+        window = windows_service.hall_window(current_user.hall_id, window_id) if window_id else None
+        if window is None:
             abort(404)
     elif raw_staff:
         staff_id = optional_int(raw_staff)
-        staff = db.session.get(Staff, staff_id) if staff_id else None
-        if staff is None or staff.hall_id != current_user.hall_id:
+        staff = people.hall_member(current_user.hall_id, staff_id) if staff_id else None
+        if staff is None:
             abort(404)
     return window, staff
 
@@ -68,16 +68,8 @@ def supervisor_dashboard():  # type: ignore[no-untyped-def]
         subject=subject,
         selected_window=window,
         selected_staff=staff,
-        windows=list(
-            db.session.scalars(
-                select(Window).where(Window.hall_id == hall_id).order_by(Window.number)
-            )
-        ),
-        staff_list=list(
-            db.session.scalars(
-                select(Staff).where(Staff.hall_id == hall_id).order_by(Staff.staff_no)
-            )
-        ),
+        windows=windows_service.hall_windows(hall_id),
+        staff_list=people.hall_staff(hall_id),
         lowest=dashboard.lowest_windows(hall_id, week_start, now + timedelta(seconds=1)),
         **_alerts_context(hall_id, now),
     )
@@ -117,14 +109,7 @@ def my_dashboard():  # type: ignore[no-untyped-def]
     now = clock.now()
     today = clock.to_local(now).date()
     own = db.session.get(Staff, staff_id)
-    recent = list(
-        db.session.scalars(
-            select(Rating)
-            .where(Rating.staff_id == staff_id, Rating.status == "counted")
-            .order_by(Rating.created_at.desc())
-            .limit(20)
-        )
-    )
+    recent = dashboard.recent_ratings(staff_id)
     mine = complaints.for_staff(staff_id, hall_id)
     return render_template(
         "staff/dashboard/mine.html",

@@ -4,7 +4,6 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
@@ -14,17 +13,14 @@ from kiosk.extensions import db
 from kiosk.forms import SmallIntegerField, as_choices
 from kiosk.models import Device, Window
 from kiosk.services import audit, devices
+from kiosk.services import windows as windows_service
 from kiosk.staff import bp
 
 KIND_LABELS = {"kiosk": _l("大厅评价终端"), "pad": _l("窗口评价器")}
 
 
 def _window_choices() -> list[tuple[int, str]]:
-    windows = db.session.scalars(
-        select(Window)
-        .where(Window.hall_id == current_user.hall_id, Window.active.is_(True))
-        .order_by(Window.number)
-    )
+    windows = windows_service.hall_windows(current_user.hall_id, active_only=True)
     return [(0, _l("（无，仅大厅终端）"))] + [
         (window.id, f"{window.number} · {window.name}") for window in windows
     ]

@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -26,8 +25,9 @@ from kiosk.errors import render_error
 from kiosk.extensions import db
 from kiosk.forms import DayInRange, as_choices
 from kiosk.labels import CHANNEL_LABELS, LEVEL_LABELS, STATUS_LABELS
-from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating, Staff, Window
-from kiosk.services import rating_review
+from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating
+from kiosk.services import people, rating_review
+from kiosk.services import windows as windows_service
 from kiosk.services.rating_review import RatingFilter, ReviewError
 from kiosk.staff import bp
 from kiosk.staff._params import MAX_ID, choice_id, optional_int, page_number, pagination
@@ -79,21 +79,14 @@ def _filter_form() -> RatingFilterForm:
             everyone,
             *(
                 (w.id, _("%(n)s号窗口 %(name)s", n=w.number, name=w.name))
-                for w in db.session.scalars(
-                    select(Window).where(Window.hall_id == hall_id).order_by(Window.number)
-                )
+                for w in windows_service.hall_windows(hall_id)
             ),
         ]
     )
     form.staff.choices = as_choices(
         [
             everyone,
-            *(
-                (s.id, f"{s.name} {s.staff_no}")
-                for s in db.session.scalars(
-                    select(Staff).where(Staff.hall_id == hall_id).order_by(Staff.staff_no)
-                )
-            ),
+            *((s.id, f"{s.name} {s.staff_no}") for s in people.hall_staff(hall_id)),
         ]
     )
     form.level.choices = as_choices(
