@@ -1,7 +1,7 @@
 """The audit log, read-only: every change that can affect someone's evaluation (admins only).
 
 There is deliberately no route that edits or deletes an entry, and the model refuses it too
-(kiosk.services.audit_log).
+(kiosk.services.audit).
 """
 
 from datetime import datetime, time, timedelta
@@ -12,7 +12,7 @@ from flask_login import current_user
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.labels import AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS
-from kiosk.services import audit_log
+from kiosk.services import audit as audit_service
 from kiosk.services.roster import local_to_utc
 from kiosk.staff import bp
 from kiosk.staff._params import day_arg, page_number
@@ -27,7 +27,7 @@ def audit():  # type: ignore[no-untyped-def]
     page = request.args.get("page", "1")
     if not page.isdigit():
         abort(400)
-    result = audit_log.audit_page(
+    result = audit_service.audit_page(
         current_user.hall_id,
         action=action,
         since=local_to_utc(datetime.combine(since, time.min)) if since else None,
@@ -39,7 +39,7 @@ def audit():  # type: ignore[no-untyped-def]
     return render_template(
         "staff/audit/list.html",
         result=result,
-        actions=audit_log.hall_actions(current_user.hall_id),
+        actions=audit_service.hall_actions(current_user.hall_id),
         action_labels=AUDIT_ACTION_LABELS,
         target_labels=AUDIT_TARGET_LABELS,
         action=action,

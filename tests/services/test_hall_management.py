@@ -6,7 +6,7 @@ from sqlalchemy import select
 from kiosk.extensions import db
 from kiosk.models import AuditEntry, RetiredQrToken, User
 from kiosk.services import audit, roster, windows
-from kiosk.services.audit_log import AuditLogIsAppendOnly
+from kiosk.services.audit import AuditLogIsAppendOnly
 
 
 @pytest.fixture

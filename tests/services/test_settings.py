@@ -7,7 +7,7 @@ from sqlalchemy import event, select
 
 from kiosk.extensions import db
 from kiosk.models import AuditEntry, Setting
-from kiosk.services import audit_log, complaints, workdays
+from kiosk.services import audit, complaints, workdays
 from kiosk.services.settings import SettingError, save_settings, setting
 from tests.conftest import hall_time
 
@@ -84,7 +84,7 @@ def test_each_change_is_audited_where_its_halls_admins_see_it(ctx, halls, backen
     db.session.commit()
 
     def names(hall_id: int) -> list[str]:
-        page = audit_log.audit_page(hall_id, action="setting.change")
+        page = audit.audit_page(hall_id, action="setting.change")
         return [entry.detail["name"] for entry in page.entries]
 
     assert names(first.id) == ["COMPLAINT_RECTIFY_DAYS"]

@@ -11,7 +11,7 @@ from kiosk.extensions import db
 from kiosk.labels import AUDIT_ACTION_LABELS, AUDIT_TARGET_LABELS, COMPLAINT_ACTION_LABELS
 from kiosk.models import AuditEntry
 from kiosk.services import complaints
-from kiosk.services.audit_log import PAGE_SIZE
+from kiosk.services.audit import PAGE_SIZE
 from kiosk.services.rating_review import REVIEW_DECISIONS
 
 
