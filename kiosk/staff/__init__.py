@@ -29,6 +29,7 @@ def never_cache(response: Response) -> Response:
 
 # Each part of the area registers its routes on bp when imported.
 from kiosk.staff import (  # noqa: E402
+    accounts,
     audit,
     complaints,
     console,
@@ -40,11 +41,11 @@ from kiosk.staff import (  # noqa: E402
     ratings_review,
     roster,
     settings,
-    users,
     windows,
 )
 
 __all__ = [
+    "accounts",
     "audit",
     "bp",
     "complaints",
@@ -57,6 +58,5 @@ __all__ = [
     "ratings_review",
     "roster",
     "settings",
-    "users",
     "windows",
 ]

@@ -14,8 +14,8 @@ from kiosk.errors import render_error
 from kiosk.extensions import db
 from kiosk.labels import ROLE_LABELS
 from kiosk.models import ROLES, User
+from kiosk.services import accounts as accounts_service
 from kiosk.services import people as people_service
-from kiosk.services import users as users_service
 from kiosk.services.accounts import AccountError, check_password_strength, minimum_length
 from kiosk.staff import bp
 
@@ -70,7 +70,7 @@ class NewUserForm(RoleForm):
     )
 
     def validate_username(self, field: Field) -> None:
-        if users_service.username_taken(field.data or ""):
+        if accounts_service.username_taken(field.data or ""):
             raise ValidationError(_l("这个用户名已被使用。"))
 
     def validate_password(self, field: Field) -> None:
@@ -99,7 +99,7 @@ def _hall_id() -> int:
 
 
 def _user_or_404(user_id: int) -> User:
-    user = users_service.hall_user(current_user.hall_id, user_id)
+    user = accounts_service.hall_user(current_user.hall_id, user_id)
     if user is None:
         abort(404)
     return user
@@ -120,7 +120,7 @@ def users():  # type: ignore[no-untyped-def]
     """List the hall's accounts."""
     return render_template(
         "staff/users/list.html",
-        users=users_service.hall_users(current_user.hall_id),
+        users=accounts_service.hall_users(current_user.hall_id),
         role_labels=ROLE_LABELS,
         action_form=ActionForm(),
     )
@@ -135,7 +135,7 @@ def create_account():  # type: ignore[no-untyped-def]
     form.fill_choices(hall_id)
     if form.validate_on_submit():
         try:
-            user = users_service.add_user(
+            user = accounts_service.add_user(
                 hall_id,
                 username=form.username.data,
                 role=form.role.data,
@@ -167,7 +167,7 @@ def edit_account(user_id: int):  # type: ignore[no-untyped-def]
         if user.id == current_user.id and form.role.data != "admin":
             form.role.errors.append(_l("不能取消自己的管理员角色。"))
         else:
-            users_service.change_role(
+            accounts_service.change_role(
                 user,
                 role=form.role.data,
                 staff=_linked_staff(hall_id, form.staff_id.data),
@@ -197,7 +197,7 @@ def reset_account_password(user_id: int):  # type: ignore[no-untyped-def]
         if problem:
             form.password.errors.append(problem)
         else:
-            users_service.reset_password(user, form.password.data, actor=current_user)
+            accounts_service.reset_password(user, form.password.data, actor=current_user)
             db.session.commit()
             flash(_("已重设 %(name)s 的密码。", name=user.username))
             return redirect(url_for("staff.users"))
@@ -223,7 +223,7 @@ def deactivate_account(user_id: int):  # type: ignore[no-untyped-def]
         abort(400)
     if user.id == current_user.id:
         return render_error(400, _("不能停用自己的账户。"))
-    users_service.set_user_active(user, False, actor=current_user)
+    accounts_service.set_user_active(user, False, actor=current_user)
     db.session.commit()
     flash(_("账户 %(name)s 已停用。", name=user.username))
     return redirect(url_for("staff.users"))
@@ -236,7 +236,7 @@ def reactivate_account(user_id: int):  # type: ignore[no-untyped-def]
     user = _user_or_404(user_id)
     if not ActionForm().validate():
         abort(400)
-    users_service.set_user_active(user, True, actor=current_user)
+    accounts_service.set_user_active(user, True, actor=current_user)
     db.session.commit()
     flash(_("账户 %(name)s 已启用。", name=user.username))
     return redirect(url_for("staff.users"))
