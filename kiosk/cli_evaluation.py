@@ -6,8 +6,8 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from kiosk.evaluation_labels import flag_label
 from kiosk.extensions import db
+from kiosk.labels import flag_label
 from kiosk.models import Hall
 from kiosk.services.evaluation import EvaluationError, parse_period, period_report
 

@@ -49,7 +49,7 @@ def test_template_covers_every_string_in_the_code():
 def test_scheme_texts_are_the_scoring_packages_own_words(app):
     """Each key of SCHEME_TEXTS is its own msgid, so Chinese pages show it unchanged."""
     import scoring
-    from kiosk.evaluation_labels import SCHEME_TEXTS
+    from kiosk.labels import SCHEME_TEXTS
 
     scheme = scoring.default_scheme()
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):

@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 import scoring
-from kiosk.evaluation_labels import explanation_text, flag_label, scheme_text
+from kiosk.labels import explanation_text, flag_label, scheme_text
 from kiosk.services.evaluation import Report, current_scheme
 from kiosk.services.spreadsheet import neutralise
 

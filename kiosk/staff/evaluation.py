@@ -20,7 +20,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.errors import render_error
-from kiosk.evaluation_labels import (
+from kiosk.extensions import db
+from kiosk.forms import as_choices
+from kiosk.labels import (
     FLAG_LABELS,
     KIND_LABELS,
     LEDGER_KIND_LABELS,
@@ -30,8 +32,6 @@ from kiosk.evaluation_labels import (
     flag_label,
     scheme_text,
 )
-from kiosk.extensions import db
-from kiosk.forms import as_choices
 from kiosk.models import ASSESSOR_KINDS, Hall, PeerAssignment
 from kiosk.services import evaluation as ev
 from kiosk.services import evaluation_export

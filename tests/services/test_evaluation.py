@@ -422,7 +422,7 @@ def test_finalised_period_keeps_its_results_when_inputs_change(
 def test_a_snapshot_from_before_phrases_reads_as_written_and_is_no_change(
     rctx, hall, window, staff, put_on_duty, supervisor
 ):
-    from kiosk.evaluation_labels import explanation_text
+    from kiosk.labels import explanation_text
 
     start = NOV_START_UTC + timedelta(days=1)
     put_on_duty(staff, window, start, start + timedelta(hours=9))
