@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app kiosk
 PORT ?= 8000
 PYTHON ?= python3
 
-.PHONY: demo test lint format bench bench-instructions loadtest system-deps translations extract-messages venv
+.PHONY: demo test lint format bench loadtest system-deps translations extract-messages venv
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,11 +49,6 @@ test: venv system-deps translations lint
 
 bench: venv translations
 	$(PY) -m bench
-
-# Instructions per rating under valgrind: the submit comparison without the machine's noise.
-bench-instructions: venv translations
-	sh tools/ensure-system-deps.sh valgrind
-	$(PY) -m bench.instructions
 
 # Full-size load and fault scenarios (gunicorn, PostgreSQL, Redis, killed workers, a database
 # restart); make test runs the short sizes (tests/load).

@@ -1,19 +1,29 @@
-"""The yardstick for bench_submit: the least a Flask + Flask-SQLAlchemy rating insert can do.
+"""The yardstick for bench_journey: the least a Flask + Flask-SQLAlchemy rating journey can do.
 
-One POST route inserts one row into a table shaped like `rating` and answers 303, as the real
-rating POST does. SQLite gets the same settings the real app uses (WAL, synchronous=NORMAL, a
-busy timeout) so that the comparison is about the application's work, not the journal mode:
-without them 4 workers mostly wait on "database is locked". Served by gunicorn as
+A templated page with five buttons and a key; a POST that inserts one row into a table shaped
+like `rating` and answers 303; a templated thank-you page. SQLite gets the same settings the
+real app uses (WAL, synchronous=NORMAL, a busy timeout) so that the comparison is about the
+application's work, not the journal mode. Served by gunicorn as
 'bench.minimal_app:create_app()' with DATABASE_URL set.
 """
 
 import os
+import uuid
 from datetime import UTC, datetime
 
-from flask import Flask, abort, redirect, request
+from flask import Flask, abort, redirect, render_template_string, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import String, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+FORM = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>服务评价</title></head><body><h1>{{ token }}号窗口</h1>
+<form method="post" action="/r/{{ token }}"><input type="hidden" name="key" value="{{ key }}">
+{% for level in (5, 4, 3, 2, 1) %}
+<button type="submit" name="level" value="{{ level }}">{{ level }}</button>
+{% endfor %}</form></body></html>"""
+THANKS = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>感谢评价</title></head><body><p>感谢您的评价！</p><p>{{ key }}</p></body></html>"""
 
 
 class Base(DeclarativeBase):
@@ -57,6 +67,16 @@ def create_app(database_url: str | None = None) -> Flask:
     def healthz() -> str:
         """Answer the bench's readiness poll."""
         return "ok"
+
+    @app.get("/r/<token>")
+    def form(token: str) -> str:
+        """Show five buttons and a fresh key."""
+        return render_template_string(FORM, token=token, key=uuid.uuid4().hex)
+
+    @app.get("/r/<token>/thanks/<key>")
+    def thanks(token: str, key: str) -> str:
+        """Thank the resident."""
+        return render_template_string(THANKS, key=key)
 
     @app.post("/r/<token>")
     def rate(token: str):  # type: ignore[no-untyped-def]

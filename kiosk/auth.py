@@ -26,11 +26,13 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from kiosk import clock
+from kiosk.device_cookie import device_cookie_id, set_device_cookie
 from kiosk.extensions import db, login_manager
 from kiosk.models import User
 from kiosk.redirects import local_path_or
 from kiosk.security_log import security_event
 from kiosk.services import anti_stuffing, sign_in_limits
+from kiosk.services.privacy import device_hash
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -130,9 +132,6 @@ def _remember_staff_device(response):  # type: ignore[no-untyped-def]
     Ratings from it are then flagged "staff_device" for a while after the session ends
     (kiosk.services.anti_stuffing), as are ratings sent with a live staff session.
     """
-    from kiosk.public import device_cookie_id, set_device_cookie
-    from kiosk.services.privacy import device_hash
-
     device = device_cookie_id()
     if device is None:
         device = secrets.token_hex(16)

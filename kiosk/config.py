@@ -14,19 +14,6 @@ class Defaults:
     # A second rating from the same phone for the same window within this many minutes
     # replaces the first.
     SAME_DEVICE_INTERVAL_MINUTES = 30
-    # Phone taps are acknowledged once stored and recorded as ratings in batches
-    # (kiosk.services.intake): by the next tap once the oldest has waited INTAKE_DRAIN_INTERVAL
-    # seconds (0: every tap at once), by the tap's own thank-you page, and by each worker's
-    # sweeper every INTAKE_SWEEP_SECONDS (0: no sweeper) for the last taps before a lull, which
-    # then reach the board within about a third of a second. A sweep that finds nothing due
-    # costs one small query, and none while another worker of the host has just asked.
-    # A batch costs about 15 queries whatever its size, so under a flood of taps (scripts do
-    # not follow the redirect to the thank-you page) the interval sets the cost per rating:
-    # 0.2 s rather than 0.05 s made the load suite's ratings per second 9-12 % higher.
-    INTAKE_DRAIN_INTERVAL = 0.2
-    INTAKE_SWEEP_SECONDS = 0.1
-    # The sweepers delete taps recorded this many days ago (their ratings keep their keys).
-    INTAKE_KEEP_DAYS = 7
     # Ratings and complaints are small; staff photos are the largest upload (oversize -> 413).
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # Staff photo uploads above this are refused on the form (they are scaled to 512 px anyway).

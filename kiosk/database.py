@@ -1,16 +1,14 @@
 """Engine set-up: SQLite safe for several workers, PostgreSQL pools that outlive a restart."""
 
-import select
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy import Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError
 
 from kiosk.extensions import db
 
@@ -55,6 +53,9 @@ def engine_options(app: Flask) -> dict[str, object]:
     options: dict[str, object] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]})
+    else:
+        # A connection the server closed (a restart) is replaced when taken from the pool.
+        options.setdefault("pool_pre_ping", True)
     return options
 
 
@@ -64,22 +65,6 @@ def intend_write() -> None:
     Requests that change state do this implicitly; CLI commands that write call it.
     """
     g.kiosk_write_intent = True
-
-
-@contextmanager
-def writing() -> Iterator[None]:
-    """Let the transactions begun inside take the write lock (intend_write), and only those.
-
-    For work a read request does on the side (recording waiting taps, pruning old ones): the
-    request's own later transactions stay plain reads.
-    """
-    had_intent = bool(g.get("kiosk_write_intent"))
-    intend_write()
-    try:
-        yield
-    finally:
-        if not had_intent:
-            g.pop("kiosk_write_intent", None)
 
 
 def _wants_write_lock() -> bool:
@@ -108,35 +93,14 @@ def configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
         statement = "BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN"
-        # Straight to the driver: every transaction begins here, and exec_driver_sql's
-        # statement machinery costs more than BEGIN itself (25 us of a rating POST's CPU in
-        # process, up to 90 us measured in busy gunicorn workers). Errors are wrapped as
-        # exec_driver_sql would wrap them, so "database is locked" still reaches the 503
-        # handler as an OperationalError (tests/views/test_backend_unavailable.py).
+        # Straight to the driver, past exec_driver_sql's statement machinery, which every
+        # transaction would pay. Errors are wrapped as exec_driver_sql would wrap them, so
+        # "database is locked" still reaches the 503 handler as an OperationalError
+        # (tests/views/test_backend_unavailable.py).
         try:
             conn.connection.driver_connection.execute(statement)
         except sqlite3.Error as error:
             raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
-
-
-def drop_closed_connections(engine: Engine) -> None:
-    """Replace a pooled PostgreSQL connection the server has closed before it is used.
-
-    A server that restarts (or ends a session) sends a last message and closes the socket, so
-    an idle connection it has dropped has something to read; a live idle one has nothing (this
-    app never LISTENs). Asking the socket costs a system call at checkout, where
-    pool_pre_ping would cost a round trip to the server on every request. DisconnectionError
-    in a checkout handler makes the pool discard the connection and hand out a fresh one.
-    """
-
-    @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection, _record, _proxy):  # type: ignore[no-untyped-def]
-        if dbapi_connection.closed:
-            raise DisconnectionError("this connection is closed")
-        poller = select.poll()
-        poller.register(dbapi_connection.fileno(), select.POLLIN)
-        if poller.poll(0):
-            raise DisconnectionError("the server closed this connection")
 
 
 def init_database(app: Flask) -> None:
@@ -146,5 +110,3 @@ def init_database(app: Flask) -> None:
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
-        elif not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
-            drop_closed_connections(db.engine)

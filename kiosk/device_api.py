@@ -29,6 +29,7 @@ from kiosk.extensions import csrf, db
 from kiosk.models import REASON_TAGS, Device, Window
 from kiosk.services import devices, invitations, ratings
 from kiosk.services.settings import setting
+from kiosk.services.submission import RatingError, Tap, valid_key
 
 bp = Blueprint("device_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -161,19 +162,17 @@ def create_rating():  # type: ignore[no-untyped-def]
     device = _device()
     data = _body()
     now = clock.now()
-    level, key = data.get("level"), data.get("key")
-    if not isinstance(key, str) or not ratings.KEY_PATTERN.match(key):
-        fail(400, "invalid_key", "key (idempotency key) must be 8–64 letters, digits, - or _")
-    if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
-        fail(400, "invalid_level", "level must be an integer from 1 to 5")
+    try:
+        tap = Tap.of(data.get("level"), data.get("key"))
+    except RatingError as error:
+        fail(400, f"invalid_{error.field}", str(error))
     window = _window(device, data)
     tapped_at = tap_time(data, now)
     invitation = _invitation(device, data)
     try:
         receipt = devices.submit_device_rating(
             device,
-            level,
-            key,
+            tap,
             window=window,
             now=now,
             tapped_at=tapped_at,
@@ -184,15 +183,15 @@ def create_rating():  # type: ignore[no-untyped-def]
         fail(410, "invitation_expired", _("本次评价邀请已过期。"))
     except invitations.InvitationUsed:
         fail(409, "invitation_used", _("本次服务已经评价过了。"))
-    except ratings.RatingError as error:
+    except RatingError as error:
         fail(400, "invalid_rating", str(error))
     db.session.commit()
     if receipt.duplicate:
-        return jsonify(status="duplicate", key=key), 200
+        return jsonify(status="duplicate", key=tap.key), 200
     rating = receipt.rating
     return jsonify(
         status="stored",
-        key=key,
+        key=tap.key,
         level=rating.level,
         window_id=rating.window_id,
         verified=rating.verified,
@@ -206,7 +205,7 @@ def create_complaint(key: str):  # type: ignore[no-untyped-def]
     """Attach a resident's complaint to a bad rating this device recorded."""
     device = _device()
     data = _body()
-    rating = ratings.find_rating_by_key(key) if ratings.KEY_PATTERN.match(key) else None
+    rating = ratings.find_rating_by_key(key) if valid_key(key) else None
     if rating is None or rating.device_hash != devices.rating_device_hash(device):
         fail(404, "unknown_rating", "no rating with this key from this device")
     if not rating.is_bad:
@@ -221,7 +220,7 @@ def create_complaint(key: str):  # type: ignore[no-untyped-def]
         _complaint, created = ratings.file_complaint(
             rating, reason_tags=reasons, text=text, phone=phone, now=clock.now()
         )
-    except ratings.RatingError as error:
+    except RatingError as error:
         fail(400, "invalid_complaint", str(error))
     db.session.commit()
     return jsonify(status="filed" if created else "duplicate", key=key), 201 if created else 200

@@ -9,6 +9,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from kiosk.security_log import security_event
+
 log = logging.getLogger(__name__)
 
 
@@ -59,15 +61,10 @@ def handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
 
 
 def handle_csrf(error: CSRFError):  # type: ignore[no-untyped-def]
-    """Explain an expired or missing form token; the rating page offers a fresh form."""
-    from kiosk import public
-    from kiosk.security_log import security_event
-
+    """Explain an expired or missing form token (the rating page has its own: kiosk.public)."""
     security_event(
         "csrf_failed", warning=True, endpoint=request.endpoint, reason=str(error.description)
     )
-    if request.blueprint == "public":
-        return public.expired_form_response()
     return render_error(400, _("表单已过期，请刷新页面后重新提交。"))
 
 
@@ -77,21 +74,35 @@ def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
     return render_error(InternalServerError.code)
 
 
+def backend_unavailable(error: Exception) -> bool:
+    """Return whether error means the database or Redis is out of reach for a moment.
+
+    A restarted PostgreSQL, a busy SQLite beyond its timeout ("database is locked") or an
+    unreachable Redis; any other database error is a bug.
+    """
+    if isinstance(error, DBAPIError):
+        return isinstance(error, OperationalError) or bool(error.connection_invalidated)
+    return True
+
+
+def retry_after(response):  # type: ignore[no-untyped-def]
+    """Return response as a 503 that asks the client to repeat the request in 2 seconds."""
+    response = make_response(response)
+    response.status_code = 503
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 def handle_unavailable(error: Exception):  # type: ignore[no-untyped-def]
     """Answer 503 with Retry-After when the database or Redis is out of reach for a moment.
 
-    A restarted PostgreSQL, a busy SQLite beyond its timeout or an unreachable Redis: the
-    request may be repeated as it is (ratings carry idempotency keys), and phones, kiosks and
-    pads retry any 5xx.
+    The request may be repeated as it is (ratings carry idempotency keys), and phones, kiosks
+    and pads retry any 5xx.
     """
-    if isinstance(error, DBAPIError) and not (
-        isinstance(error, OperationalError) or error.connection_invalidated
-    ):
+    if not backend_unavailable(error):
         return handle_unexpected(error)
     log.warning("backend unavailable", exc_info=error)
-    response = make_response(render_error(503))
-    response.headers["Retry-After"] = "2"
-    return response
+    return retry_after(render_error(503))
 
 
 def init_errors(app: Flask) -> None:

@@ -6,7 +6,6 @@ need no CSRF token; the only form posts (pairing, unpairing) are made by a perso
 freshly rendered page in front of them.
 """
 
-import uuid
 
 from flask import (
     Blueprint,
@@ -27,17 +26,17 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired
 from wtforms import HiddenField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Regexp
+from wtforms.validators import InputRequired, Length
 
 from kiosk import clock
 from kiosk.device_api import EXIT_TICKET_SECONDS, exit_serializer
 from kiosk.device_auth import clear_credential_cookie, request_device, set_credential_cookie
 from kiosk.extensions import db
-from kiosk.forms import SmallIntegerField
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
 from kiosk.models import REASON_TAGS, Device
-from kiosk.public import device_cookie_hash
-from kiosk.services import devices, invitations, qr, ratings
+from kiosk.device_cookie import device_cookie_hash
+from kiosk.public import RatingForm, fresh_rating_form, posted_tap
+from kiosk.services import devices, invitations, qr
 from kiosk.services.duty import staff_on_duty
 from kiosk.services.settings import setting
 
@@ -63,11 +62,6 @@ class PairForm(FlaskForm):
 
 class UnpairForm(FlaskForm):
     ticket = HiddenField(validators=[InputRequired()])
-
-
-class InviteRatingForm(FlaskForm):
-    level = SmallIntegerField(validators=[InputRequired(_l("请选择一个评价")), NumberRange(1, 5)])
-    key = HiddenField(validators=[InputRequired(), Regexp(ratings.KEY_PATTERN.pattern)])
 
 
 def _shell(page: str) -> Response:
@@ -258,7 +252,7 @@ def _invitation_or_404(token: str):  # type: ignore[no-untyped-def]
     return invitation
 
 
-def _render_invite(invitation, form: InviteRatingForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_invite(invitation, form: RatingForm, status: int = 200, notice=None):  # type: ignore[no-untyped-def]
     now = clock.now()
     if invitation.used_at is not None:
         return render_template("kiosk/invite_closed.html", window=invitation.window, used=True), (
@@ -276,6 +270,7 @@ def _render_invite(invitation, form: InviteRatingForm, status: int = 200):  # ty
         levels=LEVEL_LABELS,
         action=url_for("kiosk.submit_invite", token=invitation.token),
         hint=_("本二维码只对本次服务有效，评价一次即失效。"),
+        notice=notice,
     )
     return page, status
 
@@ -284,22 +279,18 @@ def _render_invite(invitation, form: InviteRatingForm, status: int = 200):  # ty
 def invite(token: str):  # type: ignore[no-untyped-def]
     """Show the five rating buttons for one invited service (一次一评)."""
     invitation = _invitation_or_404(token)
-    return _render_invite(invitation, InviteRatingForm(formdata=None, key=uuid.uuid4().hex))
+    return _render_invite(invitation, fresh_rating_form())
 
 
 @bp.post("/i/<token>")
 def submit_invite(token: str):  # type: ignore[no-untyped-def]
     """Record the one verified rating of an invited service from a phone."""
     invitation = _invitation_or_404(token)
-    form = InviteRatingForm()
-    if not form.validate():
-        form.key.data = uuid.uuid4().hex
-        return _render_invite(invitation, form, 400)
+    tap = posted_tap(lambda form, status, notice: _render_invite(invitation, form, status, notice))
     try:
         receipt = invitations.rate_invitation(
             invitation,
-            form.level.data,
-            form.key.data,
+            tap,
             channel="qr",
             now=clock.now(),
             device=device_cookie_hash(),
@@ -308,7 +299,7 @@ def submit_invite(token: str):  # type: ignore[no-untyped-def]
     except invitations.InvitationError:
         db.session.rollback()
         db.session.refresh(invitation)
-        return _render_invite(invitation, form, 409)
+        return _render_invite(invitation, fresh_rating_form(tap.key), 409)
     db.session.commit()
     if receipt.rating.window_id != invitation.window_id:
         abort(409)

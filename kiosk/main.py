@@ -19,10 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import safe_join
 
-from kiosk import clock
 from kiosk.extensions import db
 from kiosk.i18n import LANG_COOKIE
 from kiosk.redirects import local_path_or
+from kiosk.services.health import migration_status
 
 bp = Blueprint("main", __name__)
 
@@ -69,19 +69,10 @@ def favicon():  # type: ignore[no-untyped-def]
 
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
-    """Report whether the database answers and its migrations are current (503 if not).
-
-    "intake" says how many phone taps wait to be recorded as ratings, and for how long:
-    "stalled" (a tap waiting over a minute) means no worker is recording them, an alert for
-    the operator; the taps are safe and the instance still serves, so it stays 200.
-    """
-    from kiosk.services import intake
-    from kiosk.services.health import migration_status
-
+    """Report whether the database answers and its migrations are current (503 if not)."""
     try:
         db.session.execute(text("SELECT 1"))
         status = migration_status()
-        taps = intake.status(clock.now()) if status.ok else None
     except SQLAlchemyError:
         current_app.logger.exception("health check: database unreachable")
         return jsonify(status="error", database="unreachable"), 503
@@ -92,8 +83,6 @@ def healthz():  # type: ignore[no-untyped-def]
         "revision": list(status.current),
         "head": list(status.head),
     }
-    if taps is not None:
-        body["intake"] = taps
     return jsonify(body), 200 if status.ok else 503
 
 

@@ -1,6 +1,7 @@
 """Phone rating by a window's QR code: one tap, then an optional complaint after a 差评."""
 
 import uuid
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -15,34 +16,35 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from itsdangerous import BadSignature, URLSafeSerializer
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kiosk import clock
+from kiosk.device_cookie import device_cookie_hash, with_device_cookie
+from kiosk.errors import backend_unavailable, handle_unavailable, render_error, retry_after
 from kiosk.extensions import db
-from kiosk.forms import SmallIntegerField
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
 from kiosk.models import REASON_TAGS, Window
-from kiosk.services import intake, ratings
+from kiosk.security_log import security_event
+from kiosk.services import ratings
 from kiosk.services.duty import staff_on_duty
-from kiosk.services.privacy import device_hash
+from kiosk.services.submission import RatingError, Submission, Tap, valid_key
 from kiosk.services.windows import retired_window
 
 bp = Blueprint("public", __name__, url_prefix="/r")
 
 
-@bp.before_app_request
-def _start_intake_sweeper() -> None:
-    # Each worker process sweeps for taps left waiting (kiosk.services.intake).
-    intake.start_sweeper(current_app._get_current_object())  # type: ignore[attr-defined]
-
-
 class RatingForm(FlaskForm):
-    level = SmallIntegerField(validators=[InputRequired(_l("请选择一个评价")), NumberRange(1, 5)])
-    key = HiddenField(validators=[InputRequired(), Regexp(ratings.KEY_PATTERN.pattern)])
+    """The five-button rating form: its CSRF token and idempotency key (level: the button).
+
+    What is posted is checked by Tap.from_form, the one check every channel shares.
+    """
+
+    key = HiddenField()
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -75,53 +77,9 @@ def _window_or_404(token: str) -> Window:
     return window
 
 
-def _serializer() -> URLSafeSerializer:
-    # One per app and secret (it is asked on every tap).
-    key = current_app.config["SECRET_KEY"]
-    cached = current_app.extensions.get("kiosk_device_cookie")
-    if cached is None or cached[0] != key:
-        cached = current_app.extensions["kiosk_device_cookie"] = (
-            key,
-            URLSafeSerializer(key, salt="device-cookie"),
-        )
-    return cached[1]
-
-
-def device_cookie_id() -> str | None:
-    """Return the random id in this browser's device cookie (None: no valid cookie)."""
-    raw = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
-    if not raw:
-        return None
-    try:
-        value = _serializer().loads(raw)
-    except BadSignature:
-        return None
-    return value if isinstance(value, str) else None
-
-
-def device_cookie_hash() -> str | None:
-    """Return the keyed hash of this browser's device cookie, as stored on its ratings."""
-    device = device_cookie_id()
-    return device_hash(current_app.config["SECRET_KEY"], device) if device else None
-
-
-def set_device_cookie(response, device_id: str):  # type: ignore[no-untyped-def]
-    """Give the browser its device cookie (a random id, signed; httpOnly)."""
-    response.set_cookie(
-        current_app.config["DEVICE_COOKIE_NAME"],
-        _serializer().dumps(device_id),
-        max_age=current_app.config["DEVICE_COOKIE_MAX_AGE"],
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure,
-    )
-    return response
-
-
-def _with_device_cookie(response):  # type: ignore[no-untyped-def]
-    if device_cookie_id() is None:
-        set_device_cookie(response, uuid.uuid4().hex)
-    return response
+def fresh_rating_form(key: object = None) -> RatingForm:
+    """Return an unposted rating form carrying key, or a new key if key is not a valid one."""
+    return RatingForm(formdata=None, key=key if valid_key(key) else uuid.uuid4().hex)
 
 
 def _render_rate(window: Window, form: RatingForm, status: int = 200, notice: str | None = None):  # type: ignore[no-untyped-def]
@@ -134,79 +92,96 @@ def _render_rate(window: Window, form: RatingForm, status: int = 200, notice: st
         levels=LEVEL_LABELS,
         notice=notice,
     )
-    return _with_device_cookie(make_response(page, status))
+    return with_device_cookie(make_response(page, status))
 
 
 @bp.get("/<token>")
 def rate(token: str):  # type: ignore[no-untyped-def]
     """Show the five rating buttons for a window."""
     window = _window_or_404(token)
-    return _render_rate(window, RatingForm(formdata=None, key=uuid.uuid4().hex))
+    return _render_rate(window, fresh_rating_form())
 
 
-_LEVELS = {str(level): level for level in range(1, 6)}
+def posted_tap(render) -> Tap:  # type: ignore[no-untyped-def]
+    """Return the posted rating form's tap, or abort with render(form, 400, notice) of a fresh form.
 
-
-def _tap(token: str) -> tuple[int, str]:
-    """Return (level, key) of the posted rating form, or abort with the form and its errors."""
-    # The usual tap, checked directly (it is the hot path); anything else goes through
-    # RatingForm, which says what is wrong. CSRFProtect has checked every POST already.
-    level, key = _LEVELS.get(request.form.get("level", "")), request.form.get("key", "")
-    if level is not None and ratings.KEY_PATTERN.match(key):
-        return level, key
-    form = RatingForm(meta={"csrf": False})
-    if form.validate():
-        return form.level.data, form.key.data
-    if not form.key.data or form.key.errors:
-        form.key.data = uuid.uuid4().hex
-    abort(_render_rate(_window_or_404(token), form, 400))
+    The key of a valid level is kept, so a corrected tap is still the same submission.
+    """
+    try:
+        return Tap.from_form(request.form)
+    except RatingError as error:
+        notice = _l("请选择一个评价") if error.field == "level" else None
+        abort(make_response(render(fresh_rating_form(request.form.get("key")), 400, notice)))
 
 
 @bp.post("/<token>")
 def submit_rating(token: str):  # type: ignore[no-untyped-def]
-    """Store a tap and show the thank-you page; the rating is recorded from it (services.intake)."""
-    level, key = _tap(token)
+    """Record the tap as a rating, then show the thank-you page (303)."""
+    window = _window_or_404(token)
+    tap = posted_tap(lambda form, status, notice: _render_rate(window, form, status, notice))
     now = clock.now()
-    accepted = intake.accept(
-        token,
-        level,
-        key,
-        device=device_cookie_hash(),
-        staff_session=current_user.is_authenticated,
+    minutes = current_app.config["SAME_DEVICE_INTERVAL_MINUTES"]
+    ratings.record_rating(
+        Submission(
+            window,
+            tap,
+            "qr",
+            now,
+            device=device_cookie_hash(),
+            staff_session=current_user.is_authenticated,
+            replace_within=timedelta(minutes=minutes) if minutes else None,
+            screen=True,
+        ),
         now=now,
     )
-    if not accepted and not intake.known_key(key):
-        _window_or_404(token)  # no active window with this token: 404, or 410 for an old code
-    due = accepted and intake.drain_due(now)
     db.session.commit()
-    if due:
-        intake.record_waiting(only_due=True)
-    return redirect(url_for("public.thanks", token=token, key=key), code=303)
+    return redirect(url_for("public.thanks", token=token, key=tap.key), code=303)
 
 
-def expired_form_response():  # type: ignore[no-untyped-def]
+@bp.errorhandler(CSRFError)
+def expired_form(error: CSRFError):  # type: ignore[no-untyped-def]
     """Answer a rating or complaint form whose CSRF token is missing or expired.
 
     Nothing is written; the resident gets a fresh form and a one-line explanation, so a page
     left open on a phone costs one extra tap, never the rating.
     """
-    from kiosk.errors import render_error
-
+    security_event(
+        "csrf_failed", warning=True, endpoint=request.endpoint, reason=str(error.description)
+    )
     window = ratings.window_by_token((request.view_args or {}).get("token", ""))
     if window is None:
         return render_error(404)
-    form = RatingForm(formdata=None, key=request.form.get("key") or uuid.uuid4().hex)
-    if not ratings.KEY_PATTERN.match(form.key.data):
-        form.key.data = uuid.uuid4().hex
+    form = fresh_rating_form(request.form.get("key"))
     return _render_rate(window, form, 400, notice=_l("页面已过期，请再点一次您的评价。"))
 
 
+@bp.errorhandler(DBAPIError)
+def database_unavailable(error: DBAPIError):  # type: ignore[no-untyped-def]
+    """Offer a tap the database could not take a retry of the same submission (503).
+
+    The page needs no database: it posts the same level and key again, so a retry can never
+    record the rating twice. Other database errors are errors (kiosk.errors).
+    """
+    if not backend_unavailable(error) or request.endpoint != "public.submit_rating":
+        return handle_unavailable(error)
+    db.session.rollback()
+    try:
+        tap = Tap.from_form(request.form)
+    except RatingError:
+        return retry_after(render_error(503))
+    attempt = request.form.get("attempt", "0")
+    page = render_template(
+        "public/retry.html",
+        form=fresh_rating_form(tap.key),
+        tap=tap,
+        levels=LEVEL_LABELS,
+        attempt=int(attempt) if attempt.isascii() and attempt.isdigit() and len(attempt) < 3 else 5,
+    )
+    return retry_after(make_response(page, 503))
+
+
 def _rating_for(window: Window, key: str):  # type: ignore[no-untyped-def]
-    rating = None
-    if ratings.KEY_PATTERN.match(key):
-        rating = ratings.find_rating_by_key(key)
-        if rating is None and intake.ensure_recorded(key):  # the tap is still queued
-            rating = ratings.find_rating_by_key(key)
+    rating = ratings.find_rating_by_key(key) if valid_key(key) else None
     if rating is None or rating.window_id != window.id:
         abort(404)
     return rating

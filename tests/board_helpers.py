@@ -6,7 +6,7 @@ from typing import Any
 
 from kiosk.extensions import db
 from kiosk.models import Hall, Staff, Window
-from kiosk.services import ratings
+from tests.helpers import give_rating
 
 # Tuesday 12 May 2026, 12:00 in Shanghai: today, this month and this quarter are unambiguous.
 NOW = datetime(2026, 5, 12, 4, 0)
@@ -38,7 +38,7 @@ def seed_board(make_window: Any, make_staff: Any, put_on_duty: Any) -> SeededHal
     plan = {0: [5] * 12, 1: [5] * 8 + [4] * 2, 2: [5] * 3}
     for which, levels in plan.items():
         for n, level in enumerate(levels):
-            ratings.record_rating(
+            give_rating(
                 windows[which],
                 level,
                 f"seed-{which}-{n:03d}",

@@ -18,7 +18,7 @@ from kiosk import create_app
 from kiosk.extensions import db
 from kiosk.models import Duty, Hall, Staff, User, Window
 from kiosk.models._types import utcnow
-from kiosk.services import intake
+from tests.helpers import give_rating
 from tests.pgserver import PostgresServer
 from tests.redisserver import RedisServer
 
@@ -51,18 +51,6 @@ def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-@pytest.fixture(autouse=True)
-def _no_stray_sweepers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No rating-intake sweeper threads unless a test turns one on (INTAKE_SWEEP_SECONDS).
-
-    A test process creates many apps; a sweeper left running for one whose database is gone
-    would poll it for the rest of the run.
-    """
-    from kiosk.config import Defaults
-
-    monkeypatch.setattr(Defaults, "INTAKE_SWEEP_SECONDS", 0)
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
     server = PostgresServer().start()
@@ -91,10 +79,6 @@ def app_config(database_url: str) -> dict[str, Any]:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PUBLIC_URL": "https://hall.example.test",
-        # Record each phone tap in its own request, and no sweeper thread: tests see the rating
-        # as soon as the POST returns (tests/services/test_intake.py covers the other modes).
-        "INTAKE_DRAIN_INTERVAL": 0,
-        "INTAKE_SWEEP_SECONDS": 0,
     }
 
 
@@ -114,7 +98,6 @@ def app(app_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
     request_started.connect(_fresh_g, application)
     yield application
     request_started.disconnect(_fresh_g, application)
-    intake.stop_sweeper(application)  # if a test turned the sweeper on
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -332,9 +315,7 @@ def make_complaint(
         at = at or utcnow()
         who, where = who or staff, where or window
         put_on_duty(who, where, starts_at=at - timedelta(hours=1), ends_at=at + timedelta(hours=1))
-        receipt = ratings.record_rating(
-            where, level, f"cmp-key-{next(keys):04d}", channel="qr", now=at
-        )
+        receipt = give_rating(where, level, f"cmp-key-{next(keys):04d}", channel="qr", now=at)
         complaint, _ = ratings.file_complaint(
             receipt.rating, reason_tags=tags, text=text, phone=phone, now=at
         )

@@ -31,3 +31,32 @@ def rate(client: FlaskClient, token: str, level: int | str, **overrides: str):  
     """Tap a level on the window's rating page, as a phone would."""
     data = {**rating_form(client, token), "level": str(level), **overrides}
     return client.post(f"/r/{token}", data=data)
+
+
+def give_rating(  # type: ignore[no-untyped-def]
+    window,
+    level: int,
+    key: str,
+    *,
+    channel: str,
+    now,
+    status: str = "counted",
+    flags=(),
+    **fields,
+):
+    """Record a rating through kiosk.services.ratings.record_rating, as a channel would.
+
+    fields are the Submission's (tapped_at defaults to now); status and flags other than the
+    defaults are then set the way a screening or a supervisor would set them.
+    """
+    from kiosk.services import ratings
+    from kiosk.services.submission import Submission, Tap
+
+    tapped_at = fields.pop("tapped_at", None) or now
+    receipt = ratings.record_rating(
+        Submission(window, Tap.of(level, key), channel, tapped_at, **fields), now=now
+    )
+    if status != "counted" or flags:
+        for flag in flags or (None,):
+            ratings.change_rating_status(receipt.rating, status, flag=flag)
+    return receipt

@@ -3,7 +3,7 @@
 # browser tests, PostgreSQL binaries for the database tests, CJK fonts for readable screenshots,
 # nginx for checking the example site, Redis for the shared rate limits and the load tests.
 # With arguments, only those commands instead, each from the Debian package of its name
-# (make bench-instructions: valgrind).
+# (for a tool a make target needs on its own).
 set -eu
 missing=""
 for tool in "$@"; do

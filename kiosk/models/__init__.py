@@ -18,7 +18,6 @@ from kiosk.models.evaluation import (
     PeerAssignment,
 )
 from kiosk.models.hall import Duty, Hall, Staff, Window
-from kiosk.models.intake import RatingIntake
 from kiosk.models.limits import RateLimitCounter
 from kiosk.models.notification import NOTIFICATION_CHANNELS, Notification
 from kiosk.models.rating import (
@@ -63,7 +62,6 @@ __all__ = [
     "PeerAssignment",
     "RateLimitCounter",
     "Rating",
-    "RatingIntake",
     "RatingLogEntry",
     "RatingRevision",
     "RatingTally",

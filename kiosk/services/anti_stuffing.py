@@ -2,10 +2,12 @@
 
 Nothing here refuses or deletes a rating. A submission over a limit, or one that looks like
 stuffing, is stored like any other but quarantined with flags that say why, and a supervisor
-releases or excludes it (kiosk.services.rating_review). Every rating write path (phone taps
-through kiosk.services.intake, paired kiosks and pads, invitations) hands record_rating() or
-record_many() a ScreenRequest; the batch screens each new key with a Screening (a retry is
-never counted), and the verdict sets the rating's status and flags.
+releases or excludes it (kiosk.services.rating_review). kiosk.services.ratings.record_rating()
+screens every new rating of a channel residents use (phone, kiosk, pad, invitations) with
+screen(); the verdict sets the rating's status and flags. A retry of a known key is never
+screened, and a tap that only replaces the same phone's earlier rating of a window counts
+against that phone's own limit alone (count_replacement), so one phone cannot push a window
+or a hall over their limits.
 
 Flags (kiosk.services.rating_review explains each in Chinese):
 
@@ -23,7 +25,6 @@ Flags (kiosk.services.rating_review explains each in Chinese):
   both see the same count, so this one may let one extra rating through; the others may not.
 """
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from kiosk.models import Rating, ServiceInvitation, Window
 from kiosk.security_log import security_event
 from kiosk.services import limits
 from kiosk.services.settings import opening_minutes, setting
+from kiosk.services.submission import DeviceLimit, Submission
 
 FLAGS = ("burst", "staff_device", "off_hours", "exceeds_services")
 
@@ -51,157 +53,69 @@ class Verdict:
         return "quarantined" if self.flags else "counted"
 
 
-@dataclass(frozen=True)
-class DeviceLimit:
-    """How many ratings one device may give per window of time before they are a burst."""
-
-    limit: int
-    seconds: int
-
-
 def phone_limit() -> DeviceLimit:
     """Return the limit for a phone identified by its device cookie."""
     return DeviceLimit(setting("STUFFING_DEVICE_LIMIT"), setting("STUFFING_DEVICE_SECONDS"))
 
 
-@dataclass(frozen=True)
-class ScreenRequest:
-    """One new submission to screen: where, when, from which device, by which channel."""
-
-    window: Window
-    tapped_at: datetime
-    device: str | None = None
-    device_limit: DeviceLimit | None = None  # None: a phone's limit
-    staff_session: bool = False
-    verified: bool = False
-    channel: str = ""
+def _device_check(submission: Submission) -> tuple[str, str, int, int]:
+    device_limit = submission.device_limit or phone_limit()
+    key = f"stuffing:device:{submission.device}"
+    return ("device", key, device_limit.limit, device_limit.seconds)
 
 
-class Screening:
-    """Screens the new submissions of one transaction, one after another, in order.
+def _limit_checks(submission: Submission) -> list[tuple[str, str, int, int]]:
+    """Return (scope, counter key, limit, seconds) of every limit the submission counts against."""
+    window = submission.window
+    checks = [
+        ("window", f"stuffing:window:{window.id}", setting("STUFFING_WINDOW_LIMIT"),
+         setting("STUFFING_WINDOW_SECONDS")),
+        ("hall", f"stuffing:hall:{window.hall_id}", setting("STUFFING_HALL_LIMIT"),
+         setting("STUFFING_HALL_SECONDS")),
+    ]  # fmt: skip
+    if submission.device is not None:
+        checks.insert(0, _device_check(submission))
+    return checks
 
-    count() adds every submission to the shared limit counters in one round trip; verdict()
-    then answers each in turn with what screening it alone would have said. What the
-    verdicts read (staff devices, the day's invitations and ratings at a window) is looked up
-    by count() too, once for the batch; added() tells the screening about each rating stored
-    since, so a later submission of the same batch sees it.
+
+def _exceeded(submission: Submission, checks: list[tuple[str, str, int, int]]) -> list[str]:
+    """Count the submission against checks (one round trip); return the scopes it exceeds."""
+    hits = [(key, int(seconds), submission.tapped_at) for _, key, _, seconds in checks]
+    counts = limits.hit_many(hits)
+    return [scope for (scope, _, limit, _), count in zip(checks, counts, strict=True)
+            if count > int(limit)]  # fmt: skip
+
+
+def screen(submission: Submission, now: datetime) -> Verdict:
+    """Count a new rating against the limits and return the flags it raises (logged)."""
+    window, tapped_at, device = submission.window, submission.tapped_at, submission.device
+    exceeded = _exceeded(submission, _limit_checks(submission))
+    flags: list[str] = []
+    if exceeded:
+        flags.append("burst")
+    if submission.staff_session or (device is not None and is_staff_device(device, now)):
+        flags.append("staff_device")
+    hours = opening_minutes(str(setting("OPENING_HOURS", hall=window.hall_id)))
+    if setting("STUFFING_FLAG_OFF_HOURS") and not within_hours(hours, tapped_at):
+        flags.append("off_hours")
+    if not submission.verified and exceeds_services(window, tapped_at):
+        flags.append("exceeds_services")
+    where = {"hall_id": window.hall_id, "window_id": window.id, "channel": submission.channel}
+    if exceeded:
+        security_event("rate_limited", warning=True, scopes=exceeded, ratings=1, **where)
+    if flags:
+        security_event("rating_quarantined", flags=flags, ratings=1, **where)
+    return Verdict(tuple(flags))
+
+
+def count_replacement(submission: Submission) -> None:
+    """Count a tap that replaces the device's own earlier rating against its device limit only.
+
+    It adds no rating to the window or the hall, so it counts against neither: re-taps from one
+    phone never push another resident's rating at that window or hall into quarantine.
     """
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-        self._exceeded: dict[int, list[str]] = {}
-        self._staff_devices: dict[str, bool] = {}
-        self._services: dict[tuple[int, datetime], list[int]] = {}  # [invited, unverified]
-        self._events: Counter[tuple] = Counter()
-        self._settings = {
-            name: setting(name)
-            for name in (
-                "STUFFING_WINDOW_LIMIT",
-                "STUFFING_WINDOW_SECONDS",
-                "STUFFING_HALL_LIMIT",
-                "STUFFING_HALL_SECONDS",
-                "STUFFING_FLAG_OFF_HOURS",
-                "STUFFING_SERVICES_ALLOWANCE",
-            )
-        }
-
-    def count(self, requests: list[ScreenRequest]) -> None:
-        """Count every request against the device, window and hall limits (each scope always)."""
-        hits, owners = [], []
-        phone = phone_limit() if any(r.device_limit is None for r in requests) else None
-        for request in requests:
-            for scope, key, limit, seconds in self._checks(request, phone):
-                hits.append((key, int(seconds), request.tapped_at))
-                owners.append((request, scope, int(limit)))
-        for (request, scope, limit), count in zip(owners, limits.hit_many(hits), strict=True):
-            exceeded = self._exceeded.setdefault(id(request), [])
-            if count > limit:
-                exceeded.append(scope)
-        self._load_services([r for r in requests if not r.verified])
-        devices = {r.device for r in requests if r.device is not None} - set(self._staff_devices)
-        if devices:
-            staff = staff_devices(sorted(devices), self.now)
-            self._staff_devices.update({device: device in staff for device in devices})
-
-    def _checks(self, request: ScreenRequest, phone: DeviceLimit | None) -> list[tuple]:
-        window, values = request.window, self._settings
-        checks = [
-            ("window", f"stuffing:window:{window.id}", values["STUFFING_WINDOW_LIMIT"],
-             values["STUFFING_WINDOW_SECONDS"]),
-            ("hall", f"stuffing:hall:{window.hall_id}", values["STUFFING_HALL_LIMIT"],
-             values["STUFFING_HALL_SECONDS"]),
-        ]  # fmt: skip
-        if request.device is not None:
-            device_limit = request.device_limit or phone or phone_limit()
-            checks.insert(
-                0,
-                (
-                    "device",
-                    f"stuffing:device:{request.device}",
-                    device_limit.limit,
-                    device_limit.seconds,
-                ),
-            )
-        return checks
-
-    def verdict(self, request: ScreenRequest) -> Verdict:
-        """Return the flags request raises; count() must have counted it."""
-        window, tapped_at, device = request.window, request.tapped_at, request.device
-        flags: list[str] = []
-        exceeded = self._exceeded[id(request)]
-        if exceeded:
-            flags.append("burst")
-        if request.staff_session or (device is not None and self._staff_devices[device]):
-            flags.append("staff_device")
-        hours = opening_minutes(str(setting("OPENING_HOURS", hall=window.hall_id)))
-        if self._settings["STUFFING_FLAG_OFF_HOURS"] and not within_hours(hours, tapped_at):
-            flags.append("off_hours")
-        if not request.verified and self._exceeds_services(window, tapped_at):
-            flags.append("exceeds_services")
-        where = (window.hall_id, window.id, request.channel)
-        if exceeded:
-            self._events[("rate_limited", "scopes", tuple(exceeded), *where)] += 1
-        if flags:
-            self._events[("rating_quarantined", "flags", tuple(flags), *where)] += 1
-        return Verdict(tuple(flags))
-
-    def log_events(self) -> None:
-        """Log the security events of the verdicts so far: one line per kind, with a count."""
-        for (name, field, values, hall_id, window_id, channel), count in self._events.items():
-            security_event(
-                name,
-                warning=name == "rate_limited",
-                **{field: list(values)},
-                hall_id=hall_id,
-                window_id=window_id,
-                channel=channel,
-                ratings=count,
-            )
-        self._events.clear()
-
-    def added(self, window_id: int, tapped_at: datetime, verified: bool) -> None:
-        """Note a rating stored since the screening began (the day's count at its window)."""
-        counts = self._services.get((window_id, clock.local_day_bounds(tapped_at)[0]))
-        if counts is not None and not verified:
-            counts[1] += 1
-
-    def _load_services(self, requests: list[ScreenRequest]) -> None:
-        # The day's invitations and unverified ratings at every window of the batch, per day.
-        days: dict[tuple[datetime, datetime], set[int]] = {}
-        for request in requests:
-            bounds = clock.local_day_bounds(request.tapped_at)
-            if (request.window.id, bounds[0]) not in self._services:
-                days.setdefault(bounds, set()).add(request.window.id)
-        for (start, end), window_ids in days.items():
-            for window_id, counts in services_today(window_ids, start, end).items():
-                self._services[window_id, start] = list(counts)
-
-    def _exceeds_services(self, window: Window, tapped_at: datetime) -> bool:
-        invited, unverified = self._services[window.id, clock.local_day_bounds(tapped_at)[0]]
-        if not invited:
-            return False  # the window does not use invitations today: nothing to compare with
-        allowance = int(self._settings["STUFFING_SERVICES_ALLOWANCE"])
-        return unverified + 1 > invited + allowance
+    if submission.device is not None:
+        _exceeded(submission, [_device_check(submission)])
 
 
 def _staff_device_key(device: str) -> str:
@@ -244,9 +158,11 @@ def within_hours(hours: tuple[int, int] | None, moment: datetime) -> bool:
 
 def exceeds_services(window: Window, tapped_at: datetime) -> bool:
     """Return whether one more unverified rating today is more than the window's services allow."""
-    screening = Screening(tapped_at)  # the rule of a batch's screening, for one rating
-    screening._load_services([ScreenRequest(window, tapped_at=tapped_at)])
-    return screening._exceeds_services(window, tapped_at)
+    start, end = clock.local_day_bounds(tapped_at)
+    invited, unverified = services_today([window.id], start, end)[window.id]
+    if not invited:
+        return False  # the window does not use invitations today: nothing to compare with
+    return unverified + 1 > invited + int(setting("STUFFING_SERVICES_ALLOWANCE"))
 
 
 def services_today(

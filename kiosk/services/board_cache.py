@@ -3,6 +3,8 @@
 Every counted rating adds one to each RatingTally row of its window and, when someone was on
 duty, of its staff member, at its level, for each period its hall-local day belongs to: the day,
 the month, the quarter and the year. Any board view then reads one period: a few hundred rows.
+A quarantined rating counts for nobody; it adds one only to its window's "held" row of its day,
+so that the board can say how many of today's ratings wait for review.
 
 kiosk.services.ratings adds up deltas() of every change in a transaction and apply_deltas()
 writes them in the same transaction, with an atomic INSERT … ON CONFLICT DO UPDATE count =
@@ -13,8 +15,8 @@ writers anyway). rebuild() recounts from the ratings themselves; the two must al
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, cast, delete, func, select, text
@@ -24,11 +26,31 @@ from kiosk.database import dialect_insert
 from kiosk.extensions import db
 from kiosk.models import Rating, RatingTally
 
-if TYPE_CHECKING:
-    from kiosk.services.ratings import RatingFacts
-
 # (hall_id, grain, period, subject, subject_id, level)
 TallyKey = tuple[int, str, date, str, int, int]
+
+
+@dataclass(frozen=True)
+class RatingFacts:
+    """What the counters need to know about a rating, as it was before or after a change."""
+
+    hall_id: int
+    window_id: int
+    staff_id: int | None
+    level: int
+    status: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, rating: Rating) -> "RatingFacts":
+        return cls(
+            rating.hall_id,
+            rating.window_id,
+            rating.staff_id,
+            rating.level,
+            rating.status,
+            rating.created_at,
+        )
 
 
 def month_start(day: date) -> date:
@@ -64,14 +86,22 @@ def _keys(
     ]
 
 
-def _contribution(facts: "RatingFacts | None") -> list[TallyKey]:
-    if facts is None or facts.status != "counted":
-        return []  # quarantined and excluded ratings do not count
+def _held_key(hall_id: int, window_id: int, level: int, day: date) -> TallyKey:
+    # A quarantined rating counts for no one, but the board says how many wait for review:
+    # subject "held", by window, for its day only.
+    return (hall_id, "day", day, "held", window_id, level)
+
+
+def _contribution(facts: RatingFacts | None) -> list[TallyKey]:
+    if facts is None or facts.status not in ("counted", "quarantined"):
+        return []  # excluded ratings do not count
     day = clock.to_local(facts.created_at).date()
+    if facts.status == "quarantined":
+        return [_held_key(facts.hall_id, facts.window_id, facts.level, day)]
     return _keys(facts.hall_id, facts.window_id, facts.staff_id, facts.level, day)
 
 
-def deltas(before: "RatingFacts | None", after: "RatingFacts | None") -> Counter[TallyKey]:
+def deltas(before: RatingFacts | None, after: RatingFacts | None) -> Counter[TallyKey]:
     """Return how moving a rating from before to after changes each counter."""
     changes: Counter[TallyKey] = Counter()
     for key in _contribution(before):
@@ -135,7 +165,7 @@ def rebuild(hall_id: int | None = None) -> int:
         cleared = cleared.where(RatingTally.hall_id == hall_id)
     db.session.execute(cleared)
 
-    scope = [Rating.status == "counted"]
+    scope = [Rating.status.in_(("counted", "quarantined"))]
     if hall_id is not None:
         scope.append(Rating.hall_id == hall_id)
     first, last = db.session.execute(
@@ -150,13 +180,25 @@ def rebuild(hall_id: int | None = None) -> int:
         day = _local_day(offset).label("day")
         grouped = (
             select(
-                Rating.hall_id, Rating.window_id, Rating.staff_id, Rating.level, day, func.count()
+                Rating.hall_id,
+                Rating.window_id,
+                Rating.staff_id,
+                Rating.level,
+                Rating.status,
+                day,
+                func.count(),
             )
             .where(*scope, Rating.created_at >= start, Rating.created_at < end)
-            .group_by(Rating.hall_id, Rating.window_id, Rating.staff_id, Rating.level, day)
+            .group_by(
+                Rating.hall_id, Rating.window_id, Rating.staff_id, Rating.level, Rating.status, day
+            )
         )
-        for hall, window_id, staff_id, level, local_day, n in db.session.execute(grouped):
-            for key in _keys(hall, window_id, staff_id, level, _as_date(local_day)):
+        for hall, window_id, staff_id, level, status, local_day, n in db.session.execute(grouped):
+            on = _as_date(local_day)
+            if status == "quarantined":
+                counts[_held_key(hall, window_id, level, on)] += n
+                continue
+            for key in _keys(hall, window_id, staff_id, level, on):
                 counts[key] += n
     rows = [
         {

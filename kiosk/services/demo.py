@@ -14,10 +14,11 @@ from sqlalchemy import func, insert, select
 
 from kiosk.extensions import db
 from kiosk.models import Complaint, Duty, Hall, Rating, Staff, User, Window
-from kiosk.services import board_cache, complaints, intake, rating_log, ratings, workdays
+from kiosk.services import board_cache, complaints, rating_log, ratings, workdays
 from kiosk.services.accounts import create_user
 from kiosk.services.duty import staff_on_duty
 from kiosk.services.privacy import device_hash
+from kiosk.services.submission import Submission, Tap
 
 HALL_SLUG = "xingfuli"
 HALL_NAME = "幸福里社区便民服务中心"
@@ -400,7 +401,9 @@ def _appealed_complaint(windows: list[Window], today: date, zone: ZoneInfo) -> i
             break
     if window is None:
         return 0
-    receipt = ratings.record_rating(window, 2, "demo-appealed-complaint", channel="qr", now=at)
+    receipt = ratings.record_rating(
+        Submission(window, Tap(2, "demo-appealed-complaint"), "qr", at), now=at
+    )
     complaint = Complaint(
         hall_id=window.hall_id,
         window_id=window.id,
@@ -436,7 +439,7 @@ def _last_working_day(today: date) -> date:
 def _stuffing_episodes(
     rng: random.Random, windows: list[Window], today: date, zone: ZoneInfo
 ) -> int:
-    """Tap a few suspicious ratings on the last working day, through the real phone intake.
+    """Tap a few suspicious ratings on the last working day, as the phone page records them.
 
     The anti-stuffing rules flag and quarantine them as they would any tap, so the supervisor
     finds something to review: a phone without its cookie tapping 非常满意 ten times in a
@@ -450,14 +453,22 @@ def _stuffing_episodes(
     taps += [(windows[3], 2, time(21, 9, 15), phone, False)]
     taps += [(windows[0], 5, time(11, 3, 20), None, True)]  # the clerk's own phone, signed in
     taps.sort(key=lambda tap: tap[2])
+    replace_within = timedelta(minutes=current_app.config["SAME_DEVICE_INTERVAL_MINUTES"])
     for window, level, clock_time, device, staff_session in taps:
         key = f"demo-{rng.getrandbits(96):024x}"
         tapped = _utc(day, clock_time, zone)
-        intake.accept(
-            window.qr_token, level, key, device=device, staff_session=staff_session, now=tapped
+        submission = Submission(
+            window,
+            Tap(level, key),
+            "qr",
+            tapped,
+            device=device,
+            staff_session=staff_session,
+            replace_within=replace_within,
+            screen=True,
         )
-    recorded_at = _utc(day, taps[-1][2], zone) + timedelta(seconds=2)
-    return intake.drain(recorded_at, limit=len(taps))
+        ratings.record_rating(submission, now=tapped)
+    return len(taps)
 
 
 def _generate_ratings(

@@ -17,16 +17,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from kiosk.extensions import db
 from kiosk.models import DEVICE_KINDS, Device, Hall, ServiceInvitation, Staff, Window
-from kiosk.services import anti_stuffing
-from kiosk.services.anti_stuffing import DeviceLimit
 from kiosk.services.duty import staff_on_duty
 from kiosk.services.invitations import InvitationError, rate_invitation
 from kiosk.services.privacy import device_hash
-from kiosk.services.ratings import (
-    RatingReceipt,
-    record_rating,
-)
+from kiosk.services.ratings import record_rating
 from kiosk.services.settings import setting
+from kiosk.services.submission import DeviceLimit, RatingReceipt, Submission, Tap
 
 # No 0/O, 1/I/L: codes are read aloud and typed on a tablet. 12 of 31 symbols ≈ 59 bits.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -237,8 +233,7 @@ def touch(device: Device, now: datetime) -> None:
 
 def submit_device_rating(
     device: Device,
-    level: int,
-    key: str,
+    tap: Tap,
     *,
     window: Window,
     now: datetime,
@@ -260,8 +255,7 @@ def submit_device_rating(
             raise InvitationError("a pad rates only an invited service")
         return rate_invitation(
             invitation,
-            level,
-            key,
+            tap,
             channel="pad",
             now=now,
             tapped_at=tapped_at,
@@ -270,21 +264,17 @@ def submit_device_rating(
             staff_session=staff_session,
         )
     return record_rating(
-        window,
-        level,
-        key,
-        channel="kiosk",
-        now=now,
-        tapped_at=tapped_at,
-        device=device_id,
-        screen=anti_stuffing.ScreenRequest(
+        Submission(
             window,
-            tapped_at=tapped_at or now,
+            tap,
+            "kiosk",
+            tapped_at,
             device=device_id,
             device_limit=burst_limit(device),
             staff_session=staff_session,
-            channel="kiosk",
+            screen=True,
         ),
+        now=now,
     )
 
 

@@ -11,7 +11,6 @@ from flask import current_app
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
-from kiosk.config import Defaults
 from kiosk.extensions import db
 
 
@@ -133,9 +132,7 @@ def check_configuration(mounts_text: str | None = None) -> list[Finding]:
     config = current_app.config
     findings: list[Finding] = []
     findings += _check_secret(str(config.get("SECRET_KEY") or ""), current_app.instance_path)
-    findings += _check_public_url(
-        str(config.get("PUBLIC_URL") or ""), config.get("SERVER_NAME"), int(config["PROXY_HOPS"])
-    )
+    findings += public_url_findings()
     findings += _check_database(
         config["SQLALCHEMY_DATABASE_URI"],
         _read_mounts() if mounts_text is None else mounts_text,
@@ -151,16 +148,6 @@ def check_configuration(mounts_text: str | None = None) -> list[Finding]:
     if config.get("TESTING"):
         findings.append(
             Finding("error", "TESTING is on", "unset KIOSK_TESTING; it is for the test suite only")
-        )
-    if not float(config.get("INTAKE_SWEEP_SECONDS") or 0):
-        findings.append(
-            Finding(
-                "warning",
-                "INTAKE_SWEEP_SECONDS is 0: a phone tap whose thank-you page is never opened "
-                "waits, unrecorded, until the next busy moment",
-                f"unset KIOSK_INTAKE_SWEEP_SECONDS (default {Defaults.INTAKE_SWEEP_SECONDS})"
-                " so each worker sweeps",
-            )
         )
     findings += _check_migrations()
     return sorted(findings, key=lambda f: f.level != "error")
@@ -189,6 +176,14 @@ def _check_secret(secret: str, instance_path: str) -> list[Finding]:
             )
         ]
     return []
+
+
+def public_url_findings() -> list[Finding]:
+    """Return what is wrong with PUBLIC_URL, the address printed in the QR codes."""
+    config = current_app.config
+    return _check_public_url(
+        str(config.get("PUBLIC_URL") or ""), config.get("SERVER_NAME"), int(config["PROXY_HOPS"])
+    )
 
 
 def _check_public_url(public_url: str, server_name: str | None, proxy_hops: int) -> list[Finding]:

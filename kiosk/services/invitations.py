@@ -13,8 +13,9 @@ from sqlalchemy import func, or_, select, update
 
 from kiosk.extensions import db
 from kiosk.models import Duty, Rating, ServiceInvitation, Staff, Window
-from kiosk.services import anti_stuffing, ratings
+from kiosk.services import ratings
 from kiosk.services.settings import setting
+from kiosk.services.submission import DeviceLimit, RatingReceipt, Submission, Tap
 
 
 class InvitationError(ValueError):
@@ -133,16 +134,15 @@ def open_invitation(window_id: int, now: datetime) -> ServiceInvitation | None:
 
 def rate_invitation(
     invitation: ServiceInvitation,
-    level: int,
-    key: str,
+    tap: Tap,
     *,
     channel: str,
     now: datetime,
     tapped_at: datetime | None = None,
     device: str | None = None,
-    device_limit: anti_stuffing.DeviceLimit | None = None,
+    device_limit: DeviceLimit | None = None,
     staff_session: bool = False,
-) -> ratings.RatingReceipt:
+) -> RatingReceipt:
     """Record the one verified rating that answers invitation.
 
     A replay of the same idempotency key answers with the stored rating. Any other second
@@ -150,10 +150,9 @@ def rate_invitation(
     The rating is checked for stuffing (kiosk.services.anti_stuffing) like any other: a clerk
     rating their own service from a signed-in phone is quarantined, not counted.
     """
-    level, key = ratings.validate_submission(level, key, channel)
-    existing = ratings.find_rating_by_key(key)
+    existing = ratings.find_rating_by_key(tap.key)
     if existing is not None:
-        return ratings.RatingReceipt(existing, duplicate=True)
+        return RatingReceipt(existing, duplicate=True)
     tapped_at = tapped_at or now
     if tapped_at > invitation.expires_at:
         raise InvitationExpired("invitation expired")
@@ -165,29 +164,24 @@ def rate_invitation(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         # A concurrent double tap with the same key may have been the one that won.
-        winner = ratings.find_rating_by_key(key)
+        winner = ratings.find_rating_by_key(tap.key)
         if winner is not None:
-            return ratings.RatingReceipt(winner, duplicate=True)
+            return RatingReceipt(winner, duplicate=True)
         raise InvitationUsed("invitation already answered")
     receipt = ratings.record_rating(
-        invitation.window,
-        level,
-        key,
-        channel=channel,
-        now=now,
-        tapped_at=tapped_at,
-        device=device,
-        verified=True,
-        served_by=invitation.staff,
-        screen=anti_stuffing.ScreenRequest(
+        Submission(
             invitation.window,
-            tapped_at=tapped_at,
+            tap,
+            channel,
+            tapped_at,
             device=device,
             device_limit=device_limit,
             staff_session=staff_session,
             verified=True,
-            channel=channel,
+            served_by=invitation.staff,
+            screen=True,
         ),
+        now=now,
     )
     if not receipt.duplicate:
         db.session.execute(

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import insert, select, text
 
@@ -21,14 +21,11 @@ from kiosk.models import Rating
 from kiosk.models._types import utcnow
 from kiosk.models.rating_log import RatingLogEntry
 
-if TYPE_CHECKING:
-    from kiosk.services.ratings import NewRating
-
 GENESIS = "0" * 64
 _ADVISORY_LOCK_ID = 0x6B696F736B  # any constant shared by all workers
 
 
-def rating_state(rating: "Rating | NewRating") -> dict[str, Any]:
+def rating_state(rating: Rating) -> dict[str, Any]:
     """Return the facts of a rating the log protects, as JSON-ready values."""
     return {
         "id": rating.id,

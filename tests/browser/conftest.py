@@ -20,7 +20,6 @@ from werkzeug.serving import make_server
 
 from kiosk import create_app
 from kiosk.extensions import db
-from kiosk.services import intake
 from tests.pgserver import free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -103,7 +102,6 @@ def live_server(live_app_config: dict[str, Any], tmp_path: Path) -> Iterator[Liv
     server.start()
     yield server
     server.stop()
-    intake.stop_sweeper(app)
     with app.app_context():
         db.engine.dispose()
 

@@ -6,9 +6,9 @@ from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Hall, Rating, User, Window
 from kiosk.models._types import utcnow
-from kiosk.services import ratings
 from kiosk.services.demo import create_demo
 from tests.conftest import PASSWORDS
+from tests.helpers import give_rating
 
 
 def sign_in(page, base: str, username: str) -> None:
@@ -87,7 +87,7 @@ def test_a_burst_is_cleared_from_the_review_queue_in_one_go(live_server, new_pag
     with live_server.app.app_context():
         window = hall_with_supervisor()
         for n in range(30):
-            ratings.record_rating(
+            give_rating(
                 window, 5, f"burst-{n:04d}", channel="qr", now=utcnow(),
                 status="quarantined", flags=["burst"],
             )  # fmt: skip

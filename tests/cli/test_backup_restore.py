@@ -20,7 +20,7 @@ from kiosk.extensions import db
 from kiosk.models import Hall, Rating, Window
 from kiosk.models._types import utcnow
 from kiosk.services import backup as backups
-from kiosk.services.ratings import record_rating
+from tests.helpers import give_rating
 
 BOTH = pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
@@ -95,7 +95,7 @@ class Writers:
                     if self.stop.is_set():
                         return
                     key = f"w{worker}-{n:06d}"
-                    record_rating(window, 1 + n % 5, key, channel="qr", now=utcnow())
+                    give_rating(window, 1 + n % 5, key, channel="qr", now=utcnow())
                     db.session.commit()
                     with self.lock:  # acknowledged only once the commit returned
                         self.acknowledged.append(key)
@@ -159,7 +159,7 @@ def test_backup_during_rating_writes_restores_every_acknowledged_rating(
 @pytest.mark.sqlite_only
 def test_a_sqlite_backup_is_one_self_contained_file(app, window, tmp_path) -> None:
     intend_write()
-    record_rating(window, 5, "only-one-rating", channel="qr", now=utcnow())
+    give_rating(window, 5, "only-one-rating", channel="qr", now=utcnow())
     db.session.commit()
     result = invoke(app, "backup", str(tmp_path / "b"))
     assert result.exit_code == 0, result.output
@@ -265,7 +265,7 @@ def test_a_sqlite_backup_moves_into_postgres(pg_server, instances, tmp_path) -> 
         # Sequences continue after the copied ids: the next rating gets a fresh one.
         intend_write()
         window = db.session.scalar(select(Window).order_by(Window.id))
-        receipt = record_rating(window, 5, "after-the-move-1", channel="qr", now=utcnow())
+        receipt = give_rating(window, 5, "after-the-move-1", channel="qr", now=utcnow())
         db.session.commit()
         assert receipt.rating.id == db.session.scalar(select(func.max(Rating.id)))
         assert receipt.rating.id > counts["rating"] - 1

@@ -16,7 +16,6 @@ GOOD = {
     "SECRET_KEY": "9f1c2a7e4b6d8f0a1c3e5a7b9d1f3a5c",
     "PUBLIC_URL": "https://hall.example.cn",
     "PROXY_HOPS": 1,
-    "INTAKE_SWEEP_SECONDS": 0.5,  # the default (the test suite turns sweepers off)
 }
 
 
@@ -49,13 +48,6 @@ def test_a_well_configured_instance_passes(instance) -> None:
     result = check(instance(**GOOD))
     assert result.exit_code == 0, result.output
     assert "no configuration problems" in result.output
-
-
-def test_a_disabled_intake_sweeper_is_a_warning(instance) -> None:
-    result = check(instance(**{**GOOD, "INTAKE_SWEEP_SECONDS": 0}))
-    assert result.exit_code == 0, result.output  # a warning, not an error
-    assert "INTAKE_SWEEP_SECONDS is 0" in result.output
-    assert "unset KIOSK_INTAKE_SWEEP_SECONDS" in result.output
 
 
 def test_the_out_of_the_box_settings_fail_with_what_to_do(instance) -> None:

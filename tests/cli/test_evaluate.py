@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from kiosk.extensions import db
-from kiosk.services.ratings import record_rating
+from tests.helpers import give_rating
 
 NOW = datetime(2026, 11, 20, 6, 0)
 
@@ -21,7 +21,7 @@ def test_json_lists_each_person_with_staff_no_name_and_breakdown(
 ):
     put_on_duty(staff, window, NOW - timedelta(hours=2), NOW + timedelta(hours=6))
     for i in range(10):
-        record_rating(
+        give_rating(
             window,
             5 if i % 2 else 4,
             f"cli-key-{i:04d}",

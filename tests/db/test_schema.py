@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 
 from kiosk import create_app
 from kiosk.extensions import db
+from tests.helpers import give_rating
 
 
 @pytest.fixture
@@ -102,7 +103,6 @@ def test_a_pooled_connection_the_server_closed_costs_no_request(pg_server, tmp_p
 def _writer(url: str, instance: str, worker: int, count: int, out) -> None:  # type: ignore[no-untyped-def]
     from kiosk.models import Window
     from kiosk.models._types import utcnow
-    from kiosk.services.ratings import record_rating
 
     app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url}, instance_path=instance)
     failures = 0
@@ -110,7 +110,7 @@ def _writer(url: str, instance: str, worker: int, count: int, out) -> None:  # t
         window = db.session.scalar(db.select(Window))
         for n in range(count):
             try:
-                record_rating(window, 5, f"w{worker}-n{n:05d}", channel="qr", now=utcnow())
+                give_rating(window, 5, f"w{worker}-n{n:05d}", channel="qr", now=utcnow())
                 db.session.commit()
             except Exception:
                 db.session.rollback()

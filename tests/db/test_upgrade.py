@@ -2,7 +2,7 @@
 users, which SQLite's table rebuilds must not trip over), migrates to the newest revision
 without losing a row."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -170,4 +170,110 @@ def test_stored_settings_are_kept_for_every_hall_on_upgrade(
             ("EXTRA_HOLIDAYS", ["2026-10-09"]),
             ("OPENING_HOURS", "09:00-18:00"),
         ]
+        db.engine.dispose()
+
+
+BEFORE_DROPPING_INTAKE = "t1_hall_settings"
+
+
+def test_taps_waiting_in_the_old_intake_become_ratings_on_upgrade(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Every tap still waiting in rating_intake is recorded as the old drain would have."""
+    from tests.conftest import hall_time
+
+    app = create_app(
+        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url},
+        instance_path=str(tmp_path / "instance"),
+    )
+    at = hall_time(2026, 11, 10, 10, 0)  # a Tuesday morning in the hall
+    with app.app_context():
+        upgrade(revision=BEFORE_DROPPING_INTAKE)
+        old = MetaData()
+        with db.engine.connect() as conn:
+            old.reflect(bind=conn)
+        t = old.tables
+        with db.engine.begin() as conn:
+            hall_id = conn.execute(
+                t["hall"].insert().values(slug="h", name="中心", created_at=at)
+            ).inserted_primary_key[0]
+            window_id = conn.execute(
+                t["service_window"]
+                .insert()
+                .values(
+                    hall_id=hall_id,
+                    number=1,
+                    name="综合",
+                    services="",
+                    qr_token="tok-1",
+                    active=True,
+                    created_at=at,
+                )
+            ).inserted_primary_key[0]
+            staff_id = conn.execute(
+                t["staff"]
+                .insert()
+                .values(hall_id=hall_id, staff_no="001", name="王芳", active=True, created_at=at)
+            ).inserted_primary_key[0]
+            conn.execute(
+                t["duty"].insert(),
+                [
+                    {
+                        "staff_id": staff_id,
+                        "window_id": window_id,
+                        "starts_at": at - timedelta(hours=1),
+                        "ends_at": at + timedelta(hours=1),
+                        "source": "roster",
+                        "created_at": at,
+                    }
+                ],
+            )
+            tap = {"window_id": window_id, "channel": "qr", "device_hash": "phone-1"}
+            conn.execute(
+                t["rating_intake"].insert(),
+                [
+                    # recorded long ago: its rating exists already; nothing new is made of it
+                    {**tap, "idempotency_key": "done-key-01", "level": 5, "staff_session": False,
+                     "tapped_at": at - timedelta(days=3), "processed_at": at - timedelta(days=3)},
+                    {**tap, "idempotency_key": "wait-key-01", "level": 4, "staff_session": False,
+                     "tapped_at": at, "processed_at": None},
+                    # the same phone again a minute later: replaces its first rating
+                    {**tap, "idempotency_key": "wait-key-02", "level": 1, "staff_session": False,
+                     "tapped_at": at + timedelta(minutes=1), "processed_at": None},
+                    # a clerk's signed-in phone: kept, quarantined
+                    {**tap, "device_hash": "phone-2", "idempotency_key": "wait-key-03",
+                     "level": 5, "staff_session": True, "tapped_at": at + timedelta(minutes=2),
+                     "processed_at": None},
+                ],
+            )  # fmt: skip
+
+        upgrade()
+
+        assert "rating_intake" not in inspect(db.engine).get_table_names()
+        with app.test_request_context("/"):
+            from kiosk.models import Rating, RatingRevision
+            from kiosk.services import board_cache, rating_log
+
+            found = {r.idempotency_key: r for r in db.session.scalars(select(Rating))}
+            assert set(found) == {"wait-key-02", "wait-key-03"}
+            replaced = found["wait-key-02"]
+            assert (replaced.level, replaced.staff_id, replaced.status) == (1, staff_id, "counted")
+            assert replaced.created_at == at + timedelta(minutes=1)
+            assert db.session.scalar(select(RatingRevision.idempotency_key)) == "wait-key-01"
+            own = found["wait-key-03"]
+            assert (own.status, own.flags) == ("quarantined", ["staff_device"])
+            checked, problems = rating_log.verify()
+            assert checked == 3 and problems == []  # created, replaced, created
+            from kiosk.models import RatingTally
+
+            def tallies() -> list[tuple]:
+                rows = db.session.scalars(select(RatingTally).where(RatingTally.count != 0)).all()
+                return sorted((r.grain, r.period, r.subject, r.subject_id, r.level, r.count)
+                              for r in rows)  # fmt: skip
+
+            counted = tallies()
+            assert ("day", at.date(), "staff", staff_id, 1, 1) in counted
+            board_cache.rebuild(hall_id)
+            assert tallies() == counted  # the counters agree with a recount from the ratings
+            db.session.remove()
         db.engine.dispose()

@@ -48,8 +48,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy.pool import NullPool
-
 from tests.pgserver import PostgresServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,33 +242,6 @@ def seed(database_url: str, instance: Path, windows: int) -> list[str]:
         db.session.remove()
         db.engine.dispose()
     return tokens
-
-
-def wait_recorded(database_url: str, deadline_s: float = 30, poll_s: float = 0.005) -> float:
-    """Wait, servers still running, until no acknowledged tap waits to be recorded as a rating.
-
-    The app records phone taps in batches (kiosk.services.intake); the workers' sweepers take
-    the last of them. Polls with one plain connection every poll_s (the bench times rounds up
-    to this moment, so the wait must not add much of its own). Return the seconds waited;
-    give up after deadline_s (the taps still waiting then show as lost).
-    """
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(database_url, poolclass=NullPool)
-    began = time.monotonic()
-    try:
-        with engine.connect() as connection:
-            while time.monotonic() - began < deadline_s:
-                waiting = connection.scalar(
-                    text("SELECT count(*) FROM rating_intake WHERE processed_at IS NULL")
-                )
-                connection.rollback()
-                if not waiting:
-                    break
-                time.sleep(poll_s)
-    finally:
-        engine.dispose()
-    return time.monotonic() - began
 
 
 @dataclass
@@ -763,7 +734,6 @@ def run_scenario(
         )
         if scenario.login_check:
             login_statuses = _login_check(servers)
-        wait_recorded(database_url)
     stored = count_stored(database_url, instance)
     output = "".join(server.output() for server in servers)
     acked = set(tally.acknowledged)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from kiosk.extensions import db
 from kiosk.models import Rating
 from kiosk.services import anti_stuffing, invitations, rating_review, ratings
-from kiosk.services.anti_stuffing import DeviceLimit, ScreenRequest
+from kiosk.services.submission import DeviceLimit, Submission, Tap
 from tests.conftest import hall_time
 
 T0 = hall_time(2026, 11, 10, 10, 0)  # a Tuesday, 10:00 in the hall; a whole minute
@@ -17,30 +17,26 @@ T0 = hall_time(2026, 11, 10, 10, 0)  # a Tuesday, 10:00 in the hall; a whole min
 
 def rate(window, *, at=T0, device=None, staff_session=False, verified=False, level=5, key=None):  # type: ignore[no-untyped-def]
     """Submit one rating as the write paths do: recorded with a request to screen it."""
-    receipt = ratings.record_rating(
+    submission = Submission(
         window,
-        level,
-        key or uuid.uuid4().hex,
-        channel="qr",
-        now=at,
+        Tap(level, key or uuid.uuid4().hex),
+        "qr",
+        at,
         device=device,
+        staff_session=staff_session,
         verified=verified,
-        screen=ScreenRequest(
-            window, tapped_at=at, device=device, staff_session=staff_session, verified=verified
-        ),
+        replace_within=timedelta(minutes=30),
+        screen=True,
     )
+    receipt = ratings.record_rating(submission, now=at)
     db.session.commit()
     return receipt.rating
 
 
 def verdict_for(window, *, now, **request):  # type: ignore[no-untyped-def]
     """Screen one new submission on its own and return the verdict."""
-    screen = ScreenRequest(window, tapped_at=now, **request)
-    screening = anti_stuffing.Screening(now)
-    screening.count([screen])
-    verdict = screening.verdict(screen)
-    screening.log_events()
-    return verdict
+    submission = Submission(window, Tap(5, uuid.uuid4().hex), "kiosk", now, **request)
+    return anti_stuffing.screen(submission, now)
 
 
 def test_ratings_beyond_the_window_limit_are_kept_flagged_and_quarantined(app, window):
@@ -94,6 +90,27 @@ def test_a_retry_of_a_stored_key_is_not_counted(app, window):
     assert rate(window).status == "counted"  # the retry used none of the limit
     assert rate(window).status == "quarantined"
     assert db.session.scalar(select(func.count(Rating.id))) == 3
+
+
+def test_re_taps_from_one_phone_cannot_quarantine_the_next_residents_rating(app, window):
+    # One phone taps the window's QR again and again: each tap only replaces its own rating.
+    # They count against that phone's own limit, not the window's or the hall's, so the next
+    # resident's rating at the window counts.
+    app.config.update(STUFFING_WINDOW_LIMIT=5, STUFFING_HALL_LIMIT=5, STUFFING_DEVICE_LIMIT=100)
+    for n in range(70):
+        rate(window, at=T0 + timedelta(seconds=n % 59), device="one-phone", level=1 + n % 5)
+    assert db.session.scalar(select(func.count(Rating.id))) == 1  # one phone, one rating
+    genuine = rate(window, at=T0 + timedelta(seconds=59), device="another-phone")
+    assert genuine.status == "counted" and genuine.flags == []
+
+
+def test_re_taps_still_count_against_the_phones_own_limit(app, make_window):
+    app.config["STUFFING_DEVICE_LIMIT"] = 3
+    first, second = make_window(number=20), make_window(number=21)
+    for n in range(4):
+        rate(first, at=T0 + timedelta(seconds=n), device="one-phone")
+    # Four taps from the phone this minute: a new rating from it elsewhere is a burst.
+    assert rate(second, at=T0 + timedelta(seconds=5), device="one-phone").flags == ["burst"]
 
 
 def test_ratings_with_a_staff_session_or_from_a_staff_device_are_flagged(app, window):
@@ -165,7 +182,7 @@ def test_a_clerk_answering_their_own_invitation_signed_in_is_quarantined(window,
     invitations.sign_in(staff, window, now=T0 - timedelta(minutes=5))
     invitation = invitations.mint_invitation(staff, now=T0)
     receipt = invitations.rate_invitation(
-        invitation, 5, uuid.uuid4().hex, channel="qr", now=T0, staff_session=True
+        invitation, Tap(5, uuid.uuid4().hex), channel="qr", now=T0, staff_session=True
     )
     db.session.commit()
     assert receipt.rating.verified and receipt.rating.status == "quarantined"

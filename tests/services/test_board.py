@@ -8,6 +8,7 @@ from kiosk.extensions import db
 from kiosk.models import Complaint
 from kiosk.services import board, ratings
 from tests.board_helpers import NOW, seed_board
+from tests.helpers import give_rating
 
 
 @pytest.fixture
@@ -81,7 +82,7 @@ def test_periods_cover_today_the_month_the_quarter_and_the_year():
 
 def test_ratings_of_other_days_stay_out_of_today(seeded):
     window = seeded.windows[2]
-    ratings.record_rating(window, 1, "yesterday-1", channel="qr", now=NOW - timedelta(days=1))
+    give_rating(window, 1, "yesterday-1", channel="qr", now=NOW - timedelta(days=1))
     db.session.commit()
     today = board.today_totals(seeded.hall, NOW)
     assert (today.ratings, today.bad) == (25, 0)
@@ -115,7 +116,7 @@ def test_overdue_counts_open_complaints_past_their_current_stage_deadline(seeded
 
 
 def test_ticker_shows_the_latest_counted_ratings_by_window_and_level_only(seeded):
-    quarantined = ratings.record_rating(
+    quarantined = give_rating(
         seeded.windows[2], 2, "late-quarantined", channel="qr", now=NOW, status="quarantined"
     )
     db.session.commit()

@@ -13,6 +13,7 @@ from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Rating, RatingLogEntry, RatingRevision, RatingTally
 from kiosk.services import board_cache, ratings
+from tests.helpers import give_rating
 
 # 18:00 in Shanghai on 31 December: two days of minutes cross a local midnight (16:00 UTC), a
 # UTC midnight and the end of a month, a quarter and a year, in both clocks.
@@ -95,7 +96,7 @@ def test_tallies_equal_a_full_recount_after_ratings_replacements_and_status_chan
         if op[0] == "rate":
             _, which, level, minutes, device, status = op
             at = BASE + timedelta(minutes=minutes)
-            receipt = ratings.record_rating(
+            receipt = give_rating(
                 windows[which],
                 level,
                 f"prop-key-{number:04d}",
@@ -120,7 +121,7 @@ def test_tallies_equal_a_full_recount_after_ratings_replacements_and_status_chan
 def test_quarantine_takes_a_rating_out_and_release_puts_it_back(window, staff, put_on_duty):
     put_on_duty(staff, window)
     now = clock.now()
-    receipt = ratings.record_rating(window, 1, "quarantine-1", channel="qr", now=now)
+    receipt = give_rating(window, 1, "quarantine-1", channel="qr", now=now)
     db.session.commit()
     day = clock.to_local(now).date()
     key = (window.hall_id, "day", day, "staff", staff.id, 1)
@@ -148,7 +149,7 @@ def test_rebuild_counts_local_days_right_across_daylight_saving_time(app, window
         datetime(2026, 3, 31, 22, 30),  # 1 April locally: next month
     ]
     for number, at in enumerate(moments):
-        ratings.record_rating(window, 4, f"dst-key-{number:03d}", channel="kiosk", now=at)
+        give_rating(window, 4, f"dst-key-{number:03d}", channel="kiosk", now=at)
     db.session.commit()
     incremental = tallies()
     assert incremental == recount()
@@ -188,7 +189,7 @@ def test_concurrent_ratings_lose_no_increment(app, window):
             with app.test_request_context(method="POST"):
                 barrier.wait()
                 target = db.session.get(type(window), window_id)
-                ratings.record_rating(target, 4, f"race-key-{number:04d}", channel="pad", now=BASE)
+                give_rating(target, 4, f"race-key-{number:04d}", channel="pad", now=BASE)
                 db.session.commit()
         except BaseException as error:  # surfaced by the assertion below
             errors.append(error)

@@ -5,16 +5,15 @@ from datetime import date, timedelta
 import pytest
 
 from kiosk.extensions import db
-from kiosk.services import dashboard, ratings
+from kiosk.services import dashboard
 from tests.conftest import hall_time
+from tests.helpers import give_rating
 
 keys = iter(range(10**6))
 
 
 def add(window, level, at, status="counted"):
-    ratings.record_rating(
-        window, level, f"dash-{next(keys):06d}", channel="qr", now=at, status=status
-    )
+    give_rating(window, level, f"dash-{next(keys):06d}", channel="qr", now=at, status=status)
 
 
 def test_daily_index_groups_by_hall_local_day_and_counts_only_counted(window, make_window, hall):

@@ -13,7 +13,7 @@ from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Adjustment, Assessment, AuditEntry, Complaint, User
 from kiosk.services import evaluation as ev
-from kiosk.services.ratings import record_rating
+from tests.helpers import give_rating
 
 NOV = ev.Period(2026, "month", 11)
 # Hall-local (Asia/Shanghai, UTC+8) 2026-11-01 00:00 is 2026-10-31 16:00 UTC.
@@ -34,7 +34,7 @@ def supervisor(make_user) -> User:
 
 
 def rate(window, level: int, at: datetime, status: str = "counted"):
-    receipt = record_rating(
+    receipt = give_rating(
         window, level, f"test-key-{next(_keys):04d}", channel="qr", now=at, status=status
     )
     db.session.commit()

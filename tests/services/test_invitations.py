@@ -12,6 +12,7 @@ from kiosk.extensions import db
 from kiosk.models import Rating, ServiceInvitation
 from kiosk.models._types import utcnow
 from kiosk.services import devices, invitations
+from kiosk.services.submission import Tap
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_concurrent_answers_to_one_invitation_store_exactly_one_rating(app, invi
         found = invitations.invitation_by_token(token)
         channel = "pad" if i % 2 else "qr"
         invitations.rate_invitation(
-            found, 1 + i % 5, uuid.uuid4().hex, channel=channel, now=utcnow()
+            found, Tap(1 + i % 5, uuid.uuid4().hex), channel=channel, now=utcnow()
         )
         return "stored"
 
@@ -73,7 +74,7 @@ def test_concurrent_double_taps_with_one_key_are_one_rating_and_no_error(app, in
 
     def answer(_i: int) -> str:
         found = invitations.invitation_by_token(token)
-        receipt = invitations.rate_invitation(found, 4, key, channel="pad", now=utcnow())
+        receipt = invitations.rate_invitation(found, Tap(4, key), channel="pad", now=utcnow())
         return "duplicate" if receipt.duplicate else "stored"
 
     outcomes = run_concurrently(app, 4, answer)
@@ -108,7 +109,7 @@ def test_the_pad_shows_the_newest_open_invitation(window, staff):
     newer = invitations.mint_invitation(staff, now=utcnow())
     db.session.commit()
     assert invitations.open_invitation(window.id, utcnow()).id == newer.id
-    invitations.rate_invitation(newer, 5, uuid.uuid4().hex, channel="pad", now=utcnow())
+    invitations.rate_invitation(newer, Tap(5, uuid.uuid4().hex), channel="pad", now=utcnow())
     assert invitations.open_invitation(window.id, utcnow()).id == older.id
 
 
@@ -119,7 +120,7 @@ def test_invited_rating_counts_for_the_clerk_who_invited_even_after_sign_out(win
     invitations.sign_out(staff, now=now - timedelta(minutes=1))
     db.session.commit()
     receipt = invitations.rate_invitation(
-        invitation, 5, "invited-after-signout", channel="pad", now=now
+        invitation, Tap(5, "invited-after-signout"), channel="pad", now=now
     )
     db.session.commit()
     assert receipt.rating.staff_id == staff.id and receipt.rating.verified

@@ -13,6 +13,7 @@ from kiosk.extensions import db
 from kiosk.models import Notification
 from kiosk.services import notifications
 from tests.conftest import hall_time
+from tests.helpers import give_rating
 
 pytestmark = pytest.mark.sqlite_only  # outbox logic and HTTP; no database-specific queries
 
@@ -85,33 +86,27 @@ def test_bad_rating_and_complaint_are_queued_without_the_phone(hook, make_compla
 
 
 def test_good_ratings_are_not_notified(hook, window):
-    from kiosk.services import ratings
 
     hook()
-    ratings.record_rating(window, 4, "good-key-0001", channel="qr", now=T0)
+    give_rating(window, 4, "good-key-0001", channel="qr", now=T0)
     db.session.commit()
     assert db.session.scalars(select(Notification)).all() == []
 
 
-def test_a_bad_phone_tap_recorded_in_a_batch_is_notified_once(hook, window):
-    # Phone taps become ratings in batches (kiosk.services.intake), as plain rows: the 差评
-    # among them still queues its notice, naming the clerk's window and the new rating.
-    from kiosk.models import Rating
-    from kiosk.services import intake
+def test_a_phone_tap_that_changes_a_rating_to_a_bad_one_is_notified_once(hook, window):
+    # The same phone re-taps within the interval: 5, then 1 (its rating is now a 差评), then 2.
+    from datetime import timedelta as minutes_later
 
     hook()
-    for number, level in enumerate([5, 1, 4]):
-        intake.accept(
-            window.qr_token, level, f"batch-tap-{number:04d}", device=None,
-            staff_session=False, now=T0 + timedelta(seconds=number),
+    for number, level in enumerate([5, 1, 2]):
+        give_rating(
+            window, level, f"retap-key-{number:04d}", channel="qr",
+            now=T0 + minutes_later(minutes=number), device="phone-hash-1",
+            replace_within=minutes_later(minutes=30),
         )  # fmt: skip
-    assert intake.drain(T0 + timedelta(seconds=5)) == 3
     db.session.commit()
     queued = db.session.scalars(select(Notification)).all()
-    bad = db.session.scalar(select(Rating).where(Rating.level == 1))
-    assert [(n.event, n.payload["rating_id"], n.payload["window"]) for n in queued] == [
-        ("rating.bad", bad.id, window.number)
-    ]
+    assert [(n.event, n.payload["level"]) for n in queued] == [("rating.bad", 1)]
 
 
 def test_a_failed_delivery_is_retried_with_backoff_then_sent(hook, make_complaint):

@@ -9,11 +9,12 @@ from kiosk.models import Rating
 from kiosk.models._types import utcnow
 from kiosk.models.rating_log import RatingLogEntry
 from kiosk.services import rating_log, ratings
+from tests.helpers import give_rating
 
 
 def make_history(window) -> list[Rating]:
     now = utcnow()
-    first = ratings.record_rating(
+    first = give_rating(
         window,
         1,
         "log-key-0001",
@@ -22,7 +23,7 @@ def make_history(window) -> list[Rating]:
         device="d",
         replace_within=timedelta(minutes=30),
     ).rating
-    ratings.record_rating(
+    give_rating(
         window,
         4,
         "log-key-0002",
@@ -31,7 +32,7 @@ def make_history(window) -> list[Rating]:
         device="d",
         replace_within=timedelta(minutes=30),
     )
-    second = ratings.record_rating(window, 5, "log-key-0003", channel="kiosk", now=now).rating
+    second = give_rating(window, 5, "log-key-0003", channel="kiosk", now=now).rating
     ratings.change_rating_status(second, "quarantined", flag="burst")
     ratings.change_rating_status(second, "counted")
     db.session.commit()

@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from kiosk.extensions import db
 from kiosk.models import AuditEntry, Rating
-from kiosk.services import rating_review, ratings
+from kiosk.services import rating_review
 from kiosk.services.rating_review import RatingFilter, ReviewError
 from tests.conftest import hall_time
+from tests.helpers import give_rating
 
 T0 = hall_time(2026, 11, 20, 10)
 
@@ -21,7 +22,7 @@ def sup(make_user):
 
 
 def add(window, level, key, *, at=T0, status="counted", flags=(), channel="qr", verified=False):
-    receipt = ratings.record_rating(
+    receipt = give_rating(
         window, level, key, channel=channel, now=at, status=status, flags=flags, verified=verified
     )
     db.session.commit()

@@ -8,43 +8,51 @@ from sqlalchemy.exc import OperationalError
 
 from kiosk.extensions import db
 from kiosk.models import Rating
-from kiosk.services import intake, ratings
+from kiosk.services import ratings
 from tests.conftest import Auth
-from tests.helpers import rate, rating_form
+from tests.helpers import hidden_fields, rate, rating_form
 from tests.pgserver import free_port
 
 
-def test_a_rating_during_a_database_outage_gets_503_and_its_retry_is_stored(
+def test_a_rating_during_a_database_outage_gets_503_and_a_page_that_retries_the_same_key(
     client, window, monkeypatch
 ):
-    real = intake.accept
-    monkeypatch.setattr(intake, "accept", _outage)
+    real = ratings.record_rating
+    monkeypatch.setattr(ratings, "record_rating", _outage)
     response = rate(client, window.qr_token, 1, key="retry-same-key-1")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
-    assert "您的评价不会丢失" in response.get_data(as_text=True)
-    monkeypatch.setattr(intake, "accept", real)
-    assert rate(client, window.qr_token, 1, key="retry-same-key-1").status_code == 303
-    assert db.session.scalar(select(func.count()).select_from(Rating)) == 1
-
-
-def test_a_tap_stored_before_the_database_failed_is_recorded_by_the_next_drain(
-    client, window, monkeypatch
-):
-    # The tap is committed, then recording it fails: the resident has the thank-you redirect
-    # (the tap is safe), and the rating is made by the next drain, once, not by a retry.
-    real = ratings.record_bulk
-    monkeypatch.setattr(ratings, "record_bulk", _outage)
-    assert rate(client, window.qr_token, 5, key="queued-in-outage-1").status_code == 303
+    page = response.get_data(as_text=True)
+    assert "您的评价还没有保存" in page
+    retry = hidden_fields(page)  # the page posts the same key and level again
+    assert retry["key"] == "retry-same-key-1" and retry["csrf_token"]
+    assert 'name="level" value="1"' in page and "js/retry.js" in page
     assert db.session.scalar(select(func.count()).select_from(Rating)) == 0
-    assert intake.waiting("queued-in-outage-1")
-    monkeypatch.setattr(ratings, "record_bulk", real)
-    assert rate(client, window.qr_token, 5, key="queued-in-outage-1").status_code == 303
-    assert db.session.scalar(select(func.count()).select_from(Rating)) == 0  # a replay: no drain
-    page = client.get(f"/r/{window.qr_token}/thanks/queued-in-outage-1")
-    assert page.status_code == 200  # the thank-you page records the waiting tap
+    monkeypatch.setattr(ratings, "record_rating", real)
+    again = client.post(f"/r/{window.qr_token}", data={**retry, "level": "1"})
+    assert again.status_code == 303
+    twice = client.post(f"/r/{window.qr_token}", data={**retry, "level": "1"})
+    assert twice.status_code == 303  # a double submit of the retry: still one rating
     assert db.session.scalar(select(func.count()).select_from(Rating)) == 1
-    assert not intake.waiting("queued-in-outage-1")
+    thanks = client.get(again.headers["Location"])
+    assert thanks.status_code == 200  # the bad tap reaches the complaint form
+    assert "愿意告诉我们原因吗" in thanks.get_data(as_text=True)
+
+
+def test_the_retry_page_stops_retrying_by_itself_after_a_few_attempts(client, window, monkeypatch):
+    monkeypatch.setattr(ratings, "record_rating", _outage)
+    pages = [rate(client, window.qr_token, 4, key="retry-count-1", attempt=str(n)) for n in (0, 5)]
+    assert [p.status_code for p in pages] == [503, 503]
+    assert "data-retry-after" in pages[0].get_data(as_text=True)
+    assert "data-retry-after" not in pages[1].get_data(as_text=True)  # the resident taps
+
+
+def test_a_bad_tap_that_was_recorded_always_reaches_the_complaint_form(client, window):
+    response = rate(client, window.qr_token, 1, key="recorded-bad-tap-1")
+    assert response.status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Rating)) == 1  # before the GET
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200 and "提交意见" in page.get_data(as_text=True)
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import AuditEntry, Complaint, Rating, Staff, User, Window
 from kiosk.models._types import utcnow
-from kiosk.services import ratings
 from kiosk.services.demo import create_demo
 from tests.conftest import PASSWORDS
-from tests.helpers import hidden_fields
+from tests.helpers import give_rating, hidden_fields
 
 
 @pytest.fixture
@@ -94,7 +93,7 @@ def test_quarantine_release_and_exclude_from_the_page(client, auth, demo):
     window = db.session.scalar(select(Window).where(Window.hall_id == demo.id))
     now = utcnow()
     suspicious = [
-        ratings.record_rating(
+        give_rating(
             window,
             level,
             f"quarantine-{level}",

@@ -15,7 +15,7 @@ from kiosk.extensions import db
 from kiosk.models import Adjustment, Assessment, AuditEntry, Complaint, EvaluationSnapshot
 from kiosk.models._types import utcnow
 from kiosk.services.evaluation import current_period, parse_period
-from tests.helpers import hidden_fields
+from tests.helpers import give_rating, hidden_fields
 
 P = "2026-11"
 SCHEME = scoring.default_scheme()
@@ -323,11 +323,10 @@ def test_other_halls_staff_and_bad_periods_are_not_found(client, auth, boss, peo
 
 
 def put_ratings(window, staff, put_on_duty, levels: list[int], when):
-    from kiosk.services.ratings import record_rating
 
     put_on_duty(staff, window, when - timedelta(hours=1), when + timedelta(hours=8))
     for i, level in enumerate(levels):
-        record_rating(
+        give_rating(
             window,
             level,
             f"view-test-{level}-{i:04d}",

@@ -1,4 +1,4 @@
-"""WTForms' own messages follow the resident's language (catalogues are cached per process)."""
+"""Form messages follow the resident's language (catalogues are cached per process)."""
 
 from tests.helpers import rating_form
 
@@ -13,6 +13,6 @@ def test_a_mistyped_level_is_explained_in_the_residents_language(app, window):
         )
         assert response.status_code == 400
         answers.setdefault(lang, []).append(response.get_data(as_text=True))
-    assert all("不是有效的整数" in page for page in answers["zh_CN"])
-    assert "Not a valid integer" in answers["en"][0]
-    assert "不是有效的整数" not in answers["en"][0]
+    assert all("请选择一个评价" in page for page in answers["zh_CN"])
+    assert "Please choose a rating" in answers["en"][0]
+    assert "请选择一个评价" not in answers["en"][0]

@@ -23,10 +23,11 @@ from kiosk.device_api import exit_serializer
 from kiosk.extensions import db
 from kiosk.models import Complaint, Device, Rating
 from kiosk.models._types import utcnow
-from kiosk.services import devices, invitations, ratings
+from kiosk.services import devices, invitations
+from kiosk.services.submission import valid_key
 from tests.conftest import Auth
 from tests.device_helpers import COOKIE, make_device
-from tests.helpers import hidden_fields
+from tests.helpers import give_rating, hidden_fields
 
 FUZZ_EXAMPLES = {
     "phone_rating": 2000,
@@ -238,7 +239,7 @@ class Tally:
 
 def _valid_ratings_only() -> None:
     for rating in db.session.scalars(select(Rating)):
-        assert 1 <= rating.level <= 5 and ratings.KEY_PATTERN.match(rating.idempotency_key)
+        assert 1 <= rating.level <= 5 and valid_key(rating.idempotency_key)
 
 
 @pytest.fixture
@@ -279,8 +280,8 @@ def test_fuzz_phone_rating_form(client, csrf, window):
 
 
 def test_fuzz_complaint_form(client, csrf, window):
-    rating = ratings.record_rating(window, 1, "fuzz-bad-rating", channel="qr", now=utcnow()).rating
-    good = ratings.record_rating(window, 5, "fuzz-good-rating", channel="qr", now=utcnow()).rating
+    rating = give_rating(window, 1, "fuzz-bad-rating", channel="qr", now=utcnow()).rating
+    good = give_rating(window, 5, "fuzz-good-rating", channel="qr", now=utcnow()).rating
     db.session.commit()
     tally = Tally("complaint")
     fields = {

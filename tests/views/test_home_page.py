@@ -6,9 +6,8 @@ import pytest
 
 from kiosk.extensions import db
 from kiosk.models import PeerAssignment
-from kiosk.services import ratings
 from tests.conftest import hall_time
-from tests.helpers import hidden_fields
+from tests.helpers import give_rating, hidden_fields
 from tests.views.test_evaluation_pages import marks
 
 NOW = hall_time(2026, 11, 20, 11)
@@ -31,7 +30,7 @@ def test_a_supervisor_sees_complaints_to_verify_overdue_and_ratings_to_review(
 ):
     fresh = make_complaint(hall_time(2026, 11, 20, 10))
     late = make_complaint(hall_time(2026, 11, 10, 10))  # verification was due days ago
-    ratings.record_rating(
+    give_rating(
         window, 5, "flagged-1", channel="qr", now=now, status="quarantined", flags=["burst"]
     )
     db.session.commit()
@@ -96,8 +95,8 @@ def test_a_clerk_sees_the_assessments_they_still_owe_this_month(
 def test_todays_bad_ratings_on_the_dashboard_say_which_wait_for_review(
     client, auth, make_user, window, now
 ):
-    ratings.record_rating(window, 1, "bad-counted", channel="qr", now=now)
-    ratings.record_rating(
+    give_rating(window, 1, "bad-counted", channel="qr", now=now)
+    give_rating(
         window, 2, "bad-flagged", channel="qr", now=now, status="quarantined", flags=["burst"]
     )
     db.session.commit()

@@ -5,8 +5,8 @@ from sqlalchemy import select
 from kiosk.extensions import db
 from kiosk.models import AuditEntry, Rating
 from kiosk.models._types import utcnow
-from kiosk.services import rating_log, rating_review, ratings
-from tests.helpers import hidden_fields
+from kiosk.services import rating_log, rating_review
+from tests.helpers import give_rating, hidden_fields
 
 QUEUE = "/staff/ratings/quarantine"
 
@@ -15,7 +15,7 @@ def hold(window, count, level=5):
     """Record count ratings at window as a burst the anti-stuffing rules held back."""
     now = utcnow()
     held = [
-        ratings.record_rating(
+        give_rating(
             window,
             level,
             f"held-{level}-{n:04d}",

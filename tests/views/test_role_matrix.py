@@ -13,6 +13,7 @@ from flask import Flask
 
 from kiosk.extensions import db
 from kiosk.models._types import utcnow
+from tests.helpers import give_rating
 
 ROLES = ("anonymous", "staff", "supervisor", "admin")
 LOGIN = "/auth/login"
@@ -112,7 +113,7 @@ def ids(ctx, hall, window, staff, put_on_duty, make_user):  # type: ignore[no-un
     device, _code = create_device(hall, "pad", "3号窗口评价器", window, now=now)
     from kiosk.services import ratings
 
-    rating = ratings.record_rating(window, 1, "matrix-key-0001", channel="qr", now=now).rating
+    rating = give_rating(window, 1, "matrix-key-0001", channel="qr", now=now).rating
     complaint, _created = ratings.file_complaint(
         rating, reason_tags=["attitude"], text="等太久", phone="13812345678", now=now
     )

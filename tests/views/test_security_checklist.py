@@ -43,7 +43,7 @@ from kiosk.redirects import is_local_path, local_path_or
 from kiosk.services import accounts, invitations, ratings
 from tests.conftest import PASSWORDS, Auth
 from tests.device_helpers import COOKIE, make_device, post_rating
-from tests.helpers import hidden_fields, rate
+from tests.helpers import give_rating, hidden_fields, rate
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -165,7 +165,7 @@ def other_hall(make_hall, hall) -> dict[str, Any]:  # type: ignore[no-untyped-de
     device = Device(hall_id=b.id, kind="pad", name="B评价器", window_id=window.id)
     db.session.add_all([duty, device])
     db.session.flush()
-    rating = ratings.record_rating(window, 1, "other-hall-rating", channel="qr", now=now).rating
+    rating = give_rating(window, 1, "other-hall-rating", channel="qr", now=now).rating
     rating.status = "quarantined"
     complaint, _ = ratings.file_complaint(
         rating, reason_tags=["attitude"], text="别处的投诉", phone="13812345678", now=now
@@ -389,7 +389,7 @@ def own_objects(hall, window, staff, put_on_duty, make_user) -> dict[str, Any]: 
     duty = put_on_duty(staff, window)
     device, _ = make_device(hall, "pad", window)
     user = make_user("someone", "supervisor")
-    rating = ratings.record_rating(window, 1, "own-hall-rating-1", channel="qr", now=now).rating
+    rating = give_rating(window, 1, "own-hall-rating-1", channel="qr", now=now).rating
     rating.status = "quarantined"
     complaint, _ = ratings.file_complaint(
         rating, reason_tags=["attitude"], text="投诉", phone="13812345678", now=now

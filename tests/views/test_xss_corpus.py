@@ -13,6 +13,7 @@ from kiosk.models import Staff, Window
 from kiosk.services import invitations, ratings
 from tests.conftest import PASSWORDS, Auth, hall_time
 from tests.device_helpers import COOKIE, make_device
+from tests.helpers import give_rating
 from tests.views.test_role_matrix import fill, staff_get_rules
 
 T0 = hall_time(2026, 11, 10, 10, 0)
@@ -51,9 +52,7 @@ def hostile(app, hall, make_user, put_on_duty):  # type: ignore[no-untyped-def]
         put_on_duty(person, window, T0 - timedelta(hours=2), T0 + timedelta(hours=6))
         for k in range(11):  # enough to be ranked on the board
             at = T0 - timedelta(minutes=60 - k)
-            receipt = ratings.record_rating(
-                window, 1 + k % 5, f"x{n:02d}-{k:04d}", channel="qr", now=at
-            )
+            receipt = give_rating(window, 1 + k % 5, f"x{n:02d}-{k:04d}", channel="qr", now=at)
         complaint, _ = ratings.file_complaint(
             receipt.rating,
             reason_tags=["attitude"],
