@@ -302,3 +302,68 @@ def test_the_board_shows_what_the_database_counted_today(
         assert failed == []
 
     in_browser(chromium, request)(steps)
+
+
+def test_an_invited_service_is_rated_once_from_a_phone_over_https(
+    tls_stack: TlsStack, chromium: Chromium, request: pytest.FixtureRequest
+) -> None:
+    """The pad's short-lived QR (/i/<token>): a CSRF-protected form too, one rating only."""
+    from kiosk.models import ServiceInvitation, Staff, Window
+    from kiosk.services import invitations
+
+    stack = tls_stack
+    with stack.app.app_context():
+        clerk = db.session.get(Staff, stack.seed.staff_id)
+        window = db.session.get(Window, stack.seed.window_ids[2])
+        assert clerk is not None and window is not None
+        invitations.sign_in(clerk, window, now=utcnow())
+        token = invitations.mint_invitation(clerk, now=utcnow()).token
+        db.session.commit()
+    before = last_id(stack, Rating)
+
+    def steps(new_page: Callable[..., Any]) -> None:
+        page = new_page(390, 844, is_mobile=True, has_touch=True)
+        failed = watch(page)
+        page.goto(f"{stack.url}/i/{token}")
+        page.get_by_role("button", name="满意", exact=True).click()
+        expect(page.get_by_text("感谢您的评价")).to_be_visible()
+        (rating,) = ratings_after(stack, before)
+        assert (rating.level, rating.channel, rating.verified) == (4, "qr", True)
+        assert rating.staff_id == stack.seed.staff_id
+        with stack.app.app_context():
+            used = db.session.scalar(
+                select(ServiceInvitation).where(ServiceInvitation.token == token)
+            )
+            assert used is not None and used.rating_id == rating.id
+        page.goto(f"{stack.url}/i/{token}")  # a second visit: already answered
+        expect(page.get_by_text("本次服务已经评价过了")).to_be_visible()
+        assert len(ratings_after(stack, before)) == 1
+        assert failed == []
+
+    in_browser(chromium, request)(steps)
+
+
+def test_a_kiosk_replays_its_offline_taps_over_https(
+    tls_stack: TlsStack, chromium: Chromium, request: pytest.FixtureRequest
+) -> None:
+    """Taps queued while the network is down reach the database once it is back."""
+    stack = tls_stack
+    _device_id, code = create_device(stack.app, stack.seed)
+    before = last_id(stack, Rating)
+
+    def steps(new_page: Callable[..., Any]) -> None:
+        page = new_page(*LANDSCAPE, has_touch=True)
+        pair(page, stack.url, code)
+        page.locator("#device-app[data-screen]").wait_for()
+        page.context.set_offline(True)
+        page.get_by_role("button", name="3号窗口 社保医保").click()
+        page.get_by_role("button", name="基本满意", exact=True).click()
+        page.locator(".thanks-note", has_text="您的评价已保存在本机").wait_for()
+        assert ratings_after(stack, before) == []
+        page.context.set_offline(False)
+        wait_until(lambda: len(ratings_after(stack, before)) == 1)
+        (rating,) = ratings_after(stack, before)
+        assert (rating.level, rating.channel) == (3, "kiosk")
+        assert rating.received_at >= rating.created_at
+
+    in_browser(chromium, request)(steps)
