@@ -1,7 +1,9 @@
-"""The hall TV board (/board), its polled standings fragment, and the monthly public results."""
+"""The hall TV board (/board), its polled standings fragment, and its CLI (flask board ...).
 
-import re
-from datetime import date, timedelta
+The monthly public results at /public/<hall slug> are kiosk.disclosure's.
+"""
+
+from datetime import timedelta
 
 import click
 from flask import Blueprint, abort, render_template, request, url_for
@@ -25,7 +27,6 @@ VIEW_TITLES = {
     "year": _l("本年度服务排名"),
     "windows": _l("本月窗口排名"),
 }
-MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def _hall_or_404(slug: str | None) -> Hall:
@@ -99,26 +100,6 @@ def standings(slug: str):  # type: ignore[no-untyped-def]
     return render_template(
         "board/_standings.html", hall=hall, **_fragment_context(hall, view, rotate)
     )
-
-
-def _month_arg() -> date:
-    raw = request.args.get("month")
-    today = board.local_today(clock.now())
-    if raw is None:
-        return today.replace(day=1)
-    match = MONTH_PATTERN.match(raw)
-    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
-        abort(400)
-    return date(int(match.group(1)), int(match.group(2)), 1)
-
-
-@bp.get("/public/<slug>")
-def disclosure(slug: str):  # type: ignore[no-untyped-def]
-    """Show a month's public results: ratings, 差评 and how they were handled, windows ranked."""
-    hall = _hall_or_404(slug)
-    month = _month_arg()
-    result = board.disclosure(hall, month, clock.now())
-    return render_template("board/disclosure.html", result=result, levels=LEVEL_LABELS)
 
 
 @bp.cli.command("rebuild")

@@ -1,0 +1,46 @@
+"""The public results pages under /public: a hall's monthly 评价结果及整改情况公开.
+
+A hall's page is /public/<hall slug>; pages that are not one hall's (a district's) get a
+path segment of their own here, e.g. /public/district/<slug>.
+"""
+
+import re
+from datetime import date
+
+from flask import Blueprint, abort, render_template, request
+
+from kiosk import clock
+from kiosk.labels import LEVEL_LABELS
+from kiosk.models import Hall
+from kiosk.services import board
+
+bp = Blueprint("disclosure", __name__, url_prefix="/public")
+
+MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _hall_or_404(slug: str) -> Hall:
+    hall = board.find_hall(slug)
+    if hall is None:
+        abort(404)
+    return hall
+
+
+def _month_arg() -> date:
+    raw = request.args.get("month")
+    today = board.local_today(clock.now())
+    if raw is None:
+        return today.replace(day=1)
+    match = MONTH_PATTERN.match(raw)
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
+        abort(400)
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+@bp.get("/<slug>")
+def show(slug: str):  # type: ignore[no-untyped-def]
+    """Show a month's public results: ratings, 差评 and how they were handled, windows ranked."""
+    hall = _hall_or_404(slug)
+    month = _month_arg()
+    result = board.disclosure(hall, month, clock.now())
+    return render_template("disclosure/show.html", result=result, levels=LEVEL_LABELS)
