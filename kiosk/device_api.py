@@ -27,6 +27,7 @@ from kiosk import clock
 from kiosk.device_auth import request_device
 from kiosk.extensions import csrf, db
 from kiosk.models import REASON_TAGS, Device, Window
+from kiosk.security import has_nul
 from kiosk.services import devices, invitations, ratings
 from kiosk.services.settings import setting
 from kiosk.services.submission import RatingError, Tap, valid_key
@@ -76,6 +77,8 @@ def _body() -> dict[str, Any]:
         data = None
     if not isinstance(data, dict):
         fail(400, "invalid_json", "body must be a JSON object")
+    if has_nul(data):
+        fail(400, "invalid_json", "strings must not contain NUL characters")
     return data
 
 

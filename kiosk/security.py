@@ -1,6 +1,9 @@
 """Security headers on every response, and secure cookies when served over HTTPS."""
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, make_response, request
+from flask_babel import gettext as _
+
+from kiosk.errors import render_error
 
 # No inline script or style anywhere: scripts and styles come from /static only.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -40,9 +43,34 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
+def has_nul(value: object) -> bool:
+    """Return whether value, or any string inside a JSON-like value, holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(has_nul(item) for item in value)
+    return False
+
+
+def refuse_nul_characters() -> None:
+    """Answer 400 to a form or query string with a NUL character in it, before any view runs.
+
+    No text anyone types holds one, PostgreSQL cannot store one, and SQLite would keep it
+    invisibly: refused alike on every database, with nothing written.
+    """
+    values = [*request.args.listvalues()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += request.form.listvalues()
+    if any("\x00" in value for group in values for value in group):
+        abort(make_response(render_error(400, _("提交的内容含有无效字符，请删除后重试。"))))
+
+
 def init_security(app: Flask) -> None:
     """Register the headers; mark cookies Secure when the public address is HTTPS."""
     if str(app.config.get("PUBLIC_URL", "")).startswith("https://"):
         app.config.setdefault("SESSION_COOKIE_SECURE", True)
         app.config["SESSION_COOKIE_SECURE"] = True
     app.after_request(set_security_headers)
+    app.before_request(refuse_nul_characters)
