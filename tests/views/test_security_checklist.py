@@ -1,5 +1,7 @@
 """The security checklist of issue 7, one test (or table of cases) per point.
 
+docs/security-checklist.md lists the later cases (issue 23) and the tests that show them.
+
 Covered elsewhere, and not repeated here:
 - 429 after 10 failures per account, and per address after failures for 20 distinct accounts
   (or 50 in all) while a colleague behind the same address still signs in, shared across
