@@ -28,7 +28,7 @@ from kiosk.device_cookie import device_cookie_hash, with_device_cookie
 from kiosk.errors import backend_unavailable, handle_unavailable, render_error, retry_after
 from kiosk.extensions import db
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
-from kiosk.models import REASON_TAGS, Window
+from kiosk.models import REASON_TAGS, Rating, Window
 from kiosk.security_log import security_event
 from kiosk.services import ratings
 from kiosk.services.duty import staff_on_duty
@@ -180,18 +180,19 @@ def database_unavailable(error: DBAPIError):  # type: ignore[no-untyped-def]
     return retry_after(make_response(page, 503))
 
 
-def _rating_for(window: Window, key: str):  # type: ignore[no-untyped-def]
-    rating = ratings.find_rating_by_key(key) if valid_key(key) else None
-    if rating is None or rating.window_id != window.id:
+def _rating_for(window: Window, key: str) -> tuple[Rating, bool]:
+    """Return the key's rating at window and whether its tap replaced one (404 if none)."""
+    found = ratings.rating_for_thanks(key) if valid_key(key) else None
+    if found is None or found[0].window_id != window.id:
         abort(404)
-    return rating
+    return found
 
 
 @bp.get("/<token>/thanks/<key>")
 def thanks(token: str, key: str):  # type: ignore[no-untyped-def]
     """Thank the resident; after a 差评, offer the complaint form."""
     window = _window_or_404(token)
-    rating = _rating_for(window, key)
+    rating, replaced = _rating_for(window, key)
     form = ComplaintForm(formdata=None)
     return render_template(
         "public/thanks.html",
@@ -200,7 +201,7 @@ def thanks(token: str, key: str):  # type: ignore[no-untyped-def]
         form=form,
         levels=LEVEL_LABELS,
         # This tap replaced the same phone's earlier rating of the window (kept as a revision).
-        replaced=rating.idempotency_key == key and ratings.has_revisions(rating),
+        replaced=replaced,
     )
 
 
@@ -208,7 +209,7 @@ def thanks(token: str, key: str):  # type: ignore[no-untyped-def]
 def submit_complaint(token: str, key: str):  # type: ignore[no-untyped-def]
     """Store the complaint that follows a bad rating."""
     window = _window_or_404(token)
-    rating = _rating_for(window, key)
+    rating, _replaced = _rating_for(window, key)
     if not rating.is_bad:
         abort(400)
     form = ComplaintForm()

@@ -11,8 +11,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, union_all
+from sqlalchemy import exists, select, union_all
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from kiosk.extensions import db
 from kiosk.models import (
@@ -94,14 +95,21 @@ def find_rating_by_key(key: str) -> Rating | None:
     )
 
 
-def has_revisions(rating: Rating) -> bool:
-    """Return whether the rating replaced an earlier submission from the same phone."""
-    return (
-        db.session.scalar(
-            select(RatingRevision.id).where(RatingRevision.rating_id == rating.id).limit(1)
-        )
-        is not None
-    )
+def rating_for_thanks(key: str) -> tuple[Rating, bool] | None:
+    """Return the rating a key produced and whether that tap replaced an earlier one.
+
+    The thank-you page asks this for the key it was sent to: in one query for the usual case,
+    the key of the rating itself; a key of a replaced submission finds the rating that
+    replaced it (whose own tap did the replacing, not this one).
+    """
+    replaced = exists().where(RatingRevision.rating_id == Rating.id)
+    found = db.session.execute(
+        select(Rating, replaced).where(Rating.idempotency_key == key)
+    ).first()
+    if found is not None:
+        return found[0], bool(found[1])
+    rating = find_rating_by_key(key)
+    return (rating, False) if rating is not None else None
 
 
 def record_rating(submission: Submission, *, now: datetime) -> RatingReceipt:
@@ -248,9 +256,11 @@ def file_complaint(
 
 
 def window_by_token(token: str) -> Window | None:
-    """Return the active window whose QR code carries token."""
+    """Return the active window whose QR code carries token, with its hall (pages name it)."""
     if not token or len(token) > 64:
         return None
     return db.session.scalar(
-        select(Window).where(Window.qr_token == token, Window.active.is_(True))
+        select(Window)
+        .options(joinedload(Window.hall))
+        .where(Window.qr_token == token, Window.active.is_(True))
     )
