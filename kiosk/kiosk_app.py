@@ -72,8 +72,8 @@ def _shell(page: str) -> Response:
     return response
 
 
-def _render_pairing(kind: str, form: PairForm, status: int = 200):  # type: ignore[no-untyped-def]
-    return render_template("kiosk/pair.html", form=form, kind=kind), status
+def _render_pairing(kind: str, form: PairForm, status: int = 200, auto: bool = False):  # type: ignore[no-untyped-def]
+    return render_template("kiosk/pair.html", form=form, kind=kind, auto=auto), status
 
 
 def _device_of_kind(kind: str) -> Device:
@@ -197,6 +197,23 @@ def pair():  # type: ignore[no-untyped-def]
     db.session.commit()
     target = url_for("kiosk.pad" if device.kind == "pad" else "kiosk.kiosk")
     return set_credential_cookie(redirect(target, code=303), credential)
+
+
+@bp.get("/kiosk/pair/<code>")
+def pair_link(code: str):  # type: ignore[no-untyped-def]
+    """Show the pairing screen with a pairing link's code filled in, sent by the page itself.
+
+    The GET pairs nothing (link previews and prefetchers open links too); the page's script
+    submits the CSRF-protected form once, as a tap on 配对 would, and the code then works as a
+    typed one does: once, until it expires.
+    """
+    device = devices.device_awaiting_pairing(code, now=clock.now())
+    kind = device.kind if device is not None else "kiosk"
+    form = PairForm(formdata=None, code=devices.format_code(devices.normalise_code(code)[:40]))
+    if device is None:
+        form.code.errors = [_("配对码无效或已过期，请向管理员获取新的配对码。")]
+        return _render_pairing(kind, form, 404)
+    return _render_pairing(kind, form, auto=True)
 
 
 def _ticket_device(ticket: str) -> Device:

@@ -93,19 +93,29 @@ def new_pairing_code(device: Device, *, now: datetime) -> str:
     return code
 
 
+def device_awaiting_pairing(code: str, *, now: datetime) -> Device | None:
+    """Return the device a pairing code would pair now, without using the code up."""
+    normalised = normalise_code(code)
+    if len(normalised) != CODE_LENGTH:
+        return None
+    device = db.session.scalar(
+        select(Device).where(Device.pairing_code_hash == _sha256(normalised))
+    )
+    if device is None or device.pairing_expires_at is None or device.pairing_expires_at <= now:
+        return None
+    return device
+
+
 def pair_device(code: str, *, now: datetime) -> tuple[Device, str] | None:
     """Exchange a valid pairing code for a new long-lived credential; None if the code fails.
 
     The code is cleared by a conditional UPDATE, so two tablets typing the same code at the
     same moment cannot both be paired.
     """
-    normalised = normalise_code(code)
-    if len(normalised) != CODE_LENGTH:
+    device = device_awaiting_pairing(code, now=now)
+    if device is None:
         return None
-    code_hash = _sha256(normalised)
-    device = db.session.scalar(select(Device).where(Device.pairing_code_hash == code_hash))
-    if device is None or device.pairing_expires_at is None or device.pairing_expires_at <= now:
-        return None
+    code_hash = _sha256(normalise_code(code))
     credential = secrets.token_urlsafe(32)
     claimed = db.session.execute(
         update(Device)

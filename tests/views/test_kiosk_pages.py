@@ -100,6 +100,49 @@ def test_unpairing_from_the_staff_menu_revokes_the_device(client, hall):
     assert db.session.get(Device, device.id).revoked_at is not None
 
 
+def test_a_pairing_link_shows_its_code_and_pairs_only_when_the_page_posts_it(
+    app, client, hall, window
+):
+    device, code = devices.create_device(hall, "pad", "1号窗口评价器", window, now=utcnow())
+    db.session.commit()
+    link = f"/kiosk/pair/{devices.normalise_code(code)}"
+    response = client.get(link)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "窗口评价器配对" in html
+    assert f'value="{code}"' in html and "data-auto-submit" in html
+    assert 'src="/static/js/pair-link.js' in html and "<script>" not in html
+    form = hidden_fields(html)
+    assert form["csrf_token"]
+    db.session.expire_all()
+    stored = db.session.get(Device, device.id)
+    assert stored.credential_hash is None and stored.pairing_code_hash is not None  # GET: no change
+
+    paired = client.post("/kiosk/pair?kind=pad", data={**form, "code": code})
+    assert paired.status_code == 303 and paired.headers["Location"] == "/pad"
+    assert paired.headers["Set-Cookie"].startswith(COOKIE)
+
+    used = app.test_client().get(link)  # once only
+    assert used.status_code == 404 and "配对码无效或已过期" in used.get_data(as_text=True)
+    assert "data-auto-submit" not in used.get_data(as_text=True)
+    unknown = app.test_client().get("/kiosk/pair/not-a-code")
+    assert unknown.status_code == 404 and "pair-link.js" not in unknown.get_data(as_text=True)
+
+
+def test_a_pairing_link_expires_with_its_code(app, hall):
+    device, code = devices.create_device(
+        hall, "kiosk", "k", None, now=utcnow() - timedelta(minutes=31)
+    )
+    db.session.commit()
+    tablet = app.test_client()
+    response = tablet.get(f"/kiosk/pair/{devices.normalise_code(code)}")
+    assert response.status_code == 404 and "配对码无效或已过期" in response.get_data(as_text=True)
+    posted = tablet.post(
+        "/kiosk/pair", data={**hidden_fields(response.get_data(as_text=True)), "code": code}
+    )
+    assert posted.status_code == 400
+    assert db.session.get(Device, device.id).credential_hash is None
+
+
 # --- device admin ----------------------------------------------------------------------
 
 
