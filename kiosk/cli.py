@@ -16,6 +16,7 @@ from kiosk.models import ROLES, Hall, Window
 from kiosk.services import qr
 from kiosk.services.accounts import AccountError, create_user
 from kiosk.services.demo import create_demo
+from kiosk.services.health import public_url_findings
 
 users_cli = AppGroup("users", help="Manage staff-area accounts.")
 qr_cli = AppGroup("qr", help="Window QR codes.")
@@ -92,6 +93,7 @@ def export_qr_command(directory: Path) -> None:
     )
     if not windows:
         raise click.ClickException("there are no windows yet (try: flask --app kiosk demo)")
+    _warn_about_public_url()
     with current_app.test_request_context():
         paths = qr.export_window_codes(windows, directory)
     for path in paths:
@@ -100,6 +102,21 @@ def export_qr_command(directory: Path) -> None:
         f"{len(paths)} files for {len(windows)} windows, pointing at "
         f"{current_app.config['PUBLIC_URL']}"
     )
+
+
+def _warn_about_public_url() -> None:
+    """Say on stderr when the QR codes would point where residents' phones cannot go."""
+    problems = [f for f in public_url_findings() if f.level == "error"]
+    if not problems:
+        return
+    url = current_app.config["PUBLIC_URL"]
+    click.echo(
+        f"警告：二维码将指向 {url}，居民的手机打不开这个地址"
+        "（PUBLIC_URL 仍是默认的本机地址或有误）。请设置 KIOSK_PUBLIC_URL 后重新导出。",
+        err=True,
+    )
+    for finding in problems:
+        click.echo(f"warning: {finding.problem}; {finding.remedy}", err=True)
 
 
 @click.command("demo")

@@ -261,3 +261,19 @@ def test_demo_has_suspicious_taps_quarantined_by_the_real_rules(app, runner, ctx
     assert sorted(same_minute) == ["counted"] * 6 + ["quarantined"] * 4
     checked, problems = rating_log.verify()
     assert problems == [] and checked == db.session.scalar(select(func.count(Rating.id)))
+
+
+def test_qr_export_warns_when_the_codes_would_point_at_this_machine(
+    app, runner, ctx, tmp_path, make_window
+):
+    make_window(number=1)
+    fine = runner.invoke(args=["qr", "export", str(tmp_path / "fine")])
+    assert fine.exit_code == 0 and "警告" not in fine.stderr
+
+    app.config["PUBLIC_URL"] = "http://127.0.0.1:8000"  # the default, as after make demo
+    result = runner.invoke(args=["qr", "export", str(tmp_path / "qr")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "qr" / "window-1.png").exists()  # it still writes them, and says why not
+    assert "警告：二维码将指向 http://127.0.0.1:8000" in result.stderr
+    assert "PUBLIC_URL is still this machine's own address" in result.stderr
+    assert "警告" not in result.stdout
