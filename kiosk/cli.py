@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from kiosk.extensions import db
 from kiosk.models import ROLES, Hall, Window
 from kiosk.services import qr
 from kiosk.services.accounts import AccountError, create_user
-from kiosk.services.demo import create_demo
+from kiosk.services.demo import DEMO_SETTINGS, create_demo
 from kiosk.services.health import public_url_findings
 
 users_cli = AppGroup("users", help="Manage staff-area accounts.")
@@ -141,11 +141,32 @@ def demo_command() -> None:
     )
     with current_app.test_request_context():
         rate_url = qr.window_url(first) if first else ""
+    hours, poll = DEMO_SETTINGS["OPENING_HOURS"], DEMO_SETTINGS["BOARD_POLL_SECONDS"]
+    click.echo(
+        f"演示大厅全天开放（{hours}），今明两天每个窗口全天有人在岗，展示屏每 {poll} 秒刷新："
+        "任何时刻扫码评价都立即计入当班人员并显示在展示屏上。真实大厅仍按其开放时间，时间外的评价待审核。"
+    )
+    click.echo(
+        f"the demo hall alone is open {hours} with every window staffed all today and tomorrow "
+        f"and its board polling every {poll} s, so a tap at any hour counts for the clerk on "
+        "duty at once; real halls keep their opening hours (taps outside them are held for review)"
+    )
     click.echo("open:")
     click.echo(f"  staff area   {base}/staff/")
     click.echo(f"  rate window 1 {rate_url}")
     click.echo(f"  hall board   {base}/board")
     click.echo(f"  health       {base}/healthz")
+    minutes = current_app.config["DEVICE_PAIRING_MINUTES"]
+    click.echo(
+        f"配对链接（每个只能用一次，{minutes} 分钟内有效；每台平板或浏览器打开一个；"
+        "重新运行 demo 可获得新链接）/ pairing links, each once, "
+        f"within {minutes} minutes, one per tablet or browser (run demo again for new ones):"
+    )
+    with current_app.test_request_context():
+        for pairing in result.pairings:
+            link = base + url_for("kiosk.pair_link", code=pairing.code)
+            label = "kiosk" if pairing.window_number is None else f"pad {pairing.window_number}"
+            click.echo(f"  {label:<12} {link}")
 
 
 @click.command("verify-log")

@@ -13,11 +13,12 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 
 from kiosk.extensions import db
-from kiosk.models import Complaint, Duty, Hall, Rating, Staff, User, Window
-from kiosk.services import board_cache, complaints, rating_log, ratings, workdays
+from kiosk.models import Complaint, Device, Duty, Hall, Rating, Staff, User, Window
+from kiosk.services import board_cache, complaints, devices, rating_log, ratings, workdays
 from kiosk.services.accounts import create_user
 from kiosk.services.duty import staff_on_duty
 from kiosk.services.privacy import device_hash
+from kiosk.services.settings import save_settings
 from kiosk.services.submission import Submission, Tap
 
 HALL_SLUG = "xingfuli"
@@ -73,6 +74,20 @@ CLOSE_NOTE = "已办结。"
 DUTY_START = time(8, 30)
 DUTY_END = time(17, 30)
 DAYS = 90
+# The demo hall shows itself at any hour: open all day (no tap is held as off-hours), and the
+# board polls every second, so a tap is on it within two. Only the demo hall is set up so.
+DEMO_SETTINGS = {"OPENING_HOURS": "00:00-24:00", "BOARD_POLL_SECONDS": 1}
+KIOSK_NAME = "大厅评价终端"
+PAD_NAME = "{number}号窗口评价器"
+
+
+@dataclass(frozen=True)
+class DemoPairing:
+    """A demo device and the fresh one-time code that pairs a tablet as it."""
+
+    kind: str  # "kiosk" or "pad"
+    window_number: int | None  # the pad's window
+    code: str
 
 
 @dataclass
@@ -82,6 +97,7 @@ class DemoResult:
     ratings: int = 0
     complaints: int = 0
     passwords: dict[str, str] = field(default_factory=dict)
+    pairings: list[DemoPairing] = field(default_factory=list)
 
 
 def _utc(day: date, at: time, zone: ZoneInfo) -> datetime:
@@ -161,7 +177,35 @@ def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
                 _handle_complaints(rng, hall, roster, quality, supervisor, now, zone)
                 result.complaints += _appealed_complaint(windows, today, zone)
         _seed_evaluation(rng, hall, roster, quality, supervisor, now)
+    # After the history: its late-evening taps were held as off-hours under the usual hours.
+    save_settings(DEMO_SETTINGS, actor=None, hall=hall)
+    result.pairings = _demo_devices(hall, windows, now)
     return result
+
+
+def _demo_devices(hall: Hall, windows: list[Window], now: datetime) -> list[DemoPairing]:
+    """Give the hall a kiosk and a pad at every window, each with a fresh pairing code.
+
+    Each run issues new codes (the printed ones expire): a tablet paired earlier stays paired
+    until a new code for its device is used.
+    """
+    existing = list(db.session.scalars(select(Device).where(Device.hall_id == hall.id)))
+    pairings = []
+    wanted: list[tuple[str, Window | None, str]] = [("kiosk", None, KIOSK_NAME)]
+    wanted += [("pad", w, PAD_NAME.format(number=w.number)) for w in windows]
+    for kind, window, name in wanted:
+        window_id = window.id if window is not None else None
+        device = next(
+            (d for d in existing if (d.kind, d.window_id, d.name) == (kind, window_id, name)),
+            None,
+        )
+        if device is None:
+            device, code = devices.create_device(hall, kind, name, window, now=now)
+        else:
+            code = devices.new_pairing_code(device, now=now)
+        number = window.number if window is not None else None
+        pairings.append(DemoPairing(kind, number, devices.normalise_code(code)))
+    return pairings
 
 
 @contextmanager
@@ -360,25 +404,40 @@ def _assignment(roster: list[Staff], windows: list[Window], day: date) -> dict[i
 
 
 def _ensure_duty(
-    hall: Hall, windows: list[Window], roster: list[Staff], day: date, zone: ZoneInfo
+    hall: Hall, windows: list[Window], roster: list[Staff], today: date, zone: ZoneInfo
 ) -> None:
-    start = _utc(day, DUTY_START, zone)
-    exists = db.session.scalar(
-        select(Duty.id)
-        .join(Duty.window)
-        .where(Window.hall_id == hall.id, Duty.starts_at == start)
-        .limit(1)
-    )
-    if exists is None:
-        for window_id, staff in _assignment(roster, windows, day).items():
-            db.session.add(
-                Duty(
-                    staff_id=staff.id,
-                    window_id=window_id,
-                    starts_at=start,
-                    ends_at=_utc(day, DUTY_END, zone),
+    """Put a clerk on duty at every window for all of today and tomorrow (hall time).
+
+    Earlier days keep the 08:30–17:30 roster; these two cover the whole day, so a tap at any
+    hour is the clerk's, and the demo run again later (another day, or over the 08:30 roster an
+    older demo left for today) extends the cover to the new moment.
+    """
+    for day in (today, today + timedelta(days=1)):
+        start = _utc(day, time(0), zone)
+        end = _utc(day + timedelta(days=1), time(0), zone)
+        rostered = {
+            duty.window_id: duty
+            for duty in db.session.scalars(
+                select(Duty)
+                .join(Duty.window)
+                .where(
+                    Window.hall_id == hall.id,
+                    Duty.source == "roster",
+                    Duty.starts_at >= start,
+                    Duty.starts_at < end,
                 )
             )
+        }
+        for window_id, staff in _assignment(roster, windows, day).items():
+            duty = rostered.get(window_id)
+            if duty is None:
+                db.session.add(
+                    Duty(staff_id=staff.id, window_id=window_id, starts_at=start, ends_at=end)
+                )
+                continue
+            duty.starts_at = min(duty.starts_at, start)
+            if duty.ends_at is not None:
+                duty.ends_at = max(duty.ends_at, end)
 
 
 def _appealed_complaint(windows: list[Window], today: date, zone: ZoneInfo) -> int:

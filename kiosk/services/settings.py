@@ -130,7 +130,7 @@ EDITABLE: tuple[EditableSetting, ...] = (
         _days(1, 365),
     ),
     EditableSetting(
-        "BOARD_POLL_SECONDS", _l("展示屏刷新间隔（秒）"), _l("5–600 秒"), _days(5, 600)
+        "BOARD_POLL_SECONDS", _l("展示屏刷新间隔（秒）"), _l("1–600 秒"), _days(1, 600)
     ),
     EditableSetting(
         "BOARD_ROTATE_SECONDS", _l("展示屏轮播间隔（秒）"), _l("5–600 秒"), _days(5, 600)

@@ -263,6 +263,80 @@ def test_demo_has_suspicious_taps_quarantined_by_the_real_rules(app, runner, ctx
     assert problems == [] and checked == db.session.scalar(select(func.count(Rating.id)))
 
 
+def test_the_demo_hall_takes_a_tap_at_any_hour_and_a_rerun_extends_the_cover(
+    app, runner, ctx, window
+):
+    """A tap on the demo hall's QR code is the clerk's and counts, at 05:00, near midnight, the
+    next night, and days later once the demo has run again; a real hall keeps its hours."""
+    from zoneinfo import ZoneInfo
+
+    from kiosk.services.demo import HALL_SLUG, create_demo
+    from kiosk.services.settings import setting
+    from tests.conftest import hall_time
+    from tests.helpers import give_rating
+
+    app.config["STUFFING_FLAG_OFF_HOURS"] = True  # as in production
+    zone = ZoneInfo("Asia/Shanghai")
+    dawn = hall_time(2026, 11, 21, 5, 10)  # a Saturday, long before opening time
+    create_demo(dawn, zone)
+    db.session.commit()
+    demo_hall = db.session.scalar(select(Hall).where(Hall.slug == HALL_SLUG))
+    first = db.session.scalar(
+        select(Window).where(Window.hall_id == demo_hall.id).order_by(Window.number)
+    )
+    assert setting("OPENING_HOURS", hall=demo_hall) == "00:00-24:00"
+    assert setting("BOARD_POLL_SECONDS", hall=demo_hall) == 1
+    assert setting("OPENING_HOURS", hall=window.hall) == "08:30-17:30"
+
+    def tap(target: Window, at, key: str) -> Rating:  # type: ignore[no-untyped-def]
+        receipt = give_rating(target, 5, key, channel="qr", now=at, screen=True)
+        db.session.commit()
+        return receipt.rating
+
+    later_run = hall_time(2026, 11, 24, 4, 0)
+    moments = [dawn, hall_time(2026, 11, 21, 23, 55), hall_time(2026, 11, 22, 3, 0)]
+    for n, at in enumerate(moments):
+        rating = tap(first, at, f"newcomer-tap-{n:02d}-0000000000")
+        assert rating.status == "counted" and rating.flags == []
+        assert rating.staff_id is not None and rating.staff_id == staff_on_duty(first.id, at).id
+
+    before = db.session.scalar(select(func.count(Duty.id)))
+    create_demo(later_run, zone)  # again, days later: the data stays, the cover moves on
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Duty.id))) == before + 16  # that day and the next
+    rating = tap(first, later_run, "newcomer-tap-later-0000000000")
+    assert rating.status == "counted" and rating.staff_id is not None
+
+    # A real hall at 05:10: no one rostered, and the tap is held as off-hours.
+    real = tap(window, dawn, "newcomer-real-hall-0000000000")
+    assert real.status == "quarantined" and "off_hours" in real.flags
+
+
+def test_demo_prints_its_open_hours_and_one_pairing_link_per_device(runner, ctx):
+    """The printout says the demo hall alone is open all day and gives a kiosk link and one pad
+    link per window, absolute from PUBLIC_URL; a second run gives the same devices new codes."""
+    import re
+
+    from kiosk.models import Device
+
+    link = re.compile(r"^  (kiosk|pad \d+) +(https://hall\.example\.test/kiosk/pair/(\w+))$", re.M)
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "演示大厅全天开放（00:00-24:00）" in first.output
+    assert "real halls keep their opening hours" in first.output
+    links = link.findall(first.output)
+    assert [label for label, _url, _code in links] == ["kiosk"] + [f"pad {n}" for n in range(1, 9)]
+    devices_made = db.session.scalars(select(Device).order_by(Device.id)).all()
+    assert [d.kind for d in devices_made] == ["kiosk"] + ["pad"] * 8
+    assert all(d.pairing_code_hash and d.credential_hash is None for d in devices_made)
+
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    again = link.findall(second.output)
+    assert len(again) == 9 and {c for *_, c in again}.isdisjoint({c for *_, c in links})
+    assert db.session.scalar(select(func.count(Device.id))) == 9
+
+
 def test_qr_export_warns_when_the_codes_would_point_at_this_machine(
     app, runner, ctx, tmp_path, make_window
 ):
