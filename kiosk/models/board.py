@@ -9,7 +9,7 @@ from kiosk.extensions import db
 from kiosk.models.rating import Complaint
 
 TALLY_GRAINS = ("day", "month", "quarter", "year")
-TALLY_SUBJECTS = ("window", "staff")
+TALLY_SUBJECTS = ("window", "staff", "held")  # held: quarantined, by window, day grain only
 
 
 class RatingTally(db.Model):

@@ -5,6 +5,10 @@ the ratings themselves, so the cost grows with staff and windows, not with ratin
 is the scoring package's (rank_satisfaction: smoothed index, then raw mean, then count; exact
 ties share a rank); staff below the scheme's min_ratings are listed apart as 评价数不足.
 
+Ratings held for review (quarantined) count for no one; the "held" tallies of the day say how
+many there are (Totals.held). The lower panel shows the last seven days' 满意率 from the day
+tallies and this month's complaints closed on time.
+
 Complaint figures, as decided for the board:
 - handled on time (按时办结), today: complaints closed today whose closed_at is no later than the
   deadline of their last stage that has one (followup_due_at, else rectify_due_at, else
@@ -16,7 +20,7 @@ Complaint figures, as decided for the board:
 
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -76,6 +80,8 @@ class Totals:
     """A period's figures for the whole hall (all ratings, with or without staff on duty)."""
 
     counts: scoring.LevelCounts
+    # Ratings held for review (quarantined): not in counts until a supervisor releases them.
+    held: scoring.LevelCounts = field(default_factory=scoring.LevelCounts)
 
     @property
     def ratings(self) -> int:
@@ -100,6 +106,40 @@ class ComplaintToday:
 
 
 @dataclass(frozen=True)
+class TrendDay:
+    """One hall-local day of the week's trend: its counted ratings."""
+
+    day: date
+    counts: scoring.LevelCounts
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """满意率 of the day (levels 4–5 of all counted), 0..1; None without ratings."""
+        return self.counts.good / self.counts.total if self.counts.total else None
+
+    @property
+    def bar_tenths(self) -> int:
+        """Return the bar's height in tenths (0..10): 满意率 from 50 % (empty) to 100 % (full).
+
+        Rates below 50 % show an empty bar; the figure above the bar says the rate itself.
+        """
+        rate = self.satisfaction_rate or 0.0
+        return max(0, min(10, round((rate - 0.5) * 20)))
+
+
+@dataclass(frozen=True)
+class ComplaintMonthToDate:
+    """Complaints closed this month so far, and how many of them inside their deadlines."""
+
+    closed: int
+    closed_on_time: int
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.closed_on_time / self.closed if self.closed else None
+
+
+@dataclass(frozen=True)
 class TickerItem:
     """A recent rating, as the TV may show it: a window and a level, nothing personal."""
 
@@ -119,6 +159,8 @@ class BoardSnapshot:
     complaints: ComplaintToday
     stars: tuple[BoardEntry, ...]  # 本月服务之星: rank 1 of the month (ties share it)
     ticker: tuple[TickerItem, ...]
+    week: tuple[TrendDay, ...]  # the last seven days, oldest first, today last
+    month_complaints: ComplaintMonthToDate
 
 
 def local_today(now: datetime) -> date:
@@ -188,7 +230,10 @@ def _hall_counts(tallies: dict[tuple[str, int], scoring.LevelCounts]) -> scoring
 
 
 def _windows_today(hall_id: int, now: datetime) -> dict[int, int]:
-    """Return staff id → number of the window they are (or were last) on duty at today."""
+    """Return staff id → number of the window of their last duty today (going on or ended).
+
+    Staff without a duty today are absent: the board shows no window for them.
+    """
     day_start = local_midnight(local_today(now))
     rows = db.session.execute(
         select(Duty.staff_id, Window.number)
@@ -243,7 +288,9 @@ class _Subjects:
         view and the month star share one read)."""
         key = (grain, period)
         if key not in self._tallies:
-            self._tallies[key] = _tallies(self.hall_id, grain, [period], ("window", "staff"))
+            self._tallies[key] = _tallies(
+                self.hall_id, grain, [period], ("window", "staff", "held")
+            )
         return self._tallies[key]
 
     def staff(self, rated: Iterable[int]) -> dict[int, tuple[str, str | None, int | None]]:
@@ -315,7 +362,41 @@ def today_totals(hall: Hall, now: datetime) -> Totals:
 
 
 def _today_totals(known: _Subjects) -> Totals:
-    return Totals(_hall_counts(known.tallies("day", local_today(known.now))))
+    tallies = known.tallies("day", local_today(known.now))
+    held = [c for (subject, _id), c in tallies.items() if subject == "held"]
+    return Totals(_hall_counts(tallies), sum(held, scoring.LevelCounts()))
+
+
+@functools.cache
+def _trend_query() -> Select:  # type: ignore[type-arg]
+    # Seven days' window tallies summed per day and level: at most 7 × 5 rows returned, read
+    # from (windows × 7 × 5) index entries, whatever the number of ratings.
+    return (
+        select(RatingTally.period, RatingTally.level, func.sum(RatingTally.count))
+        .where(
+            RatingTally.hall_id == bindparam("hall_id"),
+            RatingTally.grain == "day",
+            RatingTally.period.in_(bindparam("periods", expanding=True)),
+            RatingTally.subject == "window",
+        )
+        .group_by(RatingTally.period, RatingTally.level)
+    )
+
+
+def week_trend(hall: Hall, now: datetime, days: int = 7) -> tuple[TrendDay, ...]:
+    """Return the counted ratings of each of the last days (today last), from the tallies."""
+    today = local_today(now)
+    wanted = [today - timedelta(days=back) for back in range(days - 1, -1, -1)]
+    levels: dict[date, list[int]] = {day: [0] * 5 for day in wanted}
+    for period, level, count in db.session.execute(
+        _trend_query(), {"hall_id": hall.id, "periods": wanted}
+    ):
+        day = period if isinstance(period, date) else date.fromisoformat(str(period))
+        levels[day][int(level) - 1] += int(count or 0)
+    return tuple(
+        TrendDay(day, scoring.LevelCounts((c[0], c[1], c[2], c[3], c[4])))
+        for day, c in levels.items()
+    )
 
 
 def _last_deadline():  # type: ignore[no-untyped-def]
@@ -339,6 +420,23 @@ def complaints_today(hall: Hall, now: datetime) -> ComplaintToday:
         )
     ).one()
     return ComplaintToday(int(closed or 0), int(on_time or 0), overdue_count(hall, now))
+
+
+def complaints_month_to_date(hall: Hall, now: datetime) -> ComplaintMonthToDate:
+    """Return this month's closed complaints and how many closed on time (as complaints_today)."""
+    month_begins = local_midnight(month_start(local_today(now)))
+    deadline = _last_deadline()
+    closed, on_time = db.session.execute(
+        select(
+            func.count(Complaint.id),
+            func.sum(case((or_(deadline.is_(None), Complaint.closed_at <= deadline), 1), else_=0)),
+        ).where(
+            Complaint.hall_id == hall.id,
+            Complaint.closed_at >= month_begins,
+            Complaint.closed_at <= now,
+        )
+    ).one()
+    return ComplaintMonthToDate(int(closed or 0), int(on_time or 0))
 
 
 def overdue_count(hall: Hall, now: datetime) -> int:
@@ -379,6 +477,8 @@ def snapshot(hall: Hall, view: str, now: datetime) -> BoardSnapshot:
         complaints=complaints_today(hall, now),
         stars=stars,
         ticker=ticker(hall, now),
+        week=week_trend(hall, now),
+        month_complaints=complaints_month_to_date(hall, now),
     )
 
 

@@ -54,6 +54,9 @@ class PeriodFigures:
     count: int
     index: float | None  # raw mean of points, 0–100
     bad: int  # 差评 (levels 1–2)
+    # Held for review (quarantined): in none of the figures above until released.
+    held: int = 0
+    held_bad: int = 0
 
 
 def _counts(rows: list[tuple[int, int]]) -> LevelCounts:
@@ -80,15 +83,19 @@ def _scope(
 def period_figures(
     hall_id: int, start: datetime, end: datetime, *, staff_id: int | None = None
 ) -> PeriodFigures:
-    """Return counted ratings, satisfaction and 差评 between start and end (naive UTC)."""
+    """Return counted ratings, satisfaction and 差评 between start and end (naive UTC), and
+    apart from them the ratings held for review."""
+    conditions = [Rating.hall_id == hall_id, Rating.status.in_(("counted", "quarantined"))]
+    if staff_id:
+        conditions.append(Rating.staff_id == staff_id)
     rows = db.session.execute(
-        select(Rating.level, func.count(Rating.id))
-        .where(*_scope(hall_id, staff_id=staff_id), Rating.created_at >= start)
-        .where(Rating.created_at < end)
-        .group_by(Rating.level)
+        select(Rating.status, Rating.level, func.count(Rating.id))
+        .where(*conditions, Rating.created_at >= start, Rating.created_at < end)
+        .group_by(Rating.status, Rating.level)
     ).all()
-    counts = _counts([(level, n) for level, n in rows])
-    return PeriodFigures(counts.total, raw_mean(counts), counts.bad)
+    counts = _counts([(level, n) for status, level, n in rows if status == "counted"])
+    held = _counts([(level, n) for status, level, n in rows if status == "quarantined"])
+    return PeriodFigures(counts.total, raw_mean(counts), counts.bad, held.total, held.bad)
 
 
 def _local_day_expression(offset: timedelta) -> ColumnElement[object]:
@@ -192,7 +199,8 @@ class Alerts:
     new_complaints: list[Complaint]
     bad_ratings: list[Rating]
     new_count: int
-    bad_today: int
+    bad_today: int  # every 差评 received today, whatever its status
+    bad_today_held: int = 0  # of which held for review (quarantined), not yet counted
 
     @property
     def badge(self) -> int:
@@ -213,6 +221,10 @@ def alerts(hall_id: int, now: datetime, limit: int = 8) -> Alerts:
         bad_ratings=list(db.session.scalars(bad.order_by(Rating.created_at.desc()).limit(limit))),
         new_count=awaiting_verification_count(hall_id),
         bad_today=db.session.scalar(select(func.count()).select_from(bad.subquery())) or 0,
+        bad_today_held=db.session.scalar(
+            select(func.count()).select_from(bad.where(Rating.status == "quarantined").subquery())
+        )
+        or 0,
     )
 
 

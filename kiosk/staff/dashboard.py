@@ -12,7 +12,7 @@ from kiosk.auth import roles_required
 from kiosk.extensions import db
 from kiosk.labels import APPEAL_LABELS, COMPLAINT_STATUS_LABELS, LEVEL_LABELS, STATUS_LABELS
 from kiosk.models import Staff, Window
-from kiosk.services import complaints, dashboard, people
+from kiosk.services import complaints, dashboard, people, rating_review
 from kiosk.services import windows as windows_service
 from kiosk.services.settings import setting
 from kiosk.staff import bp
@@ -71,6 +71,7 @@ def supervisor_dashboard():  # type: ignore[no-untyped-def]
         windows=windows_service.hall_windows(hall_id),
         staff_list=people.hall_staff(hall_id),
         lowest=dashboard.lowest_windows(hall_id, week_start, now + timedelta(seconds=1)),
+        held_total=rating_review.quarantined_count(hall_id),
         **_alerts_context(hall_id, now),
     )
 

@@ -89,3 +89,28 @@ def test_board_keeps_the_last_standings_when_the_server_goes_away(demo_server, n
     demo_server.start()  # it recovers by itself: the next poll answers and the note goes
     stale.wait_for(state="hidden")
     assert page.locator(".board-row .b-name").all_inner_texts() == names
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
+def test_the_lower_half_shows_the_week_and_complaints_closed_on_time(
+    demo_server, new_page, artifacts, width, height
+):
+    page = new_page(width=width, height=height)
+    page.goto(f"{demo_server.url}/board/xingfuli?view=month")
+    page.locator("[data-board-fragment]").wait_for()
+    days = page.locator(".trend-day")
+    assert days.count() == 7
+    for at in range(7):
+        assert days.nth(at).is_visible()
+    assert days.last.locator(".trend-label").inner_text() == "今日"
+    assert page.locator(".extra-complaints .extra-big").is_visible()
+    assert page.evaluate(OVERFLOW_JS) == []
+    # The panel fills what the standings leave: nothing large stays empty below it.
+    panel = page.locator("[data-board-extra]").bounding_box()
+    ticker = page.locator(".board-ticker").bounding_box()
+    assert panel is not None and ticker is not None
+    assert panel["height"] > height * 0.15
+    assert ticker["y"] - (panel["y"] + panel["height"]) < height * 0.03
+    # A clerk without a duty today has no window, not a dash that reads as missing data.
+    assert "—" not in page.locator(".b-window").all_inner_texts()
+    page.screenshot(path=str(artifacts / f"board-lower-half-{width}x{height}.png"))

@@ -129,3 +129,35 @@ def test_ticker_shows_the_latest_counted_ratings_by_window_and_level_only(seeded
 def test_month_star_is_the_month_leader(seeded):
     snap = board.snapshot(seeded.hall, "today", NOW)
     assert [e.name for e in snap.stars] == ["王芳"]
+
+
+def test_todays_held_ratings_are_counted_apart_from_the_totals(seeded):
+    held = [ratings.find_rating_by_key(f"seed-1-{n:03d}") for n in range(2)]
+    for rating in held:
+        ratings.change_rating_status(rating, "quarantined", flag="off_hours")
+    give_rating(seeded.windows[2], 1, "held-bad-key", channel="qr", now=NOW, status="quarantined")
+    db.session.commit()
+    today = board.snapshot(seeded.hall, "today", NOW).today
+    assert (today.ratings, today.held.total, today.held.bad) == (23, 3, 1)
+
+
+def test_the_week_trend_reads_seven_days_of_tallies(seeded):
+    # Two days ago: one 满意 and one 不满意 (50 %); today: the seeded 25, all 4 or 5 (100 %).
+    for n, level in enumerate((4, 2)):
+        give_rating(seeded.windows[0], level, f"week-key-{n}", channel="qr", now=NOW - timedelta(days=2))
+    db.session.commit()
+    week = board.week_trend(seeded.hall, NOW)
+    assert [d.day for d in week] == [date(2026, 5, 6) + timedelta(days=n) for n in range(7)]
+    assert [d.counts.total for d in week] == [0, 0, 0, 0, 2, 0, 25]
+    assert [d.satisfaction_rate for d in week][4:] == [0.5, None, 1.0]
+    assert [d.bar_tenths for d in week][4:] == [0, 0, 10]
+
+
+def test_complaints_closed_this_month_and_on_time(seeded):
+    _complaint(seeded, status="closed", followup_due_at=NOW, closed_at=NOW - timedelta(days=3))
+    late = NOW - timedelta(days=4)
+    _complaint(seeded, status="closed", followup_due_at=late, closed_at=NOW - timedelta(days=2))
+    _complaint(seeded, status="closed", closed_at=NOW - timedelta(days=20))  # April
+    db.session.commit()
+    month = board.complaints_month_to_date(seeded.hall, NOW)
+    assert (month.closed, month.closed_on_time, month.on_time_rate) == (2, 1, 0.5)

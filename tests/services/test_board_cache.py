@@ -48,8 +48,12 @@ def tallies() -> Counter:
 
 
 def recount() -> Counter:
-    """Count the counted ratings one by one, in Python, by hall-local day, month, quarter, year."""
+    """Count the counted ratings one by one, in Python, by hall-local day, month, quarter, year;
+    and the quarantined ones by window and day, apart ("held")."""
     expected: Counter = Counter()
+    for rating in db.session.scalars(select(Rating).where(Rating.status == "quarantined")):
+        day = clock.to_local(rating.created_at).date()
+        expected[(rating.hall_id, "day", day, "held", rating.window_id, rating.level)] += 1
     for rating in db.session.scalars(select(Rating).where(Rating.status == "counted")):
         day = clock.to_local(rating.created_at).date()
         subjects = [("window", rating.window_id)]
@@ -204,3 +208,23 @@ def test_concurrent_ratings_lose_no_increment(app, window):
     day = clock.to_local(BASE).date()
     assert tallies()[(window.hall_id, "day", day, "window", window_id, 4)] == 8
     assert tallies() == recount()
+
+
+def test_a_held_rating_counts_apart_under_its_window_and_the_recount_agrees(
+    window, staff, put_on_duty
+):
+    put_on_duty(staff, window)
+    now = clock.now()
+    receipt = give_rating(window, 2, "held-key-1", channel="qr", now=now)
+    db.session.commit()
+    day = clock.to_local(now).date()
+    held = (window.hall_id, "day", day, "held", window.id, 2)
+    ratings.change_rating_status(receipt.rating, "quarantined", flag="burst")
+    db.session.commit()
+    assert tallies()[held] == 1 and tallies() == recount()
+    ratings.change_rating_status(receipt.rating, "counted")
+    db.session.commit()
+    assert tallies()[held] == 0 and tallies() == recount()
+    ratings.change_rating_status(receipt.rating, "excluded")
+    db.session.commit()
+    assert tallies()[held] == 0 and tallies() == recount()

@@ -78,3 +78,15 @@ def test_line_chart_skips_days_without_ratings_and_fits_the_axis():
     assert dashboard.line_chart([(date(2026, 11, 1), None, 0)]).empty
     low = dashboard.line_chart([(date(2026, 11, 1), 5.0, 1)])
     assert [label for _y, label in low.y_ticks] == [0, 20, 40, 60, 80, 100]
+
+
+def test_held_ratings_are_counted_apart_and_the_alerts_say_how_many(window, hall):
+    now = hall_time(2026, 11, 20, 16)
+    add(window, 5, now - timedelta(hours=2))
+    add(window, 1, now - timedelta(hours=1), status="quarantined")
+    db.session.commit()
+    figures = dashboard.summary(hall.id, now)
+    assert (figures.today.count, figures.today.bad) == (1, 0)
+    assert (figures.today.held, figures.today.held_bad) == (1, 1)
+    alerts = dashboard.alerts(hall.id, now)
+    assert (alerts.bad_today, alerts.bad_today_held) == (1, 1)

@@ -171,3 +171,30 @@ def test_a_new_hall_without_ratings_shows_an_empty_but_whole_board(app, client, 
     assert "今天还没有评价" in html
     assert "王芳" in html  # listed under 评价数不足 with 0 ratings
     assert client.get("/public/xingfu").status_code == 200
+
+
+def test_the_board_says_how_many_of_todays_ratings_wait_for_review(client, seeded):
+    from kiosk.services import ratings
+
+    html = client.get("/board/xingfu/standings?view=today").get_data(as_text=True)
+    assert "待审核" not in html
+    for n in range(2):
+        ratings.change_rating_status(ratings.find_rating_by_key(f"seed-1-{n:03d}"), "quarantined")
+    db.session.commit()
+    html = client.get("/board/xingfu/standings?view=today").get_data(as_text=True)
+    assert "另有 2 条待审核，暂不计入" in html
+    assert re.search(r"今日评价</span>\s*<span class=\"kpi-value\">23<", html)
+
+
+def test_staff_rows_show_todays_window_or_nothing(client, seeded):
+    html = client.get("/board/xingfu/standings?view=month").get_data(as_text=True)
+    windows = re.findall(r'<span class="b-window">([^<]*)</span>', html)
+    assert windows[:2] == ["1号窗口", "2号窗口"]
+    assert "—" not in windows
+
+
+def test_the_lower_panel_shows_the_week_and_the_months_complaints(client, seeded):
+    html = client.get("/board/xingfu/standings?view=month").get_data(as_text=True)
+    assert html.count('class="trend-day') == 7
+    assert "近7日满意率" in html and "今日" in html and "本月投诉按时办结" in html
+    assert "本月已办结 0 件，按时 0 件" in html

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from sqlalchemy import select
@@ -143,3 +144,34 @@ def test_quarantine_release_and_exclude_from_the_page(client, auth, demo):
             data={"csrf_token": token, "decision": "exclude", "reason": "演示数据"},
         )
     assert "目前没有待审核的评价" in client.get("/staff/ratings/quarantine").get_data(as_text=True)
+
+
+def test_held_ratings_are_shown_apart_on_every_count_and_never_to_the_resident(
+    app, client, sign_in, window, staff, put_on_duty
+):
+    from tests.helpers import rate
+
+    put_on_duty(staff, window)
+    app.config["STUFFING_FLAG_OFF_HOURS"] = True
+    app.config["OPENING_HOURS"] = "00:00-00:01"  # every tap now is outside opening hours
+    thanks = rate(client, window.qr_token, 1).headers["Location"]
+    held = db.session.scalar(select(Rating))
+    assert held.status == "quarantined"
+    # The resident is thanked and offered the complaint form; nothing about a review.
+    page = client.get(thanks).get_data(as_text=True)
+    assert "感谢您的评价" in page and "审核" not in page
+
+    sign_in("supervisor")
+    page = client.get("/staff/dashboard").get_data(as_text=True)
+    cards = page[page.index('class="cards"') : page.index('id="alerts"')]
+    assert re.search(r"差评 <span class=\"big bad\">0</span>", cards)
+    assert "另有 1 条待审核" in cards and "（其中差评 1 条）" in cards
+    assert 'href="/staff/ratings/quarantine"' in cards
+    assert "今日差评（1）" in page and "其中 1 条待审核，审核放行前不计入统计。" in page
+    assert "共 1 条评价待审核" in page
+    assert "放行前不计入统计" in client.get("/staff/").get_data(as_text=True)
+
+    client.post("/auth/logout", data=hidden_fields(page))
+    sign_in("staff", staff=staff)
+    mine = client.get("/staff/me").get_data(as_text=True)
+    assert "另有 1 条待审核" in mine and "/staff/ratings/quarantine" not in mine
