@@ -287,3 +287,42 @@ def test_complaint_text_also_takes_the_tablets_own_chinese_keyboard(live_server,
     page.locator(".key-phrase").first.click()
     assert text.input_value().startswith("材料清单没有一次说清楚")
     assert len(text.input_value()) > len("材料清单没有一次说清楚")
+
+
+def add_windows(app, seed, up_to: int) -> None:  # type: ignore[no-untyped-def]
+    """Open windows 4 … up_to in the seeded hall, as a larger hall has them."""
+    from kiosk.models import Window
+
+    with app.app_context():
+        db.session.add_all(
+            Window(hall_id=seed.hall_id, number=n, name=f"综合窗口{n}") for n in range(4, up_to + 1)
+        )
+        db.session.commit()
+
+
+NO_SCROLL_JS = """
+() => {
+  const root = document.documentElement, cards = [...document.querySelectorAll('.window-card')];
+  const low = Math.max(...cards.map(card => card.getBoundingClientRect().bottom));
+  const cut = cards.filter(card => card.scrollHeight > card.clientHeight + 1).length;
+  return {scroll: root.scrollHeight - window.innerHeight, bottom: low - window.innerHeight, cut,
+          shortest: Math.min(...cards.map(card => card.getBoundingClientRect().height))};
+}
+"""
+
+
+@pytest.mark.parametrize("windows", [8, 12, 16])
+def test_the_window_grid_fits_a_1280_by_800_tablet_without_scrolling(
+    live_server, new_page, seed, artifacts, windows
+):
+    add_windows(live_server.app, seed, windows)
+    page = paired_page(live_server, new_page, seed)
+    assert page.locator(".window-card").count() == windows
+    fit = page.evaluate(NO_SCROLL_JS)
+    assert fit["scroll"] <= 0 and fit["bottom"] <= 0, fit  # every card on the screen
+    assert fit["cut"] == 0, fit  # no card's text cut off
+    assert fit["shortest"] >= 120, fit  # still big enough to touch
+    # The cards fill the screen rather than leaving its lower half empty.
+    last = page.locator(".window-card").last.bounding_box()
+    assert last is not None and last["y"] + last["height"] > 800 - 60
+    shot(page, artifacts, f"kiosk-grid-{windows}-windows")
