@@ -44,7 +44,14 @@ format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: venv system-deps translations lint
+# The Nu HTML checker's jar, pinned (tests/views/test_html_validity.py checks every kind of page).
+VNU_VERSION := 26.9.27
+VNU_JAR := .cache/vnu/node_modules/vnu-jar/build/dist/vnu.jar
+
+$(VNU_JAR):
+	npm install --prefix .cache/vnu --no-save --no-audit --no-fund --ignore-scripts vnu-jar@$(VNU_VERSION)
+
+test: venv system-deps translations lint $(VNU_JAR)
 	$(PY) -m pytest -p no:cacheprovider
 
 bench: venv translations

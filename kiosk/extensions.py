@@ -7,6 +7,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.widgets import HiddenInput
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -26,5 +28,20 @@ db = SQLAlchemy(model_class=Base)
 # Batch mode lets later migrations alter tables on SQLite too.
 migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
+
+
+class _TokenInput(HiddenInput):
+    """The CSRF token's hidden input, without an id.
+
+    A page with several forms (a list with a button per row) would repeat id="csrf_token" in
+    each of them, which is invalid HTML; nothing refers to the token by its id.
+    """
+
+    def __call__(self, field, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("id", False)  # WTForms leaves out attributes whose value is False
+        return super().__call__(field, **kwargs)
+
+
+CSRFTokenField.widget = _TokenInput()
 login_manager = LoginManager()
 babel = Babel()

@@ -21,6 +21,9 @@ if [ $# = 0 ]; then
   command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
   # redis-server: tests start a throwaway one (--save "" --appendonly no); the service is not used.
   command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+  # The Nu HTML checker (tests/views/test_html_validity.py): Java runs it, npm fetches its jar.
+  command -v java >/dev/null 2>&1 || missing="$missing default-jre-headless"
+  command -v npm >/dev/null 2>&1 || missing="$missing npm"
 fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

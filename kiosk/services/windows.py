@@ -87,4 +87,5 @@ def retired_window(token: str) -> Window | None:
 def inline_svg(window: Window) -> str:
     """Return the window's QR code as SVG markup for embedding in a page (no XML prolog)."""
     svg = qr.qr_svg(qr.window_url(window)).decode("utf-8")
-    return svg[svg.index("<svg") :]
+    # qrcode names its path id="qr-path": on a sheet of several codes that id would repeat.
+    return svg[svg.index("<svg") :].replace(' id="qr-path"', "")

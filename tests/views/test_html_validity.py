@@ -1,0 +1,174 @@
+"""Every kind of page passes the Nu HTML checker (vnu.jar), all of them in one run of it.
+
+The pages are rendered from the demo hall: the public pages, the phone's rating and thank-you
+pages, a paired kiosk and pad and the pairing screen, the board, and every staff GET page that
+tests/views/test_role_matrix.py says each role may open. The checker starts one JVM for all of
+them. Only its complaints about htmx's own hx-* attributes are ignored: they are how htmx is
+written, and no HTML standard will ever know them.
+"""
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from kiosk import clock
+from kiosk.extensions import db
+from kiosk.models import ComplaintEvent, Duty, Staff, User, Window
+from kiosk.services.demo import create_demo
+from tests.conftest import hall_time
+from tests.device_helpers import COOKIE, make_device
+from tests.helpers import hidden_fields, rate
+from tests.views.test_role_matrix import EXPECTED, fill, staff_get_rules
+
+ROOT = Path(__file__).resolve().parents[2]
+VNU_VERSION = "26.9.27"  # the npm package vnu-jar; tools/ensure-system-deps.sh installs the same
+PACKAGE = f"vnu-jar@{VNU_VERSION}"
+VNU_PREFIX = ROOT / ".cache" / "vnu"
+VNU_JAR = VNU_PREFIX / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+# htmx's attributes (hx-get, hx-trigger, hx-swap …) are not HTML; nothing else is excused.
+HTMX_ATTRIBUTE = re.compile(r"Attribute “hx-[a-z-]+” not allowed")
+ROLE_USERS = {"staff": "clerk", "supervisor": "supervisor", "admin": "admin"}
+NOT_PAGES = (".png", ".svg", ".csv", ".xlsx", "/photo", "/alerts", "export.")
+
+
+@pytest.fixture(scope="session")
+def vnu_jar() -> Path:
+    """Return the Nu checker's jar, installing the pinned npm package when it is missing."""
+    if not VNU_JAR.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is missing: run sh tools/ensure-system-deps.sh (or make test)")
+        subprocess.run(
+            # --ignore-scripts: its install script would fetch a Java of its own; ours is Debian's.
+            [npm, "install", "--prefix", str(VNU_PREFIX), "--no-save", "--ignore-scripts", PACKAGE],
+            check=True,
+            capture_output=True,
+        )
+    if shutil.which("java") is None:
+        pytest.fail("java is missing: run sh tools/ensure-system-deps.sh (or make test)")
+    return VNU_JAR
+
+
+def _staff_ids(app: Flask, hall_id: int) -> dict[str, object]:
+    """Return a real row for every URL parameter of the staff area, from the demo hall."""
+    from kiosk.services.devices import create_device
+
+    window = db.session.scalar(select(Window).where(Window.hall_id == hall_id).limit(1))
+    staff = db.session.scalar(select(Staff).where(Staff.staff_no == "XF001"))
+    duty = db.session.scalar(select(Duty).where(Duty.staff_id == staff.id).limit(1))
+    user = db.session.scalar(select(User).where(User.username == "deputy"))
+    # The complaint the clerk has appealed: its page shows the most (appeal, review, history).
+    complaint_id = db.session.scalar(
+        select(ComplaintEvent.complaint_id).where(ComplaintEvent.action == "appealed").limit(1)
+    )
+    device, _code = create_device(window.hall, "pad", "评价器", window, now=clock.now())
+    db.session.commit()
+    return {
+        "window_id": window.id,
+        "staff_id": staff.id,
+        "duty_id": duty.id,
+        "user_id": user.id,
+        "device_id": device.id,
+        "complaint_id": complaint_id,
+        "period_code": f"{clock.to_local(clock.now()).year}Q4",  # the demo assesses this quarter
+        "kind": "supervisor",
+        "fmt": "csv",
+    }
+
+
+def _is_page(response) -> bool:  # type: ignore[no-untyped-def]
+    return (
+        response.status_code == 200
+        and response.mimetype == "text/html"
+        and response.get_data(as_text=True).lstrip().lower().startswith("<!doctype html>")
+    )
+
+
+def collect_pages(app: Flask, out: Path) -> list[str]:
+    """Render the representative pages into out; return the URLs rendered, by file name."""
+    app.config["CLOCK"] = lambda: hall_time(2026, 11, 20, 11, 30)  # a weekday, hall open
+    pages: dict[str, str] = {}
+
+    def keep(name: str, url: str, response) -> None:  # type: ignore[no-untyped-def]
+        assert _is_page(response), f"{url}: {response.status_code} {response.mimetype}"
+        (out / f"{name}.html").write_bytes(response.data)
+        pages[f"{name}.html"] = url
+
+    with app.app_context():
+        demo = create_demo(clock.now(), clock.hall_zone())
+        db.session.commit()
+        hall, passwords = demo.hall, demo.passwords
+        ids = _staff_ids(app, hall.id)
+        window = db.session.get(Window, ids["window_id"])
+        token, slug = window.qr_token, hall.slug
+        _kiosk, kiosk_credential = make_device(hall, "kiosk")
+        _pad, pad_credential = make_device(hall, "pad", window)
+
+    visitor = app.test_client()
+    for name, url in (
+        ("home", "/"),
+        ("login", "/auth/login"),
+        ("rate", f"/r/{token}"),
+        ("board", f"/board/{slug}"),
+        ("board-windows", f"/board/{slug}?view=windows"),
+        ("disclosure", f"/public/{slug}"),
+        ("not-found", "/no-such-page"),
+        ("pairing", "/kiosk"),
+    ):
+        response = visitor.get(url)
+        if name == "not-found":
+            assert response.status_code == 404
+            response.status_code = 200  # checked like any page
+        keep(name, url, response)
+    for level in (5, 1):  # the thank-you page, and after a 差评 with its complaint form
+        thanks = rate(visitor, token, level).headers["Location"]
+        keep(f"thanks-{level}", thanks, visitor.get(thanks))
+
+    device = app.test_client()
+    device.set_cookie(COOKIE, kiosk_credential)
+    keep("kiosk", "/kiosk", device.get("/kiosk"))
+    device.set_cookie(COOKIE, pad_credential)
+    keep("pad", "/pad", device.get("/pad"))
+
+    for role, username in ROLE_USERS.items():
+        client = app.test_client()
+        form = hidden_fields(client.get("/auth/login").get_data(as_text=True))
+        signed_in = client.post(
+            "/auth/login", data={**form, "username": username, "password": passwords[username]}
+        )
+        assert signed_in.status_code == 302, username
+        for rule in staff_get_rules(app):
+            if EXPECTED.get(rule, {}).get(role) != 200 or rule.endswith(NOT_PAGES):
+                continue
+            url = fill(rule, ids)  # type: ignore[arg-type]
+            response = client.get(url)
+            if response.mimetype == "text/html":
+                keep(f"{role}{re.sub(r'[^a-z0-9]+', '-', url)}", url, response)
+    return [f"{file}  {url}" for file, url in sorted(pages.items())]
+
+
+def test_every_page_passes_the_nu_html_checker(app, tmp_path, vnu_jar):
+    out = tmp_path / "pages"
+    out.mkdir()
+    rendered = collect_pages(app, out)
+    assert len(rendered) > 40, rendered
+    files = sorted(str(path) for path in out.glob("*.html"))
+    run = subprocess.run(
+        ["java", "-jar", str(vnu_jar), "--format", "json", "--stdout", "--errors-only", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    messages = json.loads(run.stdout)["messages"]
+    errors = [
+        f"{Path(m.get('url', '')).name}:{m.get('lastLine', '?')}: {m['message']}"
+        for m in messages
+        if m.get("type") == "error" and not HTMX_ATTRIBUTE.search(m["message"])
+    ]
+    assert errors == [], "\n".join(errors)
