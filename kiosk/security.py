@@ -44,13 +44,21 @@ def set_security_headers(response: Response) -> Response:
 
 
 def has_nul(value: object) -> bool:
-    """Return whether value, or any string inside a JSON-like value, holds a NUL character."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(key) or has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(has_nul(item) for item in value)
+    """Return whether value, or any string inside a JSON-like value, holds a NUL character.
+
+    Walks nested lists and objects without recursion: any depth the JSON parser accepted.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 
