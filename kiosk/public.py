@@ -32,6 +32,7 @@ from kiosk.models import REASON_TAGS, Rating, Window
 from kiosk.security_log import security_event
 from kiosk.services import ratings
 from kiosk.services.duty import staff_on_duty
+from kiosk.services.settings import resident_notice
 from kiosk.services.submission import RatingError, Submission, Tap, valid_key
 from kiosk.services.windows import retired_window
 
@@ -202,6 +203,7 @@ def thanks(token: str, key: str):  # type: ignore[no-untyped-def]
         levels=LEVEL_LABELS,
         # This tap replaced the same phone's earlier rating of the window (kept as a revision).
         replaced=replaced,
+        notice=resident_notice(window.hall),
     )
 
 
@@ -215,7 +217,12 @@ def submit_complaint(token: str, key: str):  # type: ignore[no-untyped-def]
     form = ComplaintForm()
     if not form.validate():
         page = render_template(
-            "public/thanks.html", window=window, rating=rating, form=form, levels=LEVEL_LABELS
+            "public/thanks.html",
+            window=window,
+            rating=rating,
+            form=form,
+            levels=LEVEL_LABELS,
+            notice=resident_notice(window.hall),
         )
         return page, 400
     ratings.file_complaint(

@@ -191,6 +191,27 @@ def setting(name: str, *, hall: HallRef | _Unset = _Unset.UNSET) -> Any:
     return current_app.config[name]
 
 
+@dataclass(frozen=True)
+class ResidentNotice:
+    """What the phone's thank-you page tells a resident about the hall: its hours, and within
+    how many working days a complaint is verified, rectified and followed up."""
+
+    opening_hours: str
+    verify_days: int
+    rectify_days: int
+    followup_days: int
+
+
+def resident_notice(hall: HallRef) -> ResidentNotice:
+    """Return the hall's opening hours and complaint deadlines, as the resident is told them."""
+    return ResidentNotice(
+        setting("OPENING_HOURS", hall=hall),
+        int(setting("COMPLAINT_VERIFY_DAYS", hall=hall)),
+        int(setting("COMPLAINT_RECTIFY_DAYS", hall=hall)),
+        int(setting("COMPLAINT_FOLLOWUP_DAYS", hall=hall)),
+    )
+
+
 def default(name: str) -> Any:
     """Return the configured value of a setting, ignoring any override."""
     return current_app.config[name]

@@ -35,3 +35,26 @@ def test_resident_rates_on_a_phone_and_leaves_a_complaint(live_server, new_page,
         assert rating.level == 1
         assert complaint.reason_tags == ["efficiency"]
         assert complaint.contact_phone == "13912345678"
+
+
+def test_the_thank_you_page_says_what_comes_next(live_server, new_page, artifacts):
+    with live_server.app.app_context():
+        hall = Hall(slug="xingfu", name="幸福社区便民服务中心")
+        window = Window(hall=hall, number=2, name="社保医保")
+        db.session.add_all([hall, window])
+        db.session.commit()
+        token = window.qr_token
+
+    page = new_page(width=390, height=844, is_mobile=True, has_touch=True)
+    page.goto(f"{live_server.url}/r/{token}")
+    page.get_by_role("button", name="非常满意").click()
+    page.get_by_text("感谢您的评价").wait_for()
+    assert page.get_by_text("本大厅开放时间：08:30-17:30").is_visible()
+    link = page.get_by_role("link", name="查看本大厅每月评价结果及整改情况公示")
+    assert link.is_visible()
+    # All of it on the first screen, without scrolling.
+    box = link.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 844
+    page.screenshot(path=str(artifacts / "phone-thanks.png"), full_page=True)
+    link.click()
+    page.wait_for_url(f"{live_server.url}/public/xingfu")

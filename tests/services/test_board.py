@@ -144,7 +144,9 @@ def test_todays_held_ratings_are_counted_apart_from_the_totals(seeded):
 def test_the_week_trend_reads_seven_days_of_tallies(seeded):
     # Two days ago: one 满意 and one 不满意 (50 %); today: the seeded 25, all 4 or 5 (100 %).
     for n, level in enumerate((4, 2)):
-        give_rating(seeded.windows[0], level, f"week-key-{n}", channel="qr", now=NOW - timedelta(days=2))
+        give_rating(
+            seeded.windows[0], level, f"week-key-{n}", channel="qr", now=NOW - timedelta(days=2)
+        )
     db.session.commit()
     week = board.week_trend(seeded.hall, NOW)
     assert [d.day for d in week] == [date(2026, 5, 6) + timedelta(days=n) for n in range(7)]

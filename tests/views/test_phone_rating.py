@@ -264,3 +264,24 @@ def test_thanks_page_of_another_window_is_404(client, make_window, window):
     other = make_window()
     thanks_url = rate(client, window.qr_token, 1).headers["Location"]
     assert client.get(thanks_url.replace(window.qr_token, other.qr_token)).status_code == 404
+
+
+def test_thanks_page_says_when_the_hall_is_open_and_how_complaints_are_followed_up(
+    app, client, window
+):
+    from kiosk.services.settings import save_settings
+
+    save_settings({"OPENING_HOURS": "09:00-17:00"}, actor=None, hall=window.hall)
+    db.session.commit()
+    good = client.get(rate(client, window.qr_token, 5).headers["Location"])
+    html = good.get_data(as_text=True)
+    assert "本大厅开放时间：09:00-17:00" in html
+    assert f'href="/public/{window.hall.slug}"' in html
+    bad = client.get(rate(client, window.qr_token, 1).headers["Location"])
+    html = bad.get_data(as_text=True)
+    assert "负责人在 1 个工作日内核实；属实的在 5 个工作日内整改，整改后 2 个工作日内回访。" in html
+    # Within the phone page's budget, as the rating page is (with the stylesheet and icon).
+    css = client.get("/static/css/site.css").get_data()
+    icon = client.get("/static/icons/favicon.svg").get_data()
+    assert len(bad.data) + len(css) + len(icon) < 20 * 1024
+    assert "<script" not in html
