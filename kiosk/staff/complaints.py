@@ -264,6 +264,35 @@ def _staff_label(s: Staff) -> str:
     return f"{s.name} {s.staff_no}"
 
 
+# The step each status waits for, when no appeal is pending.
+STAGE_STEPS = {
+    "new": "verify",
+    "valid": "start-rectification",
+    "rectifying": "rectify",
+    "rectified": "follow-up",
+    "followed_up": "close",
+    "invalid": "close",
+}
+
+
+def next_step(complaint: Complaint, appeal: str | None, *, may_appeal: bool) -> str | None:
+    """Return the one step the signed-in user's page offers as a form, or None.
+
+    A pending appeal comes first: until it is reviewed the page offers only the review (to a
+    supervisor other than the verifier), not the stage's own step beside it. The clerk the
+    complaint is about may appeal a valid verdict once, inside the appeal period.
+    """
+    concerned = current_user.staff_id is not None and current_user.staff_id == complaint.staff_id
+    if _is_supervisor() and not concerned:
+        if appeal == "pending":
+            first = complaints.verifier(complaint)
+            return None if first is not None and first.id == current_user.id else "review"
+        return STAGE_STEPS.get(complaint.status)
+    if concerned and complaint.is_valid and appeal is None and may_appeal:
+        return "appeal"
+    return None
+
+
 def _render_detail(
     complaint: Complaint,
     *,
@@ -276,6 +305,8 @@ def _render_detail(
     blank.update(forms or {})
     supervisor = _is_supervisor()
     now = clock.now()
+    appeal = complaints.appeal_state(complaint)
+    may_appeal = complaints.may_still_appeal(complaint, now)
     page = render_template(
         "staff/complaints/show.html",
         complaint=complaint,
@@ -286,9 +317,10 @@ def _render_detail(
         supervisor=supervisor,
         is_concerned=current_user.staff_id is not None
         and current_user.staff_id == complaint.staff_id,
-        appeal=complaints.appeal_state(complaint),
+        appeal=appeal,
         appeal_due=complaints.appeal_due_at(complaint),
-        may_appeal=complaints.may_still_appeal(complaint, now),
+        may_appeal=may_appeal,
+        step=next_step(complaint, appeal, may_appeal=may_appeal),
         verifier=complaints.verifier(complaint),
         due=complaints.current_due_at(complaint),
         overdue=complaints.is_overdue(complaint, now),

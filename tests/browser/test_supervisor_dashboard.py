@@ -112,3 +112,19 @@ def test_a_burst_is_cleared_from_the_review_queue_in_one_go(live_server, new_pag
     with live_server.app.app_context():
         statuses = db.session.scalars(select(Rating.status).distinct()).all()
     assert statuses == ["excluded"]
+
+
+def test_a_complaint_under_appeal_offers_only_its_review(live_server, new_page, artifacts):
+    with live_server.app.app_context():
+        hall = create_demo(utcnow(), clock.hall_zone()).hall
+        db.session.commit()
+        add_supervisor(hall)  # not the deputy who verified the appealed complaint
+    page = new_page()
+    sign_in(page, live_server.url, "boss")
+    page.goto(f"{live_server.url}/staff/complaints/?appeal=y")
+    page.locator("table.data tbody a").first.click()
+    page.get_by_role("button", name="提交复核结论").wait_for()
+    steps = page.locator("section.action:not(#erase-contact) form")
+    assert steps.count() == 1
+    assert page.get_by_role("button", name="开始整改").count() == 0
+    page.screenshot(path=str(artifacts / "complaint-under-appeal.png"), full_page=True)

@@ -1,5 +1,7 @@
 """Complaint pages: the queue, a complaint's page, its steps, masking and the logged reveal."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -164,6 +166,12 @@ def test_clerk_appeals_and_another_supervisor_reviews(
 
     other = make_user("sup2", "supervisor")
     auth.login_as(other)
+    # Under appeal, the page offers one next step: the review, not the rectification beside it.
+    page = client.get(f"/staff/complaints/{complaint.id}").get_data(as_text=True)
+    steps = re.findall(r'action="/staff/complaints/\d+/([a-z-]+)"', page)
+    assert [step for step in steps if step not in ("reveal-phone", "erase-contact")] == ["review"]
+    assert "提交复核结论" in page and "开始整改" not in page
+    assert "复核申诉后，再继续整改、回访和办结。" in page
     home = client.get("/staff/").get_data(as_text=True)
     assert badge(home, "todo-appeals") == "1" and 'href="/staff/complaints/?appeal=y"' in home
     waiting = client.get("/staff/complaints/?appeal=y").get_data(as_text=True)
