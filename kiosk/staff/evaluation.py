@@ -35,6 +35,7 @@ from kiosk.labels import (
 from kiosk.models import ASSESSOR_KINDS, Hall, PeerAssignment
 from kiosk.services import evaluation as ev
 from kiosk.services import evaluation_export
+from kiosk.services.results_period import latest_period_with_results
 from kiosk.staff import bp
 
 # --------------------------------------------------------------------------------------------
@@ -161,7 +162,8 @@ def _common(period: ev.Period, **extra: Any) -> dict[str, Any]:
 
 @bp.get("/evaluation/")
 def evaluation_home():  # type: ignore[no-untyped-def]
-    """Go to a period's evaluation page (?period=…, default the current month)."""
+    """Go to a period's evaluation page (?period=…, default the latest period with results,
+    else the current month)."""
     code = request.args.get("period")
     if code:
         try:
@@ -169,7 +171,8 @@ def evaluation_home():  # type: ignore[no-untyped-def]
         except ev.EvaluationError as error:
             return render_error(400, str(error))
     else:
-        period = ev.current_period(clock.now())
+        now = clock.now()
+        period = latest_period_with_results(_hall().id, now) or ev.current_period(now)
     return redirect(url_for("staff.evaluation_period", period_code=period.code))
 
 

@@ -128,3 +128,32 @@ def test_a_complaint_under_appeal_offers_only_its_review(live_server, new_page, 
     assert steps.count() == 1
     assert page.get_by_role("button", name="开始整改").count() == 0
     page.screenshot(path=str(artifacts / "complaint-under-appeal.png"), full_page=True)
+
+
+def test_the_evaluation_page_opens_on_the_latest_period_with_results(
+    live_server, new_page, artifacts
+):
+    from kiosk.services.evaluation import current_period
+
+    with live_server.app.app_context():
+        hall = create_demo(utcnow(), clock.hall_zone()).hall
+        db.session.commit()
+        add_supervisor(hall)
+        assessed = current_period(clock.now(), "quarter")  # the demo assesses this quarter
+    page = new_page()
+    sign_in(page, live_server.url, "boss")
+    page.get_by_role("link", name="考核").first.click()
+    page.wait_for_url(f"**/staff/evaluation/{assessed.code}/")
+    # The picker's label, field and button sit on one line, centred on each other.
+    centres = [
+        (box["y"] + box["height"] / 2)
+        for box in (
+            page.locator(f".eval-period-form {selector}").bounding_box()
+            for selector in ("label", "input", "button")
+        )
+        if box is not None
+    ]
+    assert len(centres) == 3 and max(centres) - min(centres) < 3, centres
+    current = page.locator(".eval-quick a[aria-current]")
+    assert current.count() == 1 and current.inner_text() == assessed.label
+    page.screenshot(path=str(artifacts / "evaluation-latest-period.png"))

@@ -542,3 +542,28 @@ def test_in_english_sources_grades_rubric_and_tie_rule_read_in_english(
     assert f"Deduction −3.00: {finding}" in detail
     assert f"<td>{finding}</td>" in detail
     assert "最终得分" not in detail and "排名" not in detail
+
+
+def test_the_evaluation_page_opens_on_the_latest_period_with_results(
+    app, client, auth, boss, hall, set_clock
+):
+    from tests.conftest import hall_time
+
+    set_clock(hall_time(2026, 11, 20))
+    auth.login_as(boss)
+
+    def lands_on() -> str:
+        return client.get("/staff/evaluation/").headers["Location"]
+
+    assert lands_on().endswith("/staff/evaluation/2026-11/")  # no results yet: this month
+    for code in ("2026-08", "2026Q3", "2026-09", "2027-01"):  # 2027-01 has not begun
+        db.session.add(
+            EvaluationSnapshot(
+                hall_id=hall.id, period=code, scheme_name="s", scheme_version="1", results={}
+            )
+        )
+    db.session.commit()
+    # September and the third quarter end together: the shorter period is the latest result.
+    assert lands_on().endswith("/staff/evaluation/2026-09/")
+    page = client.get("/staff/evaluation/2026-09/").get_data(as_text=True)
+    assert 'aria-current="page"' not in page  # September is none of the current periods
