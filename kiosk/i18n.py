@@ -1,10 +1,12 @@
 """Language selection: Simplified Chinese first, English on request."""
 
 import functools
+from datetime import date, datetime
 
 from babel import Locale, support
+from babel.dates import format_skeleton
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import format_date, format_time, get_locale
 from wtforms.i18n import messages_path
 
 from kiosk.extensions import babel
@@ -72,6 +74,25 @@ def _share_wtforms_translations() -> None:
     request.wtforms_translations = _WTFORMS_TRANSLATIONS  # type: ignore[attr-defined]
 
 
+def local_day(value: date | datetime | None) -> str:
+    """Show a day in the page's language: 2026年11月10日, Nov 10, 2026 (of a datetime: its day)."""
+    if value is None:
+        return ""
+    return format_date(value, "medium")
+
+
+def local_moment(value: datetime | None) -> str:
+    """Show a naive-UTC moment as its hall-local day and minute: 2026年11月10日 10:20."""
+    if value is None:
+        return ""
+    return f"{format_date(value, 'medium')} {format_time(value, 'HH:mm')}"
+
+
+def local_month(value: date) -> str:
+    """Show a month in the page's language: 2026年11月, Nov 2026."""
+    return format_skeleton("yMMM", value, locale=get_locale())
+
+
 def init_babel(app: Flask) -> None:
     """Bind Flask-Babel with the locale selector and expose html_lang to templates."""
     babel.init_app(app, locale_selector=select_locale)
@@ -79,3 +100,7 @@ def init_babel(app: Flask) -> None:
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["languages"] = app.config["LANGUAGES"]
+    # Dates as people read them in the page's language (zh-CN first); data stays ISO.
+    app.jinja_env.filters["local_day"] = local_day
+    app.jinja_env.filters["local_moment"] = local_moment
+    app.jinja_env.filters["local_month"] = local_month

@@ -198,3 +198,13 @@ def test_the_lower_panel_shows_the_week_and_the_months_complaints(client, seeded
     assert html.count('class="trend-day') == 7
     assert "近7日满意率" in html and "今日" in html and "本月投诉按时办结" in html
     assert "本月已办结 0 件，按时 0 件" in html
+
+
+def test_dates_follow_the_pages_language(client, seeded):
+    html = client.get("/board/xingfu?view=month").get_data(as_text=True)
+    assert '<span class="board-date">2026年5月12日</span>' in html
+    assert "2026年5月1日 – 2026年5月12日" in html
+    client.set_cookie("lang", "en")
+    html = client.get("/board/xingfu?view=month").get_data(as_text=True)
+    assert '<span class="board-date">May 12, 2026</span>' in html
+    assert "May 1, 2026 – May 12, 2026" in html
