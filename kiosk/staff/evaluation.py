@@ -5,6 +5,7 @@ Everyone signed in may give the assessments they owe and see their own result; s
 (and admins) see and manage the whole hall. Every object is scoped to the user's hall.
 """
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -93,12 +94,43 @@ def field_name(code: str) -> str:
     return "c_" + code.replace(".", "__")
 
 
+def rubric_labels(nodes: Iterable[Any]) -> dict[str, str]:
+    """Return dotted code → label to show, for rubric nodes (criteria, or their result dicts).
+
+    A sub-item named like its parent (服务质量 40 holds 服务质量 20) says which it is:
+    服务质量（细项）. The scheme's own codes and labels are left as they are.
+    """
+
+    def get(node: Any, name: str) -> Any:
+        return node[name] if isinstance(node, dict) else getattr(node, name)
+
+    labels = {get(node, "code"): scheme_text(get(node, "label")) for node in nodes}
+    shown = {}
+    for code, label in labels.items():
+        parent = code.rpartition(".")[0]
+        same = bool(parent) and labels.get(parent) == label
+        shown[code] = _("%(label)s（细项）", label=label) if same else label
+    return shown
+
+
+def scheme_labels(scheme: Any) -> dict[str, str]:
+    """Return rubric_labels of every node of a scheme's rubric."""
+
+    def walk(nodes: Iterable[Any]) -> Iterable[Any]:
+        for node in nodes:
+            yield node
+            yield from walk(node.children)
+
+    return rubric_labels(walk(scheme.rubric))
+
+
 def assessment_form(scheme: Any, data: dict[str, float] | None = None) -> FlaskForm:
     """Build the rubric form for a scheme: one number field per leaf criterion (0..max)."""
     attrs: dict[str, Any] = {}
+    shown = scheme_labels(scheme)
     for leaf in scheme.leaves:
         attrs[field_name(leaf.code)] = DecimalField(
-            f"{scheme_text(leaf.label)}（0–{leaf.max_points:g}）",
+            f"{shown[leaf.code]}（0–{leaf.max_points:g}）",
             places=2,
             validators=[
                 InputRequired(_l("请打分")),
@@ -115,6 +147,8 @@ def assessment_form(scheme: Any, data: dict[str, float] | None = None) -> FlaskF
 
 
 bp.add_app_template_filter(scheme_text, "scheme_text")
+bp.add_app_template_filter(rubric_labels, "rubric_labels")
+bp.add_app_template_filter(scheme_labels, "scheme_labels")
 bp.add_app_template_filter(explanation_text, "explanation")
 bp.add_app_template_filter(adjustment_reason, "adjustment_reason")
 

@@ -157,3 +157,22 @@ def test_the_evaluation_page_opens_on_the_latest_period_with_results(
     current = page.locator(".eval-quick a[aria-current]")
     assert current.count() == 1 and current.inner_text() == assessed.label
     page.screenshot(path=str(artifacts / "evaluation-latest-period.png"))
+
+
+def test_a_rubric_sub_item_named_like_its_group_says_which_it_is(live_server, new_page, artifacts):
+    from kiosk.models import Staff
+    from kiosk.services.evaluation import current_period
+
+    with live_server.app.app_context():
+        hall = create_demo(utcnow(), clock.hall_zone()).hall
+        db.session.commit()
+        add_supervisor(hall)
+        staff_id = db.session.scalar(select(Staff.id).where(Staff.staff_no == "XF002"))
+        code = current_period(clock.now(), "quarter").code
+    page = new_page()
+    sign_in(page, live_server.url, "boss")
+    page.goto(f"{live_server.url}/staff/evaluation/{code}/assess/supervisor/{staff_id}")
+    group = page.locator("legend", has_text="服务质量（40）")
+    assert group.count() == 1
+    assert page.get_by_text("服务质量（细项）（0–20）").is_visible()
+    page.screenshot(path=str(artifacts / "evaluation-rubric-labels.png"), full_page=True)

@@ -84,6 +84,11 @@ def test_self_assessment_is_locked_after_submit_and_reopened_by_a_supervisor(
 
     locked = client.get(url).get_data(as_text=True)
     assert "提交并锁定" in locked and 'name="c_quality__attitude"' not in locked
+    # 服务质量 40 holds a 服务质量 20: the sub-item says it is the sub-item, on the form and after.
+    assert "服务质量（细项）" in page and "服务质量（细项）" in locked
+    assert "<td>服务质量</td>" not in locked
+    detail = client.get(f"/staff/evaluation/{P}/staff/{wang.id}").get_data(as_text=True)
+    assert "服务质量（细项）" in detail
     again = client.post(url, data={**csrf(client, url), **marks(1.0)})
     assert again.status_code == 409
     db.session.refresh(row)
