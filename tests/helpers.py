@@ -58,5 +58,5 @@ def give_rating(  # type: ignore[no-untyped-def]
     )
     if status != "counted" or flags:
         for flag in flags or (None,):
-            ratings.change_rating_status(receipt.rating, status, flag=flag)
+            ratings.change_ratings_status([receipt.rating], status, flag=flag)
     return receipt

@@ -60,11 +60,6 @@ class _Changes:
         board_cache.apply_deltas(self.tallies)
 
 
-def change_rating_status(rating: Rating, status: str, *, flag: str | None = None) -> None:
-    """Move a rating between counted, quarantined and excluded (the only way to do so)."""
-    change_ratings_status([rating], status, flag=flag)
-
-
 def change_ratings_status(
     ratings: Sequence[Rating], status: str, *, flag: str | None = None
 ) -> None:

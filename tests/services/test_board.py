@@ -40,7 +40,7 @@ def test_quarantined_ratings_do_not_count_until_released(seeded):
         ratings.find_rating_by_key(f"seed-0-{n:03d}") for n in range(3)
     ]  # 12 → 9: too few
     for rating in suspicious:
-        ratings.change_rating_status(rating, "quarantined", flag="burst")
+        ratings.change_ratings_status([rating], "quarantined", flag="burst")
     db.session.commit()
     result = board.standings(seeded.hall, "month", NOW)
     assert [e.name for e in result.ranked] == ["李强"]
@@ -48,7 +48,7 @@ def test_quarantined_ratings_do_not_count_until_released(seeded):
     assert board.today_totals(seeded.hall, NOW).ratings == 22
 
     for rating in suspicious:
-        ratings.change_rating_status(rating, "counted")
+        ratings.change_ratings_status([rating], "counted")
     db.session.commit()
     assert [e.name for e in board.standings(seeded.hall, "month", NOW).ranked] == ["王芳", "李强"]
 
@@ -134,7 +134,7 @@ def test_month_star_is_the_month_leader(seeded):
 def test_todays_held_ratings_are_counted_apart_from_the_totals(seeded):
     held = [ratings.find_rating_by_key(f"seed-1-{n:03d}") for n in range(2)]
     for rating in held:
-        ratings.change_rating_status(rating, "quarantined", flag="off_hours")
+        ratings.change_ratings_status([rating], "quarantined", flag="off_hours")
     give_rating(seeded.windows[2], 1, "held-bad-key", channel="qr", now=NOW, status="quarantined")
     db.session.commit()
     today = board.snapshot(seeded.hall, "today", NOW).today

@@ -113,7 +113,7 @@ def test_tallies_equal_a_full_recount_after_ratings_replacements_and_status_chan
             recorded.append(receipt.rating)
         elif recorded:
             _, index, status = op
-            ratings.change_rating_status(recorded[index % len(recorded)], status)
+            ratings.change_ratings_status([recorded[index % len(recorded)]], status)
     db.session.commit()
 
     assert tallies() == recount()
@@ -130,10 +130,10 @@ def test_quarantine_takes_a_rating_out_and_release_puts_it_back(window, staff, p
     day = clock.to_local(now).date()
     key = (window.hall_id, "day", day, "staff", staff.id, 1)
     assert tallies()[key] == 1
-    ratings.change_rating_status(receipt.rating, "quarantined", flag="burst")
+    ratings.change_ratings_status([receipt.rating], "quarantined", flag="burst")
     db.session.commit()
     assert tallies()[key] == 0
-    ratings.change_rating_status(receipt.rating, "counted")
+    ratings.change_ratings_status([receipt.rating], "counted")
     db.session.commit()
     assert tallies()[key] == 1 and tallies() == recount()
 
@@ -219,12 +219,12 @@ def test_a_held_rating_counts_apart_under_its_window_and_the_recount_agrees(
     db.session.commit()
     day = clock.to_local(now).date()
     held = (window.hall_id, "day", day, "held", window.id, 2)
-    ratings.change_rating_status(receipt.rating, "quarantined", flag="burst")
+    ratings.change_ratings_status([receipt.rating], "quarantined", flag="burst")
     db.session.commit()
     assert tallies()[held] == 1 and tallies() == recount()
-    ratings.change_rating_status(receipt.rating, "counted")
+    ratings.change_ratings_status([receipt.rating], "counted")
     db.session.commit()
     assert tallies()[held] == 0 and tallies() == recount()
-    ratings.change_rating_status(receipt.rating, "excluded")
+    ratings.change_ratings_status([receipt.rating], "excluded")
     db.session.commit()
     assert tallies()[held] == 0 and tallies() == recount()

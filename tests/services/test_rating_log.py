@@ -33,8 +33,8 @@ def make_history(window) -> list[Rating]:
         replace_within=timedelta(minutes=30),
     )
     second = give_rating(window, 5, "log-key-0003", channel="kiosk", now=now).rating
-    ratings.change_rating_status(second, "quarantined", flag="burst")
-    ratings.change_rating_status(second, "counted")
+    ratings.change_ratings_status([second], "quarantined", flag="burst")
+    ratings.change_ratings_status([second], "counted")
     db.session.commit()
     return [first, second]
 

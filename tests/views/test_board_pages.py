@@ -179,7 +179,9 @@ def test_the_board_says_how_many_of_todays_ratings_wait_for_review(client, seede
     html = client.get("/board/xingfu/standings?view=today").get_data(as_text=True)
     assert "待审核" not in html
     for n in range(2):
-        ratings.change_rating_status(ratings.find_rating_by_key(f"seed-1-{n:03d}"), "quarantined")
+        ratings.change_ratings_status(
+            [ratings.find_rating_by_key(f"seed-1-{n:03d}")], "quarantined"
+        )
     db.session.commit()
     html = client.get("/board/xingfu/standings?view=today").get_data(as_text=True)
     assert "另有 2 条待审核，暂不计入" in html

@@ -61,7 +61,7 @@ def hostile(app, hall, make_user, put_on_duty):  # type: ignore[no-untyped-def]
             now=T0,
         )
         complaints.append(complaint)
-    ratings.change_rating_status(receipt.rating, "quarantined", flag="burst")
+    ratings.change_ratings_status([receipt.rating], "quarantined", flag="burst")
     invitations.sign_in(people[0], windows[0], now=T0 - timedelta(minutes=5))
     invitation = invitations.mint_invitation(people[0], now=T0)
     admin = make_user("boss", "admin")
