@@ -9,7 +9,9 @@ from sqlalchemy import select
 from kiosk.extensions import db
 from kiosk.labels import flag_label
 from kiosk.models import Hall
-from kiosk.services.evaluation import EvaluationError, parse_period, period_report
+from kiosk.services.evaluation import period_report
+from kiosk.services.evaluation_error import EvaluationError
+from kiosk.services.periods import parse_period
 
 
 @click.command("evaluate")

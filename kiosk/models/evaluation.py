@@ -2,7 +2,7 @@
 the snapshots that freeze a finalised period.
 
 A period is a code: ``2026-11`` (month), ``2026Q4`` (quarter) or ``2026`` (year); see
-kiosk.services.evaluation.parse_period.
+kiosk.services.periods.parse_period.
 """
 
 from datetime import datetime

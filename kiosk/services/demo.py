@@ -242,7 +242,7 @@ def _handle_complaints(
     the others as invalid. Each is then taken as far as the time since allows: invalid ones
     closed; valid ones rectified (in three days), followed up and closed.
     """
-    from kiosk.services.evaluation import current_period
+    from kiosk.services.periods import current_period
 
     quarter_start, _end = current_period(now, "quarter").bounds(zone)
     waiting = list(
@@ -320,7 +320,8 @@ def _seed_evaluation(
     four sources and each kind of adjustment; done once.
     """
     from kiosk.models import Adjustment, Assessment, PeerAssignment
-    from kiosk.services.evaluation import current_period, current_scheme
+    from kiosk.services.evaluation import current_scheme
+    from kiosk.services.periods import current_period
 
     period = current_period(now, "quarter")
     exists = db.session.scalar(

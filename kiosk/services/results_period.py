@@ -7,10 +7,11 @@ from sqlalchemy import select, union
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Adjustment, Assessment, EvaluationSnapshot
-from kiosk.services import evaluation as ev
+from kiosk.services.evaluation_error import EvaluationError
+from kiosk.services.periods import Period, parse_period
 
 
-def latest_period_with_results(hall_id: int, now: datetime) -> ev.Period | None:
+def latest_period_with_results(hall_id: int, now: datetime) -> Period | None:
     """Return the hall's latest begun period with assessments, adjustments or finalised results.
 
     Months, quarters and years compete: the period ending last wins, and of periods ending
@@ -27,8 +28,8 @@ def latest_period_with_results(hall_id: int, now: datetime) -> ev.Period | None:
     periods = []
     for code in codes:
         try:
-            period = ev.parse_period(code)
-        except ev.EvaluationError:
+            period = parse_period(code)
+        except EvaluationError:
             continue  # not a code this version reads; nothing to open
         if period.start <= today:
             periods.append(period)

@@ -11,8 +11,7 @@ from datetime import datetime
 
 from kiosk.extensions import db
 from kiosk.models import Hall, User
-from kiosk.services import complaints, rating_review
-from kiosk.services import evaluation as ev
+from kiosk.services import assessments, complaints, periods, rating_review
 
 
 @dataclass(frozen=True)
@@ -52,14 +51,14 @@ def for_user(user: User, now: datetime) -> ToDo:
             "appeals": complaints.appeals_pending_count(hall.id),
             "quarantined_ratings": rating_review.quarantined_count(hall.id),
         }
-    own = ev.staff_in_hall(hall, user.staff_id) if user.staff_id else None
+    own = assessments.staff_in_hall(hall, user.staff_id) if user.staff_id else None
     if own is None or not own.active:
         return ToDo(**supervisor)
-    period = ev.current_period(now)
-    given = ev.assessments_by(hall, period, user)
+    period = periods.current_period(now)
+    given = assessments.assessments_by(hall, period, user)
     owed = [("self", own.id)] + [
         ("peer", link.subject_id)
-        for link in ev.peer_assignments(hall, period)
+        for link in assessments.peer_assignments(hall, period)
         if link.assessor_id == own.id
     ]
     open_count = sum(

@@ -34,8 +34,16 @@ from kiosk.labels import (
     scheme_text,
 )
 from kiosk.models import ASSESSOR_KINDS, Hall, PeerAssignment
+from kiosk.services import adjustments as ledger  # the view adjustments() takes the plain name
+from kiosk.services import (
+    assessment_import,
+    assessments,
+    evaluation_export,
+    evaluation_inputs,
+    periods,
+)
 from kiosk.services import evaluation as ev
-from kiosk.services import evaluation_export
+from kiosk.services.evaluation_error import EvaluationError
 from kiosk.services.results_period import latest_period_with_results
 from kiosk.staff import bp
 
@@ -160,10 +168,10 @@ def _hall() -> Hall:
     return hall  # type: ignore[no-any-return]
 
 
-def _period(code: str) -> ev.Period:
+def _period(code: str) -> periods.Period:
     try:
-        return ev.parse_period(code)
-    except ev.EvaluationError:
+        return periods.parse_period(code)
+    except EvaluationError:
         abort(404)
 
 
@@ -175,12 +183,12 @@ def _local_time(moment: Any) -> str:
     return clock.to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _common(period: ev.Period, **extra: Any) -> dict[str, Any]:
+def _common(period: periods.Period, **extra: Any) -> dict[str, Any]:
     now = clock.now()
     return {
         "period": period,
-        "not_begun": ev.not_begun(period, now),
-        "not_ended": ev.not_ended(period, now),
+        "not_begun": periods.not_begun(period, now),
+        "not_ended": periods.not_ended(period, now),
         "is_supervisor": _is_supervisor(),
         "kind_labels": KIND_LABELS,
         "flag_labels": FLAG_LABELS,
@@ -201,12 +209,12 @@ def evaluation_home():  # type: ignore[no-untyped-def]
     code = request.args.get("period")
     if code:
         try:
-            period = ev.parse_period(code)
-        except ev.EvaluationError as error:
+            period = periods.parse_period(code)
+        except EvaluationError as error:
             return render_error(400, str(error))
     else:
         now = clock.now()
-        period = latest_period_with_results(_hall().id, now) or ev.current_period(now)
+        period = latest_period_with_results(_hall().id, now) or periods.current_period(now)
     return redirect(url_for("staff.evaluation_period", period_code=period.code))
 
 
@@ -215,11 +223,13 @@ def evaluation_period(period_code: str):  # type: ignore[no-untyped-def]
     """Show what the signed-in user owes and may open in a period."""
     period = _period(period_code)
     hall = _hall()
-    mine = ev.assessments_by(hall, period, current_user)
-    own_staff = ev.staff_in_hall(hall, current_user.staff_id) if current_user.staff_id else None
+    mine = assessments.assessments_by(hall, period, current_user)
+    own_staff = (
+        assessments.staff_in_hall(hall, current_user.staff_id) if current_user.staff_id else None
+    )
     peers = [
         link
-        for link in ev.peer_assignments(hall, period)
+        for link in assessments.peer_assignments(hall, period)
         if current_user.staff_id and link.assessor_id == current_user.staff_id
     ]
     now = clock.now()
@@ -230,9 +240,9 @@ def evaluation_period(period_code: str):  # type: ignore[no-untyped-def]
             own_staff=own_staff,
             peers=peers,
             mine=mine,
-            nearby=[period.previous(), ev.current_period(now), period.next()],
+            nearby=[period.previous(), periods.current_period(now), period.next()],
             kinds=["month", "quarter", "year"],
-            current={k: ev.current_period(now, k) for k in ("month", "quarter", "year")},
+            current={k: periods.current_period(now, k) for k in ("month", "quarter", "year")},
         ),
     )
 
@@ -244,18 +254,20 @@ def assess(period_code: str, kind: str, staff_id: int):  # type: ignore[no-untyp
     hall = _hall()
     if kind not in ASSESSOR_KINDS:
         abort(404)
-    subject = ev.staff_in_hall(hall, staff_id) or abort(404)
-    if not ev.may_assess(current_user, period, subject, kind):
+    subject = assessments.staff_in_hall(hall, staff_id) or abort(404)
+    if not assessments.may_assess(current_user, period, subject, kind):
         abort(403)
     scheme = ev.current_scheme()
-    row = ev.find_assessment(hall, period, subject, kind, ev.assessor_key(kind, current_user))
+    row = assessments.find_assessment(
+        hall, period, subject, kind, assessments.assessor_key(kind, current_user)
+    )
     form = assessment_form(scheme, row.scores if row else None)
     status = 200
     # A period not yet begun shows why instead of the form (the service refuses it too).
-    if not ev.not_begun(period, clock.now()) and form.validate_on_submit():
+    if not periods.not_begun(period, clock.now()) and form.validate_on_submit():
         scores = {leaf.code: float(form[field_name(leaf.code)].data) for leaf in scheme.leaves}
         try:
-            ev.submit_assessment(
+            assessments.submit_assessment(
                 hall,
                 period,
                 subject,
@@ -265,7 +277,7 @@ def assess(period_code: str, kind: str, staff_id: int):  # type: ignore[no-untyp
                 now=clock.now(),
                 scheme=scheme,
             )
-        except ev.EvaluationError as error:
+        except EvaluationError as error:
             db.session.rollback()
             flash(str(error))
             status = 409 if row is not None and row.locked else 400
@@ -295,14 +307,16 @@ def assess(period_code: str, kind: str, staff_id: int):  # type: ignore[no-untyp
 def reopen_assessment(assessment_id: int):  # type: ignore[no-untyped-def]
     """Unlock a submitted assessment so its assessor can change it."""
     hall = _hall()
-    row = ev.assessment_in_hall(hall, assessment_id) or abort(404)
+    row = assessments.assessment_in_hall(hall, assessment_id) or abort(404)
     form = ReasonForm()
     if not form.validate():
         flash(_("请填写退回原因。"))
         return redirect(url_for("staff.assessment_progress", period_code=row.period))
     try:
-        ev.reopen_assessment(row, actor=current_user, reason=form.reason.data, now=clock.now())
-    except ev.EvaluationError as error:
+        assessments.reopen_assessment(
+            row, actor=current_user, reason=form.reason.data, now=clock.now()
+        )
+    except EvaluationError as error:
         flash(str(error))
     else:
         db.session.commit()
@@ -315,7 +329,7 @@ def reopen_assessment(assessment_id: int):  # type: ignore[no-untyped-def]
 def assessment_progress(period_code: str):  # type: ignore[no-untyped-def]
     """Show every assessment owed in the period, not yet submitted first."""
     period = _period(period_code)
-    tasks = ev.progress(_hall(), period)
+    tasks = assessments.progress(_hall(), period)
     pending = sum(1 for t in tasks if t.status != "submitted")
     return render_template(
         "staff/evaluation/progress.html",
@@ -339,20 +353,22 @@ def peer_assignments(period_code: str):  # type: ignore[no-untyped-def]
     """Assign who assesses whom (同事互评) in the period."""
     period = _period(period_code)
     hall = _hall()
-    staff = ev.hall_staff(hall)
+    staff = assessments.hall_staff(hall)
     form = PeerAssignForm()
     choices = as_choices([(s.id, f"{s.staff_no} {s.name}") for s in staff])
     form.assessor.choices = choices
     form.subject.choices = choices
     status = 200
     if form.validate_on_submit():
-        assessor = ev.staff_in_hall(hall, form.assessor.data)
-        subject = ev.staff_in_hall(hall, form.subject.data)
+        assessor = assessments.staff_in_hall(hall, form.assessor.data)
+        subject = assessments.staff_in_hall(hall, form.subject.data)
         if assessor is None or subject is None:
             abort(400)
         try:
-            ev.assign_peer(hall, period, assessor, subject, actor=current_user, now=clock.now())
-        except ev.EvaluationError as error:
+            assessments.assign_peer(
+                hall, period, assessor, subject, actor=current_user, now=clock.now()
+            )
+        except EvaluationError as error:
             db.session.rollback()
             form.subject.errors.append(str(error))  # type: ignore[union-attr]
             status = 400
@@ -367,7 +383,7 @@ def peer_assignments(period_code: str):  # type: ignore[no-untyped-def]
         **_common(
             period,
             form=form,
-            links=ev.peer_assignments(hall, period),
+            links=assessments.peer_assignments(hall, period),
             remove_form=CsrfForm(formdata=None),
         ),
     ), status
@@ -385,8 +401,8 @@ def remove_peer_assignment(link_id: int):  # type: ignore[no-untyped-def]
         abort(400)
     period_code = link.period
     try:
-        ev.remove_peer_assignment(link)
-    except ev.EvaluationError as error:
+        assessments.remove_peer_assignment(link)
+    except EvaluationError as error:
         flash(str(error))
     else:
         db.session.commit()
@@ -406,21 +422,21 @@ def import_assessments(period_code: str):  # type: ignore[no-untyped-def]
     hall = _hall()
     scheme = ev.current_scheme()
     form = ImportForm()
-    errors: list[ev.RowError] = []
+    errors: list[assessment_import.RowError] = []
     status = 200
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            table = ev.read_table(upload.filename or "", upload.read())
-            outcome = ev.import_assessments(
+            table = assessment_import.read_table(upload.filename or "", upload.read())
+            outcome = assessment_import.import_assessments(
                 hall, period, table, actor=current_user, now=clock.now(), scheme=scheme
             )
-        except ev.ImportRejected as rejected:
+        except assessment_import.ImportRejected as rejected:
             db.session.rollback()
             errors = rejected.errors
             form.file.errors = [str(rejected)]
             status = 400
-        except ev.EvaluationError as error:
+        except EvaluationError as error:
             db.session.rollback()
             form.file.errors = [str(error)]
             status = 400
@@ -443,8 +459,8 @@ def import_assessments(period_code: str):  # type: ignore[no-untyped-def]
             form=form,
             errors=errors,
             scheme=scheme,
-            headers=ev.template_headers(scheme),
-            kind_words=ev.KIND_WORDS,
+            headers=assessment_import.template_headers(scheme),
+            kind_words=assessment_import.KIND_WORDS,
         ),
     ), status
 
@@ -455,7 +471,7 @@ def import_template(period_code: str):  # type: ignore[no-untyped-def]
     """Download an empty import file with the header row (CSV, UTF-8 with BOM)."""
     period = _period(period_code)
     scheme = ev.current_scheme()
-    headers = ev.template_headers(scheme)
+    headers = assessment_import.template_headers(scheme)
     example = [period.code, _("自评"), "XF001", "XF001"] + [
         f"{leaf.max_points:g}" for leaf in scheme.leaves
     ]
@@ -479,19 +495,23 @@ def adjustments(period_code: str):  # type: ignore[no-untyped-def]
     hall = _hall()
     scheme = ev.current_scheme()
     form = AdjustmentForm()
-    form.staff.choices = as_choices([(s.id, f"{s.staff_no} {s.name}") for s in ev.hall_staff(hall)])
-    approvers = ev.approvers(hall)
-    form.approver.choices = as_choices([(u.id, ev.approver_name(u)) for u in approvers])
+    form.staff.choices = as_choices(
+        [(s.id, f"{s.staff_no} {s.name}") for s in assessments.hall_staff(hall)]
+    )
+    approvers = ledger.approvers(hall)
+    form.approver.choices = as_choices(
+        [(u.id, evaluation_inputs.approver_name(u)) for u in approvers]
+    )
     if request.method == "GET" and current_user in approvers:
         form.approver.data = current_user.id
     status = 200
     if form.validate_on_submit():
-        person = ev.staff_in_hall(hall, form.staff.data)
+        person = assessments.staff_in_hall(hall, form.staff.data)
         approver = next((u for u in approvers if u.id == form.approver.data), None)
         if person is None or approver is None:
             abort(400)
         try:
-            ev.add_adjustment(
+            ledger.add_adjustment(
                 hall,
                 period,
                 person,
@@ -503,7 +523,7 @@ def adjustments(period_code: str):  # type: ignore[no-untyped-def]
                 actor=current_user,
                 now=clock.now(),
             )
-        except ev.EvaluationError as error:
+        except EvaluationError as error:
             db.session.rollback()
             form.reason.errors.append(str(error))  # type: ignore[union-attr]
             status = 400
@@ -518,7 +538,7 @@ def adjustments(period_code: str):  # type: ignore[no-untyped-def]
         **_common(
             period,
             form=form,
-            lines=ev.ledger(hall, period, scheme),
+            lines=ledger.ledger(hall, period, scheme),
             ledger_labels=LEDGER_KIND_LABELS,
             void_form=ReasonForm(formdata=None),
             bonus_cap=scheme.bonus_cap,
@@ -532,14 +552,14 @@ def adjustments(period_code: str):  # type: ignore[no-untyped-def]
 def void_adjustment(adjustment_id: int):  # type: ignore[no-untyped-def]
     """Void a ledger entry with a reason."""
     hall = _hall()
-    entry = ev.adjustment_in_hall(hall, adjustment_id) or abort(404)
+    entry = ledger.adjustment_in_hall(hall, adjustment_id) or abort(404)
     form = ReasonForm()
     if not form.validate():
         flash(_("请填写作废原因。"))
         return redirect(url_for("staff.adjustments", period_code=entry.period))
     try:
-        ev.void_adjustment(entry, actor=current_user, reason=form.reason.data, now=clock.now())
-    except ev.EvaluationError as error:
+        ledger.void_adjustment(entry, actor=current_user, reason=form.reason.data, now=clock.now())
+    except EvaluationError as error:
         flash(str(error))
     else:
         db.session.commit()
@@ -551,10 +571,10 @@ def void_adjustment(adjustment_id: int):  # type: ignore[no-untyped-def]
 # Report, detail, finalise, exports
 
 
-def _report(period: ev.Period) -> ev.Report:
+def _report(period: periods.Period) -> ev.Report:
     try:
         return ev.period_report(_hall(), period)
-    except ev.EvaluationError as error:
+    except EvaluationError as error:
         abort(render_error(409, str(error)))
 
 
@@ -577,7 +597,7 @@ def evaluation_detail(period_code: str, staff_id: int):  # type: ignore[no-untyp
     hall = _hall()
     if not _is_supervisor() and current_user.staff_id != staff_id:
         abort(403)
-    person = ev.staff_in_hall(hall, staff_id) or abort(404)
+    person = assessments.staff_in_hall(hall, staff_id) or abort(404)
     report = _report(period)
     row = report.row_for(person.id)
     trend = ev.satisfaction_trend(hall, person, period)
@@ -596,7 +616,7 @@ def finalise_period(period_code: str):  # type: ignore[no-untyped-def]
         abort(400)
     try:
         ev.finalise_period(_hall(), period, actor=current_user, now=clock.now())
-    except ev.EvaluationError as error:
+    except EvaluationError as error:
         db.session.rollback()
         flash(str(error))
     else:

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from kiosk.extensions import db
 from kiosk.models import EvaluationSnapshot
 from kiosk.models._types import utcnow
-from kiosk.services.evaluation import current_period
+from kiosk.services.periods import current_period
 from tests.browser.test_supervisor_dashboard import hall_with_supervisor, sign_in
 
 

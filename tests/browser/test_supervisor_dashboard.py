@@ -133,7 +133,7 @@ def test_a_complaint_under_appeal_offers_only_its_review(live_server, new_page, 
 def test_the_evaluation_page_opens_on_the_latest_period_with_results(
     live_server, new_page, artifacts
 ):
-    from kiosk.services.evaluation import current_period
+    from kiosk.services.periods import current_period
 
     with live_server.app.app_context():
         hall = create_demo(utcnow(), clock.hall_zone()).hall
@@ -161,7 +161,7 @@ def test_the_evaluation_page_opens_on_the_latest_period_with_results(
 
 def test_a_rubric_sub_item_named_like_its_group_says_which_it_is(live_server, new_page, artifacts):
     from kiosk.models import Staff
-    from kiosk.services.evaluation import current_period
+    from kiosk.services.periods import current_period
 
     with live_server.app.app_context():
         hall = create_demo(utcnow(), clock.hall_zone()).hall

@@ -94,7 +94,7 @@ def test_demo_builds_a_realistic_hall_and_is_idempotent(runner, ctx):
     assert kinds == {"self": 12, "supervisor": 12, "peer": 36}
     assert db.session.scalar(select(func.count(PeerAssignment.id))) == 36
     assert db.session.scalar(select(func.count(Adjustment.id))) == 1
-    from kiosk.services.evaluation import current_period
+    from kiosk.services.periods import current_period
 
     quarter = current_period(utcnow(), "quarter").code
     evaluated = runner.invoke(args=["evaluate", "--period", quarter])

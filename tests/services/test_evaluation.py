@@ -12,10 +12,18 @@ from sqlalchemy import func, select
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Adjustment, Assessment, AuditEntry, Complaint, User
+from kiosk.services import (
+    adjustments,
+    assessment_import,
+    assessments,
+    evaluation_inputs,
+    periods,
+)
 from kiosk.services import evaluation as ev
+from kiosk.services.evaluation_error import EvaluationError
 from tests.helpers import give_rating
 
-NOV = ev.Period(2026, "month", 11)
+NOV = periods.Period(2026, "month", 11)
 # Hall-local (Asia/Shanghai, UTC+8) 2026-11-01 00:00 is 2026-10-31 16:00 UTC.
 NOV_START_UTC = datetime(2026, 10, 31, 16, 0)
 _keys = itertools.count(1)
@@ -46,20 +54,20 @@ def full_marks(scheme, share: float = 1.0) -> dict[str, float]:
 
 
 def test_period_codes_parse_to_hall_local_bounds(rctx):
-    assert ev.parse_period("2026-11") == NOV
-    assert ev.parse_period(" 2026q4 ").code == "2026Q4"
-    assert ev.parse_period("2026").kind == "year"
+    assert periods.parse_period("2026-11") == NOV
+    assert periods.parse_period(" 2026q4 ").code == "2026Q4"
+    assert periods.parse_period("2026").kind == "year"
     zone = clock.hall_zone()
     assert NOV.bounds(zone) == (NOV_START_UTC, datetime(2026, 11, 30, 16, 0))
-    assert ev.parse_period("2026Q4").bounds(zone)[1] == datetime(2026, 12, 31, 16, 0)
-    assert ev.parse_period("2026-12").next().code == "2027-01"
-    assert ev.parse_period("2026Q1").previous().code == "2025Q4"
+    assert periods.parse_period("2026Q4").bounds(zone)[1] == datetime(2026, 12, 31, 16, 0)
+    assert periods.parse_period("2026-12").next().code == "2027-01"
+    assert periods.parse_period("2026Q1").previous().code == "2025Q4"
 
 
 @pytest.mark.parametrize("bad", ["", "2026-13", "2026-0", "26-11", "2026Q5", "1999", "abc"])
 def test_malformed_period_codes_are_refused_with_the_accepted_forms(rctx, bad):
-    with pytest.raises(ev.EvaluationError, match="期间"):
-        ev.parse_period(bad)
+    with pytest.raises(EvaluationError, match="期间"):
+        periods.parse_period(bad)
 
 
 def test_counts_only_counted_ratings_inside_the_local_period(
@@ -72,11 +80,11 @@ def test_counts_only_counted_ratings_inside_the_local_period(
     rate(window, 1, NOV_START_UTC - timedelta(minutes=30))  # 31 Oct 23:30 local: October
     rate(window, 2, NOV_START_UTC + timedelta(days=1), status="quarantined")
     rate(window, 4, NOV_START_UTC + timedelta(days=29, hours=23))  # 30 Nov 23:00 local
-    data = ev.period_inputs(hall, NOV, ev.current_scheme())
+    data = evaluation_inputs.period_inputs(hall, NOV, ev.current_scheme())
     (person,) = data.inputs
     assert person.staff_id == str(staff.id)
     assert person.ratings.counts == (0, 0, 0, 1, 1)
-    october = ev.period_inputs(hall, NOV.previous(), ev.current_scheme())
+    october = evaluation_inputs.period_inputs(hall, NOV.previous(), ev.current_scheme())
     assert october.inputs[0].ratings.counts == (1, 0, 0, 0, 0)
 
 
@@ -128,7 +136,7 @@ def test_result_combines_every_source_as_worked_out_by_hand(
         ]
     )
     db.session.commit()
-    ev.add_adjustment(
+    adjustments.add_adjustment(
         hall,
         NOV,
         wang,
@@ -140,7 +148,7 @@ def test_result_combines_every_source_as_worked_out_by_hand(
         actor=supervisor,
         now=start,
     )
-    voided = ev.add_adjustment(
+    voided = adjustments.add_adjustment(
         hall,
         NOV,
         wang,
@@ -152,7 +160,7 @@ def test_result_combines_every_source_as_worked_out_by_hand(
         actor=supervisor,
         now=start,
     )
-    ev.void_adjustment(voided, actor=supervisor, reason="登记错了", now=start)
+    adjustments.void_adjustment(voided, actor=supervisor, reason="登记错了", now=start)
     for valid, severity in ((True, "minor"), (None, "severe"), (False, "severe"), (True, None)):
         db.session.add(
             Complaint(
@@ -201,7 +209,7 @@ def test_ledger_lists_valid_complaints_read_only_beside_manual_entries(
         )
     )
     db.session.commit()
-    ev.add_adjustment(
+    adjustments.add_adjustment(
         hall,
         NOV,
         staff,
@@ -213,7 +221,7 @@ def test_ledger_lists_valid_complaints_read_only_beside_manual_entries(
         actor=supervisor,
         now=at,
     )
-    lines = ev.ledger(hall, NOV, ev.current_scheme())
+    lines = adjustments.ledger(hall, NOV, ev.current_scheme())
     assert sorted((line.kind, line.points) for line in lines) == [
         ("bonus", 2.5),
         ("complaint", -10.0),
@@ -225,8 +233,8 @@ def test_ledger_lists_valid_complaints_read_only_beside_manual_entries(
 
 def test_a_deduction_needs_a_supervisor_of_the_hall_as_approver(rctx, hall, staff, make_user):
     clerk = make_user("clerk", "staff", staff=staff)
-    with pytest.raises(ev.EvaluationError):
-        ev.add_adjustment(
+    with pytest.raises(EvaluationError):
+        adjustments.add_adjustment(
             hall,
             NOV,
             staff,
@@ -247,7 +255,7 @@ def test_submitted_assessment_is_locked_until_a_supervisor_reopens_it(
     scheme = ev.current_scheme()
     clerk = make_user("clerk", "staff", staff=staff)
     now = NOV_START_UTC + timedelta(days=5)
-    row = ev.submit_assessment(
+    row = assessments.submit_assessment(
         hall,
         NOV,
         staff,
@@ -259,8 +267,8 @@ def test_submitted_assessment_is_locked_until_a_supervisor_reopens_it(
     )
     db.session.commit()
     assert row.locked
-    with pytest.raises(ev.EvaluationError, match="锁定"):
-        ev.submit_assessment(
+    with pytest.raises(EvaluationError, match="锁定"):
+        assessments.submit_assessment(
             hall,
             NOV,
             staff,
@@ -270,9 +278,9 @@ def test_submitted_assessment_is_locked_until_a_supervisor_reopens_it(
             now=now,
             scheme=scheme,
         )
-    ev.reopen_assessment(row, actor=supervisor, reason="分数填错", now=now)
+    assessments.reopen_assessment(row, actor=supervisor, reason="分数填错", now=now)
     db.session.commit()
-    ev.submit_assessment(
+    assessments.submit_assessment(
         hall, NOV, staff, "self", assessor=clerk, scores=full_marks(scheme), now=now, scheme=scheme
     )
     db.session.commit()
@@ -287,9 +295,9 @@ def test_peers_may_assess_only_the_colleagues_assigned_to_them(
     scheme = ev.current_scheme()
     a, b = make_staff(), make_staff()
     user = make_user("peer", "staff", staff=a)
-    assert not ev.may_assess(user, NOV, b, "peer")
-    with pytest.raises(ev.EvaluationError):
-        ev.submit_assessment(
+    assert not assessments.may_assess(user, NOV, b, "peer")
+    with pytest.raises(EvaluationError):
+        assessments.submit_assessment(
             hall,
             NOV,
             b,
@@ -299,19 +307,19 @@ def test_peers_may_assess_only_the_colleagues_assigned_to_them(
             now=NOV_START_UTC,
             scheme=scheme,
         )
-    ev.assign_peer(hall, NOV, a, b, actor=supervisor, now=NOV_START_UTC)
-    assert ev.may_assess(user, NOV, b, "peer")
-    assert not ev.may_assess(user, NOV.next(), b, "peer")
-    with pytest.raises(ev.EvaluationError):
-        ev.assign_peer(hall, NOV, a, a, actor=supervisor, now=NOV_START_UTC)
+    assessments.assign_peer(hall, NOV, a, b, actor=supervisor, now=NOV_START_UTC)
+    assert assessments.may_assess(user, NOV, b, "peer")
+    assert not assessments.may_assess(user, NOV.next(), b, "peer")
+    with pytest.raises(EvaluationError):
+        assessments.assign_peer(hall, NOV, a, a, actor=supervisor, now=NOV_START_UTC)
 
 
 def test_out_of_range_points_are_refused_naming_the_criterion(rctx, hall, staff, make_user):
     scheme = ev.current_scheme()
     clerk = make_user("clerk", "staff", staff=staff)
     scores = {**full_marks(scheme), "quality.attitude": 11}
-    with pytest.raises(ev.EvaluationError, match="服务态度"):
-        ev.submit_assessment(
+    with pytest.raises(EvaluationError, match="服务态度"):
+        assessments.submit_assessment(
             hall,
             NOV,
             staff,
@@ -331,7 +339,7 @@ def test_a_period_takes_entries_from_its_first_local_day_and_finalises_after_its
     just_before = NOV_START_UTC - timedelta(minutes=1)  # 31 Oct 23:59 local
 
     def assess(now: datetime):  # type: ignore[no-untyped-def]
-        return ev.submit_assessment(
+        return assessments.submit_assessment(
             hall,
             NOV,
             staff,
@@ -343,7 +351,7 @@ def test_a_period_takes_entries_from_its_first_local_day_and_finalises_after_its
         )
 
     def bonus(now: datetime):  # type: ignore[no-untyped-def]
-        return ev.add_adjustment(
+        return adjustments.add_adjustment(
             hall,
             NOV,
             staff,
@@ -363,17 +371,17 @@ def test_a_period_takes_entries_from_its_first_local_day_and_finalises_after_its
     for too_early in (
         lambda: assess(just_before),
         lambda: bonus(just_before),
-        lambda: ev.import_assessments(
+        lambda: assessment_import.import_assessments(
             hall, NOV, table, actor=supervisor, now=just_before, scheme=scheme
         ),
     ):
-        with pytest.raises(ev.EvaluationError, match="2026年11月 尚未开始：2026-11-01 起"):
+        with pytest.raises(EvaluationError, match="2026年11月 尚未开始：2026-11-01 起"):
             too_early()
     assert db.session.scalar(select(func.count(Assessment.id))) == 0
     assert db.session.scalar(select(func.count(Adjustment.id))) == 0
 
     assert assess(NOV_START_UTC).locked and bonus(NOV_START_UTC).points == 2
-    with pytest.raises(ev.EvaluationError, match="2026年11月 尚未结束：2026-12-01 起才能定稿"):
+    with pytest.raises(EvaluationError, match="2026年11月 尚未结束：2026-12-01 起才能定稿"):
         ev.finalise_period(hall, NOV, actor=supervisor, now=nov_end_utc - timedelta(minutes=1))
     assert ev.snapshot_for(hall, NOV) is None
     assert ev.finalise_period(hall, NOV, actor=supervisor, now=nov_end_utc).period == "2026-11"
@@ -387,7 +395,7 @@ def test_finalised_period_keeps_its_results_when_inputs_change(
     put_on_duty(staff, window, start, start + timedelta(hours=9))
     for minute in range(12):
         rate(window, 4, start + timedelta(minutes=minute))
-    ev.submit_assessment(
+    assessments.submit_assessment(
         hall,
         NOV,
         staff,
@@ -409,7 +417,7 @@ def test_finalised_period_keeps_its_results_when_inputs_change(
     assert after.live_differs
     assert after.row_for(staff.id)["score"] == frozen_score
     assert ev.live_results(hall, NOV)["results"][0]["score"] < frozen_score
-    with pytest.raises(ev.EvaluationError):
+    with pytest.raises(EvaluationError):
         ev.finalise_period(hall, NOV, actor=supervisor, now=start + timedelta(days=31))
     assert (
         db.session.scalar(

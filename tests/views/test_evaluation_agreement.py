@@ -14,6 +14,7 @@ import scoring
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Complaint, Staff, User
+from kiosk.services import adjustments, assessment_import, assessments, periods
 from kiosk.services import evaluation as ev
 from kiosk.services.demo import create_demo
 
@@ -35,12 +36,12 @@ def demo(app, ctx):
         hall = result.hall
         boss = db.session.scalar(select(User).where(User.username == "supervisor"))
         staff = list(db.session.scalars(select(Staff).order_by(Staff.staff_no)))
-        period = ev.parse_period(PERIOD)
+        period = periods.parse_period(PERIOD)
         scheme = ev.current_scheme()
         for n, person in enumerate(staff):
             share = 0.6 + 0.033 * n
             scores = {leaf.code: round(leaf.max_points * share, 1) for leaf in scheme.leaves}
-            ev.submit_assessment(
+            assessments.submit_assessment(
                 hall,
                 period,
                 person,
@@ -71,9 +72,11 @@ def demo(app, ctx):
                 *[leaf.max_points for leaf in scheme.leaves],
             ]
         )
-        ev.import_assessments(hall, period, table, actor=boss, now=NOW, scheme=scheme)
+        assessment_import.import_assessments(
+            hall, period, table, actor=boss, now=NOW, scheme=scheme
+        )
         for points, reason in ((6, "创新"), (7, "表彰")):
-            ev.add_adjustment(
+            adjustments.add_adjustment(
                 hall,
                 period,
                 staff[2],

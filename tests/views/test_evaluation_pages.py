@@ -14,7 +14,7 @@ from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Adjustment, Assessment, AuditEntry, Complaint, EvaluationSnapshot
 from kiosk.models._types import utcnow
-from kiosk.services.evaluation import current_period, parse_period
+from kiosk.services.periods import current_period, parse_period
 from tests.helpers import give_rating, hidden_fields
 
 P = "2026-11"
