@@ -6,7 +6,6 @@ need no CSRF token; the only form posts (pairing, unpairing) are made by a perso
 freshly rendered page in front of them.
 """
 
-
 from flask import (
     Blueprint,
     Response,
@@ -31,10 +30,10 @@ from wtforms.validators import InputRequired, Length
 from kiosk import clock
 from kiosk.device_api import EXIT_TICKET_SECONDS, exit_serializer
 from kiosk.device_auth import clear_credential_cookie, request_device, set_credential_cookie
+from kiosk.device_cookie import device_cookie_hash
 from kiosk.extensions import db
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
 from kiosk.models import REASON_TAGS, Device
-from kiosk.device_cookie import device_cookie_hash
 from kiosk.public import RatingForm, fresh_rating_form, posted_tap
 from kiosk.services import devices, invitations, qr
 from kiosk.services.duty import staff_on_duty
