@@ -405,9 +405,8 @@ def _last_deadline():  # type: ignore[no-untyped-def]
     )
 
 
-def complaints_today(hall: Hall, now: datetime) -> ComplaintToday:
-    """Return complaints closed today (and how many on time) and how many are overdue now."""
-    day_start = local_midnight(local_today(now))
+def _closed_since(hall: Hall, since: datetime, now: datetime) -> tuple[int, int]:
+    """Return (complaints closed in [since, now], how many of them by their last deadline)."""
     deadline = _last_deadline()
     closed, on_time = db.session.execute(
         select(
@@ -415,28 +414,23 @@ def complaints_today(hall: Hall, now: datetime) -> ComplaintToday:
             func.sum(case((or_(deadline.is_(None), Complaint.closed_at <= deadline), 1), else_=0)),
         ).where(
             Complaint.hall_id == hall.id,
-            Complaint.closed_at >= day_start,
+            Complaint.closed_at >= since,
             Complaint.closed_at <= now,
         )
     ).one()
-    return ComplaintToday(int(closed or 0), int(on_time or 0), overdue_count(hall, now))
+    return int(closed or 0), int(on_time or 0)
+
+
+def complaints_today(hall: Hall, now: datetime) -> ComplaintToday:
+    """Return complaints closed today (and how many on time) and how many are overdue now."""
+    closed, on_time = _closed_since(hall, local_midnight(local_today(now)), now)
+    return ComplaintToday(closed, on_time, overdue_count(hall, now))
 
 
 def complaints_month_to_date(hall: Hall, now: datetime) -> ComplaintMonthToDate:
     """Return this month's closed complaints and how many closed on time (as complaints_today)."""
-    month_begins = local_midnight(month_start(local_today(now)))
-    deadline = _last_deadline()
-    closed, on_time = db.session.execute(
-        select(
-            func.count(Complaint.id),
-            func.sum(case((or_(deadline.is_(None), Complaint.closed_at <= deadline), 1), else_=0)),
-        ).where(
-            Complaint.hall_id == hall.id,
-            Complaint.closed_at >= month_begins,
-            Complaint.closed_at <= now,
-        )
-    ).one()
-    return ComplaintMonthToDate(int(closed or 0), int(on_time or 0))
+    closed, on_time = _closed_since(hall, local_midnight(month_start(local_today(now))), now)
+    return ComplaintMonthToDate(closed, on_time)
 
 
 def overdue_count(hall: Hall, now: datetime) -> int:
