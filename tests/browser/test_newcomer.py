@@ -110,7 +110,8 @@ def test_a_newcomer_taps_on_the_demo_and_sees_it_everywhere_at_any_hour(
     staff.goto(f"{base}/staff/ratings/?channel=qr")
     with live_server.app.app_context():
         clerk = db.session.get(Staff, rating.staff_id).name
-        tapped = clock.to_local(rating.created_at).strftime("%Y-%m-%d %H:%M")
+        local = clock.to_local(rating.created_at)  # the log shows dates in the page's language
+        tapped = f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
     newest = staff.locator("table.data tbody tr").first
     expect(newest).to_contain_text(tapped)
     expect(newest).to_contain_text("1号窗口")
