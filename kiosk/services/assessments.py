@@ -22,27 +22,11 @@ from kiosk.extensions import db
 from kiosk.models import ASSESSOR_KINDS, Assessment, Hall, PeerAssignment, Staff, User
 from kiosk.services import audit
 from kiosk.services.evaluation_error import EvaluationError, refuse
+from kiosk.services.people import hall_staff
 from kiosk.services.periods import Period, not_begun
 
 # --------------------------------------------------------------------------------------------
 # Staff, assessors and who may assess whom
-
-
-def hall_staff(hall: Hall) -> list[Staff]:
-    """Return the hall's active staff, by 工号."""
-    return list(
-        db.session.scalars(
-            select(Staff)
-            .where(Staff.hall_id == hall.id, Staff.active.is_(True))
-            .order_by(Staff.staff_no)
-        )
-    )
-
-
-def staff_in_hall(hall: Hall, staff_id: int) -> Staff | None:
-    """Return a staff member of this hall by id."""
-    person = db.session.get(Staff, staff_id)
-    return person if person is not None and person.hall_id == hall.id else None
 
 
 def _staff_id(assessor: User | Staff) -> int | None:
@@ -292,7 +276,7 @@ class Task:
 def progress(hall: Hall, period: Period) -> list[Task]:
     """Return every assessment owed in the period: self for each staff member, assigned peers,
     and a supervisor assessment for each staff member; not yet submitted first."""
-    staff = hall_staff(hall)
+    staff = hall_staff(hall.id, active_only=True)
     rows = list(
         db.session.scalars(
             select(Assessment).where(

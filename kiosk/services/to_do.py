@@ -11,7 +11,7 @@ from datetime import datetime
 
 from kiosk.extensions import db
 from kiosk.models import Hall, User
-from kiosk.services import assessments, complaints, periods, rating_review
+from kiosk.services import assessments, complaints, people, periods, rating_review
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def for_user(user: User, now: datetime) -> ToDo:
             "appeals": complaints.appeals_pending_count(hall.id),
             "quarantined_ratings": rating_review.quarantined_count(hall.id),
         }
-    own = assessments.staff_in_hall(hall, user.staff_id) if user.staff_id else None
+    own = people.hall_member(hall.id, user.staff_id) if user.staff_id else None
     if own is None or not own.active:
         return ToDo(**supervisor)
     period = periods.current_period(now)

@@ -40,6 +40,7 @@ from kiosk.services import (
     assessments,
     evaluation_export,
     evaluation_inputs,
+    people,
     periods,
 )
 from kiosk.services import evaluation as ev
@@ -225,7 +226,7 @@ def evaluation_period(period_code: str):  # type: ignore[no-untyped-def]
     hall = _hall()
     mine = assessments.assessments_by(hall, period, current_user)
     own_staff = (
-        assessments.staff_in_hall(hall, current_user.staff_id) if current_user.staff_id else None
+        people.hall_member(hall.id, current_user.staff_id) if current_user.staff_id else None
     )
     peers = [
         link
@@ -254,7 +255,7 @@ def assess(period_code: str, kind: str, staff_id: int):  # type: ignore[no-untyp
     hall = _hall()
     if kind not in ASSESSOR_KINDS:
         abort(404)
-    subject = assessments.staff_in_hall(hall, staff_id) or abort(404)
+    subject = people.hall_member(hall.id, staff_id) or abort(404)
     if not assessments.may_assess(current_user, period, subject, kind):
         abort(403)
     scheme = ev.current_scheme()
@@ -353,15 +354,15 @@ def peer_assignments(period_code: str):  # type: ignore[no-untyped-def]
     """Assign who assesses whom (同事互评) in the period."""
     period = _period(period_code)
     hall = _hall()
-    staff = assessments.hall_staff(hall)
+    staff = people.hall_staff(hall.id, active_only=True)
     form = PeerAssignForm()
     choices = as_choices([(s.id, f"{s.staff_no} {s.name}") for s in staff])
     form.assessor.choices = choices
     form.subject.choices = choices
     status = 200
     if form.validate_on_submit():
-        assessor = assessments.staff_in_hall(hall, form.assessor.data)
-        subject = assessments.staff_in_hall(hall, form.subject.data)
+        assessor = people.hall_member(hall.id, form.assessor.data)
+        subject = people.hall_member(hall.id, form.subject.data)
         if assessor is None or subject is None:
             abort(400)
         try:
@@ -496,7 +497,7 @@ def adjustments(period_code: str):  # type: ignore[no-untyped-def]
     scheme = ev.current_scheme()
     form = AdjustmentForm()
     form.staff.choices = as_choices(
-        [(s.id, f"{s.staff_no} {s.name}") for s in assessments.hall_staff(hall)]
+        [(s.id, f"{s.staff_no} {s.name}") for s in people.hall_staff(hall.id, active_only=True)]
     )
     approvers = ledger.approvers(hall)
     form.approver.choices = as_choices(
@@ -506,7 +507,7 @@ def adjustments(period_code: str):  # type: ignore[no-untyped-def]
         form.approver.data = current_user.id
     status = 200
     if form.validate_on_submit():
-        person = assessments.staff_in_hall(hall, form.staff.data)
+        person = people.hall_member(hall.id, form.staff.data)
         approver = next((u for u in approvers if u.id == form.approver.data), None)
         if person is None or approver is None:
             abort(400)
@@ -597,7 +598,7 @@ def evaluation_detail(period_code: str, staff_id: int):  # type: ignore[no-untyp
     hall = _hall()
     if not _is_supervisor() and current_user.staff_id != staff_id:
         abort(403)
-    person = assessments.staff_in_hall(hall, staff_id) or abort(404)
+    person = people.hall_member(hall.id, staff_id) or abort(404)
     report = _report(period)
     row = report.row_for(person.id)
     trend = ev.satisfaction_trend(hall, person, period)
