@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised in create_app()."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -25,6 +27,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass Model. At run time it is db.Model: Base with Flask-SQLAlchemy's mixin, which
+# binds each table to db and names it. mypy cannot take db.Model (an attribute built at run time)
+# as a base class, so it checks the models against Base, which has every column and relationship
+# API they use (nothing here uses the mixin's legacy Model.query).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 # Batch mode lets later migrations alter tables on SQLite too.
 migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()

@@ -1,6 +1,7 @@
 """Hall management: staff-area accounts and their roles (admins only)."""
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -116,7 +117,7 @@ def _linked_staff(hall_id: int, staff_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/users")
 @roles_required("admin")
-def users():  # type: ignore[no-untyped-def]
+def users() -> ResponseReturnValue:
     """List the hall's accounts."""
     return render_template(
         "staff/users/list.html",
@@ -128,7 +129,7 @@ def users():  # type: ignore[no-untyped-def]
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required("admin")
-def create_account():  # type: ignore[no-untyped-def]
+def create_account() -> ResponseReturnValue:
     """Create an account with a role and, for window staff, the staff member it belongs to."""
     hall_id = _hall_id()
     form = NewUserForm()
@@ -157,7 +158,7 @@ def create_account():  # type: ignore[no-untyped-def]
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
-def edit_account(user_id: int):  # type: ignore[no-untyped-def]
+def edit_account(user_id: int) -> ResponseReturnValue:
     """Change an account's role and linked staff member."""
     user = _user_or_404(user_id)
     hall_id = _hall_id()
@@ -188,7 +189,7 @@ def edit_account(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<int:user_id>/password")
 @roles_required("admin")
-def reset_account_password(user_id: int):  # type: ignore[no-untyped-def]
+def reset_account_password(user_id: int) -> ResponseReturnValue:
     """Set a new password for an account (for a clerk who forgot theirs)."""
     user = _user_or_404(user_id)
     form = PasswordForm()
@@ -216,7 +217,7 @@ def reset_account_password(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<int:user_id>/deactivate")
 @roles_required("admin")
-def deactivate_account(user_id: int):  # type: ignore[no-untyped-def]
+def deactivate_account(user_id: int) -> ResponseReturnValue:
     """Stop an account from signing in (never one's own)."""
     user = _user_or_404(user_id)
     if not ActionForm().validate():
@@ -231,7 +232,7 @@ def deactivate_account(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<int:user_id>/reactivate")
 @roles_required("admin")
-def reactivate_account(user_id: int):  # type: ignore[no-untyped-def]
+def reactivate_account(user_id: int) -> ResponseReturnValue:
     """Let a deactivated account sign in again."""
     user = _user_or_404(user_id)
     if not ActionForm().validate():

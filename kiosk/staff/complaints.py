@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -300,7 +301,7 @@ def _render_detail(
     forms: dict[str, Any] | None = None,
     revealed: bool = False,
     erase_form: EraseContactForm | None = None,
-):  # type: ignore[no-untyped-def]
+) -> ResponseReturnValue:
     blank = {name: action.form(formdata=None) for name, action in ACTIONS.items()}
     blank.update(forms or {})
     supervisor = _is_supervisor()
@@ -352,7 +353,7 @@ def _labels() -> dict[str, Any]:
 
 @bp.get("/complaints/")
 @roles_required("supervisor")
-def complaint_queue():  # type: ignore[no-untyped-def]
+def complaint_queue() -> ResponseReturnValue:
     """List the hall's complaints with filters and deadline badges."""
     form = QueueFilterForm(request.args)
     form.status.choices = as_choices(
@@ -385,9 +386,9 @@ def complaint_queue():  # type: ignore[no-untyped-def]
     return _queue_page(form, rows, total, pagination(page, total, PER_PAGE), now)
 
 
-def _queue_page(  # type: ignore[no-untyped-def]
+def _queue_page(
     form: QueueFilterForm, rows: list[Complaint], total: int, paging: dict[str, Any], now: datetime
-):
+) -> ResponseReturnValue:
     return render_template(
         "staff/complaints/queue.html",
         form=form,
@@ -404,7 +405,7 @@ def _queue_page(  # type: ignore[no-untyped-def]
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
 @roles_required("supervisor")
-def new_complaint():  # type: ignore[no-untyped-def]
+def new_complaint() -> ResponseReturnValue:
     """Record a complaint received by phone, letter or in person."""
     form = StandaloneForm()
     form.window.choices = _choices(
@@ -437,13 +438,13 @@ def new_complaint():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/complaints/<int:complaint_id>")
-def complaint(complaint_id: int):  # type: ignore[no-untyped-def]
+def complaint(complaint_id: int) -> ResponseReturnValue:
     """Show a complaint, its deadlines, its whole timeline and the next steps."""
     return _render_detail(_complaint_or_404(complaint_id))
 
 
 @bp.post("/complaints/<int:complaint_id>/<action>")
-def complaint_action(complaint_id: int, action: str):  # type: ignore[no-untyped-def]
+def complaint_action(complaint_id: int, action: str) -> ResponseReturnValue:
     """Take one step of the complaint loop (verify, rectify, follow up, close, appeal, review)."""
     spec = ACTIONS.get(action)
     if spec is None:
@@ -469,7 +470,7 @@ def complaint_action(complaint_id: int, action: str):  # type: ignore[no-untyped
 
 @bp.post("/complaints/<int:complaint_id>/reveal-phone")
 @roles_required("supervisor")
-def reveal_phone(complaint_id: int):  # type: ignore[no-untyped-def]
+def reveal_phone(complaint_id: int) -> ResponseReturnValue:
     """Show the complainant's full number (and text) once, for the call-back; it is logged."""
     target = _complaint_or_404(complaint_id)
     if not RevealForm().validate():
@@ -486,7 +487,7 @@ def reveal_phone(complaint_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/complaints/<int:complaint_id>/erase-contact")
 @roles_required("supervisor")
-def erase_contact(complaint_id: int):  # type: ignore[no-untyped-def]
+def erase_contact(complaint_id: int) -> ResponseReturnValue:
     """Erase the complainant's number and the numbers in their text, at their request."""
     target = _complaint_or_404(complaint_id)
     form = EraseContactForm()

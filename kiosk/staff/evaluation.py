@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -204,7 +205,7 @@ def _common(period: periods.Period, **extra: Any) -> dict[str, Any]:
 
 
 @bp.get("/evaluation/")
-def evaluation_home():  # type: ignore[no-untyped-def]
+def evaluation_home() -> ResponseReturnValue:
     """Go to a period's evaluation page (?period=…, default the latest period with results,
     else the current month)."""
     code = request.args.get("period")
@@ -220,7 +221,7 @@ def evaluation_home():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/evaluation/<period_code>/")
-def evaluation_period(period_code: str):  # type: ignore[no-untyped-def]
+def evaluation_period(period_code: str) -> ResponseReturnValue:
     """Show what the signed-in user owes and may open in a period."""
     period = _period(period_code)
     hall = _hall()
@@ -249,7 +250,7 @@ def evaluation_period(period_code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/evaluation/<period_code>/assess/<kind>/<int:staff_id>", methods=["GET", "POST"])
-def assess(period_code: str, kind: str, staff_id: int):  # type: ignore[no-untyped-def]
+def assess(period_code: str, kind: str, staff_id: int) -> ResponseReturnValue:
     """Give (or view) a self, peer or supervisor assessment over the rubric."""
     period = _period(period_code)
     hall = _hall()
@@ -305,7 +306,7 @@ def assess(period_code: str, kind: str, staff_id: int):  # type: ignore[no-untyp
 
 @bp.post("/evaluation/assessments/<int:assessment_id>/reopen")
 @roles_required("supervisor")
-def reopen_assessment(assessment_id: int):  # type: ignore[no-untyped-def]
+def reopen_assessment(assessment_id: int) -> ResponseReturnValue:
     """Unlock a submitted assessment so its assessor can change it."""
     hall = _hall()
     row = assessments.assessment_in_hall(hall, assessment_id) or abort(404)
@@ -327,7 +328,7 @@ def reopen_assessment(assessment_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/evaluation/<period_code>/progress")
 @roles_required("supervisor")
-def assessment_progress(period_code: str):  # type: ignore[no-untyped-def]
+def assessment_progress(period_code: str) -> ResponseReturnValue:
     """Show every assessment owed in the period, not yet submitted first."""
     period = _period(period_code)
     tasks = assessments.progress(_hall(), period)
@@ -350,7 +351,7 @@ def assessment_progress(period_code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/evaluation/<period_code>/peers", methods=["GET", "POST"])
 @roles_required("supervisor")
-def peer_assignments(period_code: str):  # type: ignore[no-untyped-def]
+def peer_assignments(period_code: str) -> ResponseReturnValue:
     """Assign who assesses whom (同事互评) in the period."""
     period = _period(period_code)
     hall = _hall()
@@ -392,7 +393,7 @@ def peer_assignments(period_code: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/evaluation/peers/<int:link_id>/remove")
 @roles_required("supervisor")
-def remove_peer_assignment(link_id: int):  # type: ignore[no-untyped-def]
+def remove_peer_assignment(link_id: int) -> ResponseReturnValue:
     """Withdraw a peer assignment that has no assessment yet."""
     hall = _hall()
     link = db.session.get(PeerAssignment, link_id)
@@ -417,7 +418,7 @@ def remove_peer_assignment(link_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/evaluation/<period_code>/import", methods=["GET", "POST"])
 @roles_required("supervisor")
-def import_assessments(period_code: str):  # type: ignore[no-untyped-def]
+def import_assessments(period_code: str) -> ResponseReturnValue:
     """Import assessments from an XLSX or CSV file: all rows or none, with a per-row report."""
     period = _period(period_code)
     hall = _hall()
@@ -468,7 +469,7 @@ def import_assessments(period_code: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/evaluation/<period_code>/import/template.csv")
 @roles_required("supervisor")
-def import_template(period_code: str):  # type: ignore[no-untyped-def]
+def import_template(period_code: str) -> ResponseReturnValue:
     """Download an empty import file with the header row (CSV, UTF-8 with BOM)."""
     period = _period(period_code)
     scheme = ev.current_scheme()
@@ -490,7 +491,7 @@ def import_template(period_code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/evaluation/<period_code>/adjustments", methods=["GET", "POST"])
 @roles_required("supervisor")
-def adjustments(period_code: str):  # type: ignore[no-untyped-def]
+def adjustments(period_code: str) -> ResponseReturnValue:
     """Show the period's ledger and add a bonus or manual deduction."""
     period = _period(period_code)
     hall = _hall()
@@ -550,7 +551,7 @@ def adjustments(period_code: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/evaluation/adjustments/<int:adjustment_id>/void")
 @roles_required("supervisor")
-def void_adjustment(adjustment_id: int):  # type: ignore[no-untyped-def]
+def void_adjustment(adjustment_id: int) -> ResponseReturnValue:
     """Void a ledger entry with a reason."""
     hall = _hall()
     entry = ledger.adjustment_in_hall(hall, adjustment_id) or abort(404)
@@ -581,7 +582,7 @@ def _report(period: periods.Period) -> ev.Report:
 
 @bp.get("/evaluation/<period_code>/report")
 @roles_required("supervisor")
-def evaluation_report(period_code: str):  # type: ignore[no-untyped-def]
+def evaluation_report(period_code: str) -> ResponseReturnValue:
     """Show every staff member's score, grade, rank, sources and flags for the period."""
     period = _period(period_code)
     report = _report(period)
@@ -592,7 +593,7 @@ def evaluation_report(period_code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/evaluation/<period_code>/staff/<int:staff_id>")
-def evaluation_detail(period_code: str, staff_id: int):  # type: ignore[no-untyped-def]
+def evaluation_detail(period_code: str, staff_id: int) -> ResponseReturnValue:
     """Show one person's result with its full explanation and satisfaction trend."""
     period = _period(period_code)
     hall = _hall()
@@ -610,7 +611,7 @@ def evaluation_detail(period_code: str, staff_id: int):  # type: ignore[no-untyp
 
 @bp.post("/evaluation/<period_code>/finalise")
 @roles_required("supervisor")
-def finalise_period(period_code: str):  # type: ignore[no-untyped-def]
+def finalise_period(period_code: str) -> ResponseReturnValue:
     """Freeze the period's results as finalised."""
     period = _period(period_code)
     if not CsrfForm().validate():
@@ -628,7 +629,7 @@ def finalise_period(period_code: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/evaluation/<period_code>/export.<fmt>")
 @roles_required("supervisor")
-def export_evaluation(period_code: str, fmt: str):  # type: ignore[no-untyped-def]
+def export_evaluation(period_code: str, fmt: str) -> ResponseReturnValue:
     """Download the 考核结果汇总表 as XLSX or CSV."""
     period = _period(period_code)
     if fmt not in ("xlsx", "csv"):

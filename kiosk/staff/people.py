@@ -1,6 +1,9 @@
 """Hall management: staff records and their photos."""
 
+from typing import Any
+
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -30,7 +33,7 @@ class StaffForm(FlaskForm):
     )
     name = StringField(_l("姓名"), validators=[InputRequired(_l("请填写姓名")), Length(max=60)])
 
-    def __init__(self, *args, staff_id: int | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, staff_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.staff_id = staff_id
 
@@ -66,7 +69,7 @@ def _photo_limit_mb() -> str:
 
 @bp.get("/people")
 @roles_required("supervisor")
-def people():  # type: ignore[no-untyped-def]
+def people() -> ResponseReturnValue:
     """List the hall's staff."""
     return render_template(
         "staff/people/list.html",
@@ -77,7 +80,7 @@ def people():  # type: ignore[no-untyped-def]
 
 @bp.route("/people/new", methods=["GET", "POST"])
 @roles_required("supervisor")
-def create_person():  # type: ignore[no-untyped-def]
+def create_person() -> ResponseReturnValue:
     """Add a staff member."""
     hall_id = _hall_id()
     form = StaffForm()
@@ -92,7 +95,9 @@ def create_person():  # type: ignore[no-untyped-def]
     return render_template("staff/people/form.html", form=form, person=None), status
 
 
-def _render_edit(person: Staff, form: StaffForm, photo_form: PhotoForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_edit(
+    person: Staff, form: StaffForm, photo_form: PhotoForm, status: int = 200
+) -> ResponseReturnValue:
     return render_template(
         "staff/people/form.html",
         form=form,
@@ -105,7 +110,7 @@ def _render_edit(person: Staff, form: StaffForm, photo_form: PhotoForm, status: 
 
 @bp.route("/people/<int:staff_id>/edit", methods=["GET", "POST"])
 @roles_required("supervisor")
-def edit_person(staff_id: int):  # type: ignore[no-untyped-def]
+def edit_person(staff_id: int) -> ResponseReturnValue:
     """Change a staff member's number or name; upload a photo."""
     person = _staff_or_404(staff_id)
     form = StaffForm(obj=person, staff_id=person.id)
@@ -122,7 +127,7 @@ def edit_person(staff_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/people/<int:staff_id>/photo")
 @roles_required("supervisor")
-def upload_photo(staff_id: int):  # type: ignore[no-untyped-def]
+def upload_photo(staff_id: int) -> ResponseReturnValue:
     """Store a staff member's photo: a real JPEG or PNG, scaled to at most 512 px."""
     person = _staff_or_404(staff_id)
     form = PhotoForm()
@@ -146,7 +151,7 @@ def upload_photo(staff_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def photo_too_large(error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+def photo_too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
     """Explain an upload over the request size limit on the photo form itself.
 
     Registered on the staff blueprint, so it answers every oversized staff-area request.
@@ -165,7 +170,7 @@ def photo_too_large(error: RequestEntityTooLarge):  # type: ignore[no-untyped-de
 
 @bp.get("/people/<int:staff_id>/photo")
 @roles_required("supervisor")
-def person_photo(staff_id: int):  # type: ignore[no-untyped-def]
+def person_photo(staff_id: int) -> ResponseReturnValue:
     """Serve a staff member's photo with its own content type."""
     person = _staff_or_404(staff_id)
     if person.photo is None or person.photo_mime not in people_service.PHOTO_FORMATS.values():
@@ -178,19 +183,19 @@ def person_photo(staff_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/people/<int:staff_id>/deactivate")
 @roles_required("supervisor")
-def deactivate_person(staff_id: int):  # type: ignore[no-untyped-def]
+def deactivate_person(staff_id: int) -> ResponseReturnValue:
     """Deactivate a staff member: no new ratings are attributed to them."""
     return _set_active(staff_id, False)
 
 
 @bp.post("/people/<int:staff_id>/reactivate")
 @roles_required("supervisor")
-def reactivate_person(staff_id: int):  # type: ignore[no-untyped-def]
+def reactivate_person(staff_id: int) -> ResponseReturnValue:
     """Reactivate a staff member."""
     return _set_active(staff_id, True)
 
 
-def _set_active(staff_id: int, active: bool):  # type: ignore[no-untyped-def]
+def _set_active(staff_id: int, active: bool) -> ResponseReturnValue:
     person = _staff_or_404(staff_id)
     if not ActionForm().validate():
         abort(400)

@@ -12,6 +12,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -117,7 +118,7 @@ def _filters(form: RatingFilterForm) -> RatingFilter:
 
 @bp.get("/ratings/")
 @roles_required("supervisor")
-def ratings_log():  # type: ignore[no-untyped-def]
+def ratings_log() -> ResponseReturnValue:
     """List the hall's ratings with filters, newest first."""
     form = _filter_form()
     valid = not request.args or form.validate()
@@ -143,7 +144,7 @@ def ratings_log():  # type: ignore[no-untyped-def]
 
 @bp.get("/ratings/export.csv")
 @roles_required("supervisor")
-def export_ratings():  # type: ignore[no-untyped-def]
+def export_ratings() -> ResponseReturnValue:
     """Download the filtered ratings log as CSV (opens in Excel)."""
     form = _filter_form()
     if request.args and not form.validate():
@@ -165,14 +166,14 @@ def export_ratings():  # type: ignore[no-untyped-def]
 
 @bp.get("/ratings/quarantine")
 @roles_required("supervisor")
-def quarantine():  # type: ignore[no-untyped-def]
+def quarantine() -> ResponseReturnValue:
     """List quarantined ratings with the reason each was flagged, to release or exclude."""
     return _quarantine_page(ReviewForm(formdata=None), set(), 200)
 
 
 @bp.post("/ratings/quarantine")
 @roles_required("supervisor")
-def review_ratings():  # type: ignore[no-untyped-def]
+def review_ratings() -> ResponseReturnValue:
     """Release or exclude the ticked ratings of the queue alike, with one reason (each logged)."""
     ids = [optional_int(value) for value in request.form.getlist("rating")]
     if None in ids or len(ids) > rating_review.QUEUE_SHOWN:
@@ -210,7 +211,7 @@ def review_ratings():  # type: ignore[no-untyped-def]
 
 @bp.post("/ratings/<int:rating_id>/review")
 @roles_required("supervisor")
-def review_rating(rating_id: int):  # type: ignore[no-untyped-def]
+def review_rating(rating_id: int) -> ResponseReturnValue:
     """Release a quarantined rating or exclude it, with a reason (logged)."""
     rating = db.session.get(Rating, rating_id) if rating_id <= MAX_ID else None
     if rating is None or rating.hall_id != current_user.hall_id:
@@ -238,7 +239,7 @@ def review_rating(rating_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("staff.quarantine"), 303)
 
 
-def _quarantine_page(form: ReviewForm, chosen: set[int], status: int):  # type: ignore[no-untyped-def]
+def _quarantine_page(form: ReviewForm, chosen: set[int], status: int) -> ResponseReturnValue:
     # form and chosen: what the supervisor sent, shown again after an error so nothing is lost.
     hall_id = current_user.hall_id
     return render_template(

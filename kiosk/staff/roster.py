@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -76,7 +77,7 @@ def _day_of(duty: Duty) -> str:
 
 @bp.get("/roster")
 @roles_required("supervisor")
-def roster():  # type: ignore[no-untyped-def]
+def roster() -> ResponseReturnValue:
     """Show one day of duties, window by window."""
     day = _day_arg()
     return render_template(
@@ -93,7 +94,7 @@ def roster():  # type: ignore[no-untyped-def]
 
 @bp.route("/roster/new", methods=["GET", "POST"])
 @roles_required("supervisor")
-def create_duty():  # type: ignore[no-untyped-def]
+def create_duty() -> ResponseReturnValue:
     """Plan a staff member at a window."""
     hall_id = _hall_id()
     form = DutyForm()
@@ -133,7 +134,7 @@ def create_duty():  # type: ignore[no-untyped-def]
 
 @bp.route("/roster/<int:duty_id>/edit", methods=["GET", "POST"])
 @roles_required("supervisor")
-def edit_duty(duty_id: int):  # type: ignore[no-untyped-def]
+def edit_duty(duty_id: int) -> ResponseReturnValue:
     """Change a planned duty (a clerk's own sign-in can only be ended)."""
     duty = _duty_or_404(duty_id)
     hall_id = _hall_id()
@@ -175,7 +176,7 @@ def edit_duty(duty_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/roster/<int:duty_id>/end")
 @roles_required("supervisor")
-def end_duty(duty_id: int):  # type: ignore[no-untyped-def]
+def end_duty(duty_id: int) -> ResponseReturnValue:
     """End a duty now (for example a clerk who forgot to sign out)."""
     duty = _duty_or_404(duty_id)
     if not ActionForm().validate():
@@ -192,7 +193,7 @@ def end_duty(duty_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/roster/<int:duty_id>/cancel")
 @roles_required("supervisor")
-def cancel_duty(duty_id: int):  # type: ignore[no-untyped-def]
+def cancel_duty(duty_id: int) -> ResponseReturnValue:
     """Cancel a planned duty that has not started."""
     duty = _duty_or_404(duty_id)
     if not ActionForm().validate():
