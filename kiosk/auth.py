@@ -29,6 +29,7 @@ from wtforms.validators import InputRequired, Length
 from kiosk import clock
 from kiosk.device_cookie import ResponseT, device_cookie_id, set_device_cookie
 from kiosk.extensions import db, login_manager
+from kiosk.forms import add_error, filled
 from kiosk.models import User
 from kiosk.redirects import local_path_or
 from kiosk.security_log import security_event
@@ -148,15 +149,15 @@ def login() -> ResponseReturnValue:
     """Sign in with username and password."""
     form = LoginForm()
     if form.validate_on_submit():
-        if _throttled(form.username.data):
+        if _throttled(filled(form.username.data)):
             security_event("login_throttled", warning=True)
             abort(429)
         user = db.session.scalar(select(User).where(User.username == form.username.data))
-        if user is None or not user.active or not user.check_password(form.password.data):
+        if user is None or not user.active or not user.check_password(filled(form.password.data)):
             # One message for unknown users and wrong passwords: no hint which it was.
-            _count_failure(form.username.data, user)
+            _count_failure(filled(form.username.data), user)
             db.session.commit()
-            form.password.errors.append(_l("用户名或密码不正确。"))
+            add_error(form.password, _l("用户名或密码不正确。"))
             return render_template("auth/login.html", form=form), 400
         session.clear()  # a fresh session at every sign-in, nothing carried over
         login_user(user)

@@ -33,6 +33,7 @@ from kiosk.device_api import EXIT_TICKET_SECONDS, exit_serializer
 from kiosk.device_auth import clear_credential_cookie, request_device, set_credential_cookie
 from kiosk.device_cookie import device_cookie_hash
 from kiosk.extensions import db
+from kiosk.forms import add_error, filled
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
 from kiosk.models import REASON_TAGS, Device, ServiceInvitation
 from kiosk.public import RatingForm, fresh_rating_form, posted_tap
@@ -191,9 +192,9 @@ def pair() -> ResponseReturnValue:
     form = PairForm()
     if not form.validate_on_submit():
         return _render_pairing(kind, form, 400 if form.is_submitted() else 200)
-    paired = devices.pair_device(form.code.data, now=clock.now())
+    paired = devices.pair_device(filled(form.code.data), now=clock.now())
     if paired is None:
-        form.code.errors.append(_l("配对码无效或已过期，请向管理员获取新的配对码。"))
+        add_error(form.code, _l("配对码无效或已过期，请向管理员获取新的配对码。"))
         return _render_pairing(kind, form, 400)
     device, credential = paired
     db.session.commit()
@@ -246,7 +247,7 @@ def unpair() -> ResponseReturnValue:
     form = UnpairForm()
     if not form.validate():
         abort(400)
-    device = _ticket_device(form.ticket.data)
+    device = _ticket_device(filled(form.ticket.data))
     devices.revoke_device(device, now=clock.now())
     db.session.commit()
     return clear_credential_cookie(redirect(url_for("kiosk.kiosk"), code=303))

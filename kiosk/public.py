@@ -22,7 +22,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -30,6 +29,7 @@ from kiosk import clock
 from kiosk.device_cookie import device_cookie_hash, with_device_cookie
 from kiosk.errors import backend_unavailable, handle_unavailable, render_error, retry_after
 from kiosk.extensions import db
+from kiosk.forms import SelectChoice
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
 from kiosk.models import REASON_TAGS, Rating, Window
 from kiosk.security_log import security_event

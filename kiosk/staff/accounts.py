@@ -7,12 +7,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
 
 from kiosk.auth import roles_required
 from kiosk.errors import render_error
 from kiosk.extensions import db
+from kiosk.forms import SelectChoice, add_error, filled
 from kiosk.labels import ROLE_LABELS
 from kiosk.models import ROLES, User
 from kiosk.services import accounts as accounts_service
@@ -138,14 +138,14 @@ def create_account() -> ResponseReturnValue:
         try:
             user = accounts_service.add_user(
                 hall_id,
-                username=form.username.data,
+                username=filled(form.username.data),
                 role=form.role.data,
-                password=form.password.data,
+                password=filled(form.password.data),
                 staff=_linked_staff(hall_id, form.staff_id.data),
                 actor=current_user,
             )
         except AccountError:  # a race with another admin for the same name
-            form.username.errors.append(_l("无法创建这个账户，请换一个用户名。"))
+            add_error(form.username, _l("无法创建这个账户，请换一个用户名。"))
         else:
             db.session.commit()
             flash(_("已创建账户 %(name)s。", name=user.username))
@@ -166,7 +166,7 @@ def edit_account(user_id: int) -> ResponseReturnValue:
     form.fill_choices(hall_id)
     if form.validate_on_submit():
         if user.id == current_user.id and form.role.data != "admin":
-            form.role.errors.append(_l("不能取消自己的管理员角色。"))
+            add_error(form.role, _l("不能取消自己的管理员角色。"))
         else:
             accounts_service.change_role(
                 user,
@@ -194,11 +194,11 @@ def reset_account_password(user_id: int) -> ResponseReturnValue:
     user = _user_or_404(user_id)
     form = PasswordForm()
     if form.validate_on_submit():
-        problem = _password_problem(form.password.data, user.role, user.username)
+        problem = _password_problem(filled(form.password.data), user.role, user.username)
         if problem:
-            form.password.errors.append(problem)
+            add_error(form.password, problem)
         else:
-            accounts_service.reset_password(user, form.password.data, actor=current_user)
+            accounts_service.reset_password(user, filled(form.password.data), actor=current_user)
             db.session.commit()
             flash(_("已重设 %(name)s 的密码。", name=user.username))
             return redirect(url_for("staff.users"))

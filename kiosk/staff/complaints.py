@@ -25,14 +25,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
-from kiosk.forms import DayInRange, as_choices
+from kiosk.forms import DayInRange, SelectChoice, as_choices, filled
 from kiosk.labels import (
     APPEAL_LABELS,
     COMPLAINT_ACTION_LABELS,
@@ -422,7 +421,7 @@ def new_complaint() -> ResponseReturnValue:
                 window=window,
                 staff=staff,
                 reason_tags=form.reasons.data or [],
-                text=form.text.data,
+                text=filled(form.text.data),
                 phone=form.phone.data,
                 now=clock.now(),
             )

@@ -11,7 +11,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
-from kiosk.forms import SmallIntegerField, as_choices
+from kiosk.forms import SmallIntegerField, add_error, as_choices, filled
 from kiosk.models import Device, Window
 from kiosk.services import audit, devices
 from kiosk.services import windows as windows_service
@@ -101,10 +101,10 @@ def create_device() -> ResponseReturnValue:
         return _render_index(form, 400)
     window = db.session.get(Window, form.window.data) if form.window.data else None
     if form.kind.data == "pad" and window is None:
-        form.window.errors.append(_l("窗口评价器必须选择所属窗口"))
+        add_error(form.window, _l("窗口评价器必须选择所属窗口"))
         return _render_index(form, 400)
     device, code = devices.create_device(
-        current_user.hall, form.kind.data, form.name.data, window, now=clock.now()
+        current_user.hall, form.kind.data, filled(form.name.data), window, now=clock.now()
     )
     audit.record(
         "device.create",

@@ -23,7 +23,7 @@ from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.errors import render_error
 from kiosk.extensions import db
-from kiosk.forms import as_choices
+from kiosk.forms import add_error, as_choices, filled
 from kiosk.labels import (
     FLAG_LABELS,
     KIND_LABELS,
@@ -316,7 +316,7 @@ def reopen_assessment(assessment_id: int) -> ResponseReturnValue:
         return redirect(url_for("staff.assessment_progress", period_code=row.period))
     try:
         assessments.reopen_assessment(
-            row, actor=current_user, reason=form.reason.data, now=clock.now()
+            row, actor=current_user, reason=filled(form.reason.data), now=clock.now()
         )
     except EvaluationError as error:
         flash(str(error))
@@ -372,7 +372,7 @@ def peer_assignments(period_code: str) -> ResponseReturnValue:
             )
         except EvaluationError as error:
             db.session.rollback()
-            form.subject.errors.append(str(error))  # type: ignore[union-attr]
+            add_error(form.subject, str(error))
             status = 400
         else:
             db.session.commit()
@@ -518,8 +518,8 @@ def adjustments(period_code: str) -> ResponseReturnValue:
                 period,
                 person,
                 kind=form.kind.data,
-                points=float(form.points.data),
-                reason=form.reason.data,
+                points=float(filled(form.points.data)),
+                reason=filled(form.reason.data),
                 evidence=form.evidence.data or "",
                 approver=approver,
                 actor=current_user,
@@ -527,7 +527,7 @@ def adjustments(period_code: str) -> ResponseReturnValue:
             )
         except EvaluationError as error:
             db.session.rollback()
-            form.reason.errors.append(str(error))  # type: ignore[union-attr]
+            add_error(form.reason, str(error))
             status = 400
         else:
             db.session.commit()
@@ -560,7 +560,9 @@ def void_adjustment(adjustment_id: int) -> ResponseReturnValue:
         flash(_("请填写作废原因。"))
         return redirect(url_for("staff.adjustments", period_code=entry.period))
     try:
-        ledger.void_adjustment(entry, actor=current_user, reason=form.reason.data, now=clock.now())
+        ledger.void_adjustment(
+            entry, actor=current_user, reason=filled(form.reason.data), now=clock.now()
+        )
     except EvaluationError as error:
         flash(str(error))
     else:

@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length, Regexp
 from kiosk.auth import roles_required
 from kiosk.errors import forget_refused_body, render_error
 from kiosk.extensions import db
+from kiosk.forms import add_error, filled
 from kiosk.models import Staff
 from kiosk.services import people as people_service
 from kiosk.services.settings import setting
@@ -39,7 +40,7 @@ class StaffForm(FlaskForm):
 
     def validate_staff_no(self, field: StringField) -> None:
         if people_service.staff_no_taken(field.data or "", except_id=self.staff_id):
-            field.errors.append(_l("这个工号已被使用。"))
+            add_error(field, _l("这个工号已被使用。"))
 
 
 class PhotoForm(FlaskForm):
@@ -86,7 +87,10 @@ def create_person() -> ResponseReturnValue:
     form = StaffForm()
     if form.validate_on_submit():
         staff = people_service.create_staff(
-            hall_id, staff_no=form.staff_no.data, name=form.name.data, actor=current_user
+            hall_id,
+            staff_no=filled(form.staff_no.data),
+            name=filled(form.name.data),
+            actor=current_user,
         )
         db.session.commit()
         flash(_("已添加%(name)s。", name=staff.name))
@@ -116,7 +120,10 @@ def edit_person(staff_id: int) -> ResponseReturnValue:
     form = StaffForm(obj=person, staff_id=person.id)
     if form.validate_on_submit():
         people_service.update_staff(
-            person, staff_no=form.staff_no.data, name=form.name.data, actor=current_user
+            person,
+            staff_no=filled(form.staff_no.data),
+            name=filled(form.name.data),
+            actor=current_user,
         )
         db.session.commit()
         flash(_("已保存%(name)s。", name=person.name))
@@ -136,13 +143,13 @@ def upload_photo(staff_id: int) -> ResponseReturnValue:
         limit = setting("STAFF_PHOTO_MAX_BYTES")
         data = form.photo.data.read(limit + 1)
         if len(data) > limit:
-            form.photo.errors.append(_l("照片不能超过 %(mb)s MB。", mb=_photo_limit_mb()))
+            add_error(form.photo, _l("照片不能超过 %(mb)s MB。", mb=_photo_limit_mb()))
             status = 413
         else:
             try:
                 people_service.set_staff_photo(person, data, actor=current_user)
             except people_service.PhotoError:
-                form.photo.errors.append(_l("无法识别这张图片；请上传 JPG 或 PNG 格式的照片。"))
+                add_error(form.photo, _l("无法识别这张图片；请上传 JPG 或 PNG 格式的照片。"))
             else:
                 db.session.commit()
                 flash(_("已更新%(name)s的照片。", name=person.name))

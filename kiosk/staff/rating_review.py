@@ -24,7 +24,7 @@ from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.errors import render_error
 from kiosk.extensions import db
-from kiosk.forms import DayInRange, as_choices
+from kiosk.forms import DayInRange, as_choices, filled
 from kiosk.labels import CHANNEL_LABELS, LEVEL_LABELS, STATUS_LABELS
 from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating
 from kiosk.services import people, rating_review
@@ -194,7 +194,7 @@ def review_ratings() -> ResponseReturnValue:
             chosen,
             current_user,
             decision=form.decision.data,
-            reason=form.reason.data,
+            reason=filled(form.reason.data),
             now=clock.now(),
         )
     except LookupError:
@@ -227,7 +227,7 @@ def review_rating(rating_id: int) -> ResponseReturnValue:
             rating,
             current_user,
             decision=form.decision.data,
-            reason=form.reason.data,
+            reason=filled(form.reason.data),
             now=clock.now(),
         )
     except ReviewError as error:

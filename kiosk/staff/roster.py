@@ -9,13 +9,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
-from kiosk.forms import DayInRange
+from kiosk.forms import DayInRange, SelectChoice, filled
 from kiosk.models import Duty
 from kiosk.services import people as people_service
 from kiosk.services import roster as roster_service
@@ -116,7 +115,7 @@ def create_duty() -> ResponseReturnValue:
                 hall_id,
                 staff=staff,
                 window=window,
-                starts_at=roster_service.local_to_utc(form.starts_at.data),
+                starts_at=roster_service.local_to_utc(filled(form.starts_at.data)),
                 ends_at=roster_service.local_to_utc(form.ends_at.data)
                 if form.ends_at.data
                 else None,
@@ -155,7 +154,7 @@ def edit_duty(duty_id: int) -> ResponseReturnValue:
                 duty,
                 staff=staff,
                 window=window,
-                starts_at=roster_service.local_to_utc(form.starts_at.data),
+                starts_at=roster_service.local_to_utc(filled(form.starts_at.data)),
                 ends_at=roster_service.local_to_utc(form.ends_at.data)
                 if form.ends_at.data
                 else None,

@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from kiosk.auth import roles_required
 from kiosk.extensions import db
-from kiosk.forms import SmallIntegerField
+from kiosk.forms import SmallIntegerField, add_error, filled
 from kiosk.models import Window
 from kiosk.services import qr
 from kiosk.services import windows as windows_service
@@ -33,8 +33,11 @@ class WindowForm(FlaskForm):
         self.window_id = window_id
 
     def validate_number(self, field: SmallIntegerField) -> None:
-        if windows_service.number_taken(current_user.hall_id, field.data, except_id=self.window_id):
-            field.errors.append(_l("本大厅已有这个窗口号。"))
+        # Not a number ("abc"): data is None, and NumberRange has said so already.
+        if field.data is not None and windows_service.number_taken(
+            current_user.hall_id, field.data, except_id=self.window_id
+        ):
+            add_error(field, _l("本大厅已有这个窗口号。"))
 
 
 class ActionForm(FlaskForm):
@@ -75,8 +78,8 @@ def create_window() -> ResponseReturnValue:
     if form.validate_on_submit():
         window = windows_service.create_window(
             hall_id,
-            number=form.number.data,
-            name=form.name.data,
+            number=filled(form.number.data),
+            name=filled(form.name.data),
             services=form.services.data or "",
             actor=current_user,
         )
@@ -96,8 +99,8 @@ def edit_window(window_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         windows_service.update_window(
             window,
-            number=form.number.data,
-            name=form.name.data,
+            number=filled(form.number.data),
+            name=filled(form.name.data),
             services=form.services.data or "",
             actor=current_user,
         )
