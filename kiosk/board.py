@@ -73,7 +73,7 @@ def _fragment_context(hall: Hall, view: str | None, rotate: bool) -> dict[str, o
     }
 
 
-def _render_show(slug: str | None):  # type: ignore[no-untyped-def]
+def _render_show(slug: str | None) -> str:
     hall = _hall_or_404(slug)
     view = _view_arg()
     context = _fragment_context(hall, view, rotate=view is None)

@@ -34,7 +34,7 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def render_error(code: int, detail: str | None = None) -> ResponseReturnValue:
+def render_error(code: int, detail: str | None = None) -> tuple[Response | str, int]:
     """Render the error page (or JSON) for an HTTP status code."""
     title, message = _messages().get(code, (str(code), ""))
     if wants_json():

@@ -7,8 +7,10 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from wtforms import Field
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.widgets import HiddenInput
 
@@ -48,11 +50,11 @@ class _TokenInput(HiddenInput):
     each of them, which is invalid HTML; nothing refers to the token by its id.
     """
 
-    def __call__(self, field, **kwargs):  # type: ignore[no-untyped-def]
+    def __call__(self, field: Field, **kwargs: object) -> Markup:
         kwargs.setdefault("id", False)  # WTForms leaves out attributes whose value is False
         return super().__call__(field, **kwargs)
 
 
-CSRFTokenField.widget = _TokenInput()
+CSRFTokenField.widget = _TokenInput()  # type: ignore[misc]  # the stubs declare widget per instance; this class default is what every instance reads
 login_manager = LoginManager()
 babel = Babel()

@@ -49,7 +49,7 @@ def html_lang() -> str:
 
 
 @functools.cache
-def _wtforms_catalogue(locale: str) -> support.Translations:
+def _wtforms_catalogue(locale: str) -> support.NullTranslations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 

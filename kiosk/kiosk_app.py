@@ -75,7 +75,7 @@ def _shell(page: str) -> Response:
 
 def _render_pairing(
     kind: str, form: PairForm, status: int = 200, auto: bool = False
-) -> ResponseReturnValue:
+) -> tuple[str, int]:
     return render_template("kiosk/pair.html", form=form, kind=kind, auto=auto), status
 
 
@@ -274,7 +274,7 @@ def _invitation_or_404(token: str) -> ServiceInvitation:
 
 def _render_invite(
     invitation: ServiceInvitation, form: RatingForm, status: int = 200, notice: str | None = None
-) -> ResponseReturnValue:
+) -> tuple[str, int]:
     now = clock.now()
     if invitation.used_at is not None:
         return render_template("kiosk/invite_closed.html", window=invitation.window, used=True), (

@@ -22,9 +22,11 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 import scoring
 from kiosk import clock
@@ -190,7 +192,7 @@ def view_periods(view: str, today: date) -> tuple[str, list[date], date, date]:
 
 
 @functools.cache
-def _tally_query() -> Select:  # type: ignore[type-arg]
+def _tally_query() -> Select[*tuple[Any, ...]]:
     """Build the tally query once: composing it costs more than running it on SQLite."""
     # One row per subject with its five level counts, pivoted in SQL: a few hundred index
     # entries read, a hundred rows returned, whatever the number of ratings.
@@ -368,7 +370,7 @@ def _today_totals(known: _Subjects) -> Totals:
 
 
 @functools.cache
-def _trend_query() -> Select:  # type: ignore[type-arg]
+def _trend_query() -> Select[*tuple[Any, ...]]:
     # Seven days' window tallies summed per day and level: at most 7 × 5 rows returned, read
     # from (windows × 7 × 5) index entries, whatever the number of ratings.
     return (
@@ -399,7 +401,7 @@ def week_trend(hall: Hall, now: datetime, days: int = 7) -> tuple[TrendDay, ...]
     )
 
 
-def _last_deadline():  # type: ignore[no-untyped-def]
+def _last_deadline() -> ColumnElement[datetime | None]:
     return func.coalesce(
         Complaint.followup_due_at, Complaint.rectify_due_at, Complaint.verify_due_at
     )
@@ -547,12 +549,14 @@ def disclosure(hall: Hall, month: date, now: datetime) -> MonthDisclosure:
 
 
 def _complaint_month(hall: Hall, month: date) -> ComplaintMonth:
-    def on_time(done, due):  # type: ignore[no-untyped-def]
+    def on_time(
+        done: InstrumentedAttribute[datetime | None], due: InstrumentedAttribute[datetime | None]
+    ) -> ColumnElement[int]:
         return func.sum(
             case((and_(done.is_not(None), or_(due.is_(None), done <= due)), 1), else_=0)
         )
 
-    def done(column):  # type: ignore[no-untyped-def]
+    def done(column: InstrumentedAttribute[datetime | None]) -> ColumnElement[int]:
         return func.sum(case((column.is_not(None), 1), else_=0))
 
     row = db.session.execute(

@@ -3,7 +3,7 @@
 import logging
 import random
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -153,12 +153,13 @@ def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
         with _security_log_quiet():
             result.ratings += _stuffing_episodes(rng, windows, today, zone)
 
-    for username, role, staff_no in (
+    accounts: tuple[tuple[str, str, str | None], ...] = (
         ("admin", "admin", None),
         ("supervisor", "supervisor", None),
         ("deputy", "supervisor", None),  # verified the complaint the clerk has appealed
         ("clerk", "staff", "XF001"),
-    ):
+    )
+    for username, role, own_staff_no in accounts:
         if db.session.scalar(select(User.id).where(User.username == username)) is None:
             password = secrets.token_urlsafe(12)
             create_user(
@@ -166,7 +167,7 @@ def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
                 role,
                 password,
                 hall=hall,
-                staff=staff_by_no.get(staff_no) if staff_no else None,
+                staff=staff_by_no.get(own_staff_no) if own_staff_no else None,
             )
             result.passwords[username] = password
     db.session.flush()
@@ -286,6 +287,7 @@ def _handle_complaint(
     valid = severity is not None
     reason = VALID_NOTE if valid else rng.choice(INVALID_NOTES)
     complaints.verify(complaint, supervisor, valid=valid, reason=reason, severity=severity, now=at)
+    steps: list[tuple[int, Callable[[datetime], object]]]
     if valid:
         steps = [
             (1, lambda t: complaints.start_rectification(complaint, supervisor, note="", now=t)),
@@ -508,7 +510,9 @@ def _stuffing_episodes(
     """
     day = _last_working_day(today)
     phone = device_hash(current_app.config["SECRET_KEY"], "demo-phone-evening")
-    taps = [(windows[6], 5, time(10, 41, 2 + 5 * n), None, False) for n in range(10)]
+    taps: list[tuple[Window, int, time, str | None, bool]] = [
+        (windows[6], 5, time(10, 41, 2 + 5 * n), None, False) for n in range(10)
+    ]
     taps += [(windows[1], 1, time(21, 7, 40), phone, False)]
     taps += [(windows[3], 2, time(21, 9, 15), phone, False)]
     taps += [(windows[0], 5, time(11, 3, 20), None, True)]  # the clerk's own phone, signed in

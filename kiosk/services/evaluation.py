@@ -65,12 +65,13 @@ def live_results(hall: Hall, period: Period) -> dict[str, Any]:
         people.append({"staff_no": person.staff_no, "name": person.name, **row})
     plain["results"] = people
     # A JSON round trip so live results compare equal to a stored snapshot's.
-    return json.loads(
+    round_tripped: dict[str, Any] = json.loads(
         json.dumps(
             {"period": period.code, "hall": hall.slug, **plain},
             ensure_ascii=False,
         )
     )
+    return round_tripped
 
 
 @dataclass

@@ -62,6 +62,14 @@ def _leaves(report: Report) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
+def _source_value(code: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: _source(row, code)["value"]
+
+
+def _criterion_value(source: str, code: str) -> Callable[[dict[str, Any]], float | None]:
+    return lambda row: _criterion(row, source, code)
+
+
 def columns(report: Report) -> list[Column]:
     """Return the summary's columns for a report."""
     cols = [
@@ -74,7 +82,7 @@ def columns(report: Report) -> list[Column]:
     ]
     for code in scoring.SOURCES:
         label = scheme_text(scoring.SOURCE_LABELS[code])
-        cols.append(Column(label, lambda r, c=code: _source(r, c)["value"], POINTS))
+        cols.append(Column(label, _source_value(code), POINTS))
     cols += [
         Column(_("居民评价数"), lambda r: r["satisfaction"]["count"], INTEGER),
         Column(_("原始均分"), lambda r: r["satisfaction"]["raw_mean"], POINTS),
@@ -89,7 +97,7 @@ def columns(report: Report) -> list[Column]:
             cols.append(
                 Column(
                     f"{label}·{scheme_text(crit_label)}",
-                    lambda r, s=source, c=code: _criterion(r, s, c),
+                    _criterion_value(source, code),
                     POINTS,
                 )
             )
@@ -113,7 +121,7 @@ def to_xlsx(report: Report) -> bytes:
 
     cols = columns(report)
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook's one (and active) sheet
     sheet.title = sheet_title()
     sheet.append([c.header for c in cols])
     for cell in sheet[1]:

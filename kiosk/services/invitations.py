@@ -9,7 +9,7 @@ first: a conditional UPDATE … WHERE used_at IS NULL changes the row for one su
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from kiosk.extensions import db
 from kiosk.models import Duty, Rating, ServiceInvitation, Staff, Window
@@ -66,7 +66,7 @@ def todays_roster(staff: Staff, now: datetime, day_end: datetime) -> Duty | None
     )
 
 
-def _end_open_signins(*conditions: object, now: datetime) -> None:
+def _end_open_signins(*conditions: ColumnElement[bool], now: datetime) -> None:
     for duty in db.session.scalars(
         select(Duty).where(Duty.source == "signin", Duty.ends_at.is_(None), *conditions)
     ):

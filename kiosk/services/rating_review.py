@@ -82,7 +82,7 @@ def _conditions(hall_id: int, f: RatingFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _select(hall_id: int, f: RatingFilter) -> Select[tuple[Rating]]:
+def _select(hall_id: int, f: RatingFilter) -> Select[Rating]:
     return (
         select(Rating)
         .where(*_conditions(hall_id, f))

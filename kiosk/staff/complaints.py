@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,6 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from kiosk import clock
 from kiosk.auth import roles_required
+from kiosk.converters import MAX_ID
 from kiosk.extensions import db
 from kiosk.forms import DayInRange, SelectChoice, as_choices, filled
 from kiosk.labels import (
@@ -55,7 +56,7 @@ from kiosk.services import windows as windows_service
 from kiosk.services.complaints import ComplaintError
 from kiosk.services.privacy import mask_phone
 from kiosk.staff import bp
-from kiosk.staff._params import MAX_ID, choice_id, page_number, pagination
+from kiosk.staff._params import choice_id, page_number, pagination
 
 NOTE_MAX = complaints.NOTE_MAX
 PER_PAGE = 50
@@ -300,7 +301,7 @@ def _render_detail(
     forms: dict[str, Any] | None = None,
     revealed: bool = False,
     erase_form: EraseContactForm | None = None,
-) -> ResponseReturnValue:
+) -> Response:
     blank = {name: action.form(formdata=None) for name, action in ACTIONS.items()}
     blank.update(forms or {})
     supervisor = _is_supervisor()
@@ -387,7 +388,7 @@ def complaint_queue() -> ResponseReturnValue:
 
 def _queue_page(
     form: QueueFilterForm, rows: list[Complaint], total: int, paging: dict[str, Any], now: datetime
-) -> ResponseReturnValue:
+) -> str:
     return render_template(
         "staff/complaints/queue.html",
         form=form,
@@ -461,7 +462,8 @@ def complaint_action(complaint_id: int, action: str) -> ResponseReturnValue:
     except ComplaintError as error:
         db.session.rollback()
         flash(error.message)
-        return _render_detail(db.session.get(Complaint, complaint_id), status=error.status)
+        # Reloaded after the rollback (the same row, as the step found it).
+        return _render_detail(_complaint_or_404(complaint_id), status=error.status)
     db.session.commit()
     flash(str(spec.done))
     return redirect(url_for("staff.complaint", complaint_id=complaint_id), 303)

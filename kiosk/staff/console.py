@@ -27,13 +27,13 @@ class ConsoleActionForm(FlaskForm):
 
 
 def _clerk() -> Staff:
-    staff = current_user.staff
+    staff: Staff | None = current_user.staff
     if staff is None:
         abort(403)
     return staff
 
 
-def _render(staff: Staff, form: SignInForm, status: int = 200) -> ResponseReturnValue:
+def _render(staff: Staff, form: SignInForm, status: int = 200) -> tuple[str, int]:
     now = clock.now()
     start, end = clock.local_day_bounds(now)
     duty = invitations.current_signin(staff, now)

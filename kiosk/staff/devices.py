@@ -63,7 +63,7 @@ def _device_or_404(device_id: int) -> Device:
     return device
 
 
-def _render_index(form: CreateDeviceForm, status: int = 200) -> ResponseReturnValue:
+def _render_index(form: CreateDeviceForm, status: int = 200) -> tuple[str, int]:
     page = render_template(
         "staff/devices/index.html",
         devices=devices.hall_devices(current_user.hall_id),
@@ -129,9 +129,7 @@ def device_detail(device_id: int) -> ResponseReturnValue:
     return _render_detail(device, form)
 
 
-def _render_detail(
-    device: Device, form: DeviceSettingsForm, status: int = 200
-) -> ResponseReturnValue:
+def _render_detail(device: Device, form: DeviceSettingsForm, status: int = 200) -> tuple[str, int]:
     page = render_template(
         "staff/devices/show.html",
         device=device,

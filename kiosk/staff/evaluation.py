@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -115,7 +115,7 @@ def rubric_labels(nodes: Iterable[Any]) -> dict[str, str]:
         return node[name] if isinstance(node, dict) else getattr(node, name)
 
     labels = {get(node, "code"): scheme_text(get(node, "label")) for node in nodes}
-    shown = {}
+    shown: dict[str, str] = {}
     for code, label in labels.items():
         parent = code.rpartition(".")[0]
         same = bool(parent) and labels.get(parent) == label
@@ -579,7 +579,7 @@ def _report(period: periods.Period) -> ev.Report:
     try:
         return ev.period_report(_hall(), period)
     except EvaluationError as error:
-        abort(render_error(409, str(error)))
+        abort(make_response(render_error(409, str(error))))
 
 
 @bp.get("/evaluation/<period_code>/report")
@@ -672,7 +672,9 @@ def trend_chart(points: list[ev.TrendPoint]) -> dict[str, Any]:
     def y(v: float) -> float:
         return round(PAD_T + inner_h * (100 - v) / (100 - floor), 1)
 
-    dots, segments, current = [], [], []
+    dots: list[dict[str, Any]] = []
+    segments: list[list[str]] = []
+    current: list[str] = []
     for i, point in enumerate(points):
         if point.smoothed is None:
             if current:

@@ -52,9 +52,10 @@ class ActionForm(FlaskForm):
 
 
 def _hall_id() -> int:
-    if current_user.hall_id is None:
+    hall_id: int | None = current_user.hall_id
+    if hall_id is None:
         abort(403)
-    return current_user.hall_id
+    return hall_id
 
 
 def _staff_or_404(staff_id: int) -> Staff:
@@ -101,7 +102,7 @@ def create_person() -> ResponseReturnValue:
 
 def _render_edit(
     person: Staff, form: StaffForm, photo_form: PhotoForm, status: int = 200
-) -> ResponseReturnValue:
+) -> tuple[str, int]:
     return render_template(
         "staff/people/form.html",
         form=form,
@@ -164,9 +165,14 @@ def photo_too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
     Registered on the staff blueprint, so it answers every oversized staff-area request.
     """
     forget_refused_body()
-    if request.endpoint != "staff.upload_photo" or not current_user.is_authenticated:
+    view_args = request.view_args
+    if (
+        request.endpoint != "staff.upload_photo"
+        or view_args is None
+        or not current_user.is_authenticated
+    ):
         return render_error(413)
-    person = people_service.hall_member(current_user.hall_id, request.view_args["staff_id"])
+    person = people_service.hall_member(current_user.hall_id, view_args["staff_id"])
     if person is None or not current_user.has_role("supervisor"):
         return render_error(413)
     form = PhotoForm(formdata=None)
@@ -180,10 +186,11 @@ def photo_too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
 def person_photo(staff_id: int) -> ResponseReturnValue:
     """Serve a staff member's photo with its own content type."""
     person = _staff_or_404(staff_id)
-    if person.photo is None or person.photo_mime not in people_service.PHOTO_FORMATS.values():
+    mime = person.photo_mime
+    if person.photo is None or mime is None or mime not in people_service.PHOTO_FORMATS.values():
         abort(404)
     response = make_response(person.photo)
-    response.mimetype = person.photo_mime
+    response.mimetype = mime
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

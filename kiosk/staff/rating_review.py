@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from kiosk import clock
 from kiosk.auth import roles_required
+from kiosk.converters import MAX_ID
 from kiosk.errors import render_error
 from kiosk.extensions import db
 from kiosk.forms import DayInRange, as_choices, filled
@@ -31,7 +32,7 @@ from kiosk.services import people, rating_review
 from kiosk.services import windows as windows_service
 from kiosk.services.rating_review import RatingFilter, ReviewError
 from kiosk.staff import bp
-from kiosk.staff._params import MAX_ID, choice_id, optional_int, page_number, pagination
+from kiosk.staff._params import choice_id, optional_int, page_number, pagination
 
 PER_PAGE = 50
 
@@ -150,7 +151,7 @@ def export_ratings() -> ResponseReturnValue:
     if request.args and not form.validate():
         # Refused here, before the first row is streamed: once the 200 is sent, an error
         # could only cut the file off.
-        problems = [f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items()]
+        problems = [f"{field.label.text}: {field.errors[0]}" for field in form if field.errors]
         return render_error(400, " ".join(problems))
     filters = _filters(form)
     stamp = clock.to_local(clock.now()).strftime("%Y%m%d-%H%M")
@@ -239,7 +240,7 @@ def review_rating(rating_id: int) -> ResponseReturnValue:
     return redirect(url_for("staff.quarantine"), 303)
 
 
-def _quarantine_page(form: ReviewForm, chosen: set[int], status: int) -> ResponseReturnValue:
+def _quarantine_page(form: ReviewForm, chosen: set[int], status: int) -> tuple[str, int]:
     # form and chosen: what the supervisor sent, shown again after an error so nothing is lost.
     hall_id = current_user.hall_id
     return render_template(

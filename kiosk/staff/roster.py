@@ -54,9 +54,10 @@ class ActionForm(FlaskForm):
 
 
 def _hall_id() -> int:
-    if current_user.hall_id is None:
+    hall_id: int | None = current_user.hall_id
+    if hall_id is None:
         abort(403)
-    return current_user.hall_id
+    return hall_id
 
 
 def _duty_or_404(duty_id: int) -> Duty:

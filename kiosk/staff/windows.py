@@ -45,9 +45,10 @@ class ActionForm(FlaskForm):
 
 
 def _hall_id() -> int:
-    if current_user.hall_id is None:
+    hall_id: int | None = current_user.hall_id
+    if hall_id is None:
         abort(403)  # an account without a hall has no windows to manage
-    return current_user.hall_id
+    return hall_id
 
 
 def _window_or_404(window_id: int) -> Window:
