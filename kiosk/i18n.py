@@ -71,7 +71,7 @@ _WTFORMS_TRANSLATIONS = _WtformsTranslations()
 
 
 def _share_wtforms_translations() -> None:
-    request.wtforms_translations = _WTFORMS_TRANSLATIONS  # type: ignore[attr-defined]
+    request.wtforms_translations = _WTFORMS_TRANSLATIONS  # type: ignore[attr-defined]  # Flask-WTF reads it
 
 
 def local_day(value: date | datetime | None) -> str:

@@ -54,7 +54,7 @@ def level_counts(
     counts: dict[int | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for sid, level, n in db.session.execute(query):
         counts[sid][int(level) - 1] += int(n)
-    return {sid: scoring.LevelCounts(tuple(c)) for sid, c in counts.items()}  # type: ignore[arg-type]
+    return {sid: scoring.LevelCounts((c[0], c[1], c[2], c[3], c[4])) for sid, c in counts.items()}
 
 
 def hall_level_counts(hall: Hall, start: datetime, end: datetime) -> scoring.LevelCounts:
@@ -72,7 +72,8 @@ def hall_level_counts(hall: Hall, start: datetime, end: datetime) -> scoring.Lev
     counts = [0, 0, 0, 0, 0]
     for level, n in db.session.execute(query):
         counts[int(level) - 1] += int(n)
-    return scoring.LevelCounts(tuple(counts))  # type: ignore[arg-type]
+    c = counts
+    return scoring.LevelCounts((c[0], c[1], c[2], c[3], c[4]))
 
 
 def valid_complaints(hall: Hall, period: Period) -> list[Complaint]:
@@ -129,7 +130,7 @@ def period_inputs(hall: Hall, period: Period, scheme: scoring.Scheme) -> PeriodI
         assessments[row.subject_id].append(
             scoring.Assessment(
                 assessor_id=assessor_id(row),
-                kind=row.kind,  # type: ignore[arg-type]
+                kind=row.kind,  # type: ignore[arg-type]  # a str column; submit_assessment() checks it
                 scores={code: float(points) for code, points in row.scores.items()},
             )
         )
@@ -144,7 +145,7 @@ def period_inputs(hall: Hall, period: Period, scheme: scoring.Scheme) -> PeriodI
     ):
         adjustments[entry.staff_id].append(
             scoring.Adjustment(
-                kind=entry.kind,  # type: ignore[arg-type]
+                kind=entry.kind,  # type: ignore[arg-type]  # a str column; add_adjustment() checks it
                 points=float(entry.points),
                 reason=entry.reason,
                 approver=approver_name(entry.approver) or None,
@@ -156,7 +157,7 @@ def period_inputs(hall: Hall, period: Period, scheme: scoring.Scheme) -> PeriodI
     for complaint in valid_complaints(hall, period):
         assert complaint.staff_id is not None  # noqa: S101 - filtered in the query
         findings[complaint.staff_id].append(
-            scoring.ComplaintFinding(f"#{complaint.id}", complaint.severity)  # type: ignore[arg-type]
+            scoring.ComplaintFinding(f"#{complaint.id}", complaint.severity)  # type: ignore[arg-type]  # the query takes only scoring.SEVERITIES
         )
 
     wanted = {sid for sid in counts if sid is not None} | set(assessments)

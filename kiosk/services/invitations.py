@@ -162,7 +162,7 @@ def rate_invitation(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult
         # A concurrent double tap with the same key may have been the one that won.
         winner = ratings.find_rating_by_key(tap.key)
         if winner is not None:

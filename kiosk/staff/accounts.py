@@ -14,7 +14,7 @@ from kiosk.errors import render_error
 from kiosk.extensions import db
 from kiosk.forms import SelectChoice, add_error, filled
 from kiosk.labels import ROLE_LABELS
-from kiosk.models import ROLES, User
+from kiosk.models import ROLES, Staff, User
 from kiosk.services import accounts as accounts_service
 from kiosk.services import people as people_service
 from kiosk.services.accounts import AccountError, check_password_strength, minimum_length
@@ -107,7 +107,7 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
-def _linked_staff(hall_id: int, staff_id: int):  # type: ignore[no-untyped-def]
+def _linked_staff(hall_id: int, staff_id: int) -> Staff | None:
     if staff_id == NO_STAFF:
         return None
     staff = people_service.hall_member(hall_id, staff_id)

@@ -149,7 +149,8 @@ def assessment_form(scheme: Any, data: dict[str, float] | None = None) -> FlaskF
         )
     form_class = type("AssessmentForm", (FlaskForm,), attrs)
     initial = {field_name(code): points for code, points in (data or {}).items()}
-    return form_class(data=initial if request.method == "GET" else None)  # type: ignore[no-any-return]
+    form: FlaskForm = form_class(data=initial if request.method == "GET" else None)
+    return form
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,10 +165,10 @@ bp.add_app_template_filter(adjustment_reason, "adjustment_reason")
 
 
 def _hall() -> Hall:
-    hall = current_user.hall
+    hall: Hall | None = current_user.hall
     if hall is None:
         abort(404)
-    return hall  # type: ignore[no-any-return]
+    return hall
 
 
 def _period(code: str) -> periods.Period:
