@@ -33,6 +33,8 @@ from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Complaint, Duty, Hall, Rating, RatingTally, Staff, Window
 from kiosk.services.board_cache import month_start, period_starts
+from kiosk.services.complaints import overdue_count as complaints_overdue
+from kiosk.services.evaluation import current_scheme
 
 VIEWS = ("today", "month", "quarter", "year", "windows")
 # The order the hall TV cycles through (BOARD_ROTATE_SECONDS per view).
@@ -42,8 +44,6 @@ PERIODS = ("today", "month", "quarter", "year")
 
 def scheme() -> scoring.Scheme:
     """Return the scoring scheme the board ranks with: the one evaluations use."""
-    from kiosk.services.evaluation import current_scheme
-
     return current_scheme()
 
 
@@ -437,8 +437,6 @@ def complaints_month_to_date(hall: Hall, now: datetime) -> ComplaintMonthToDate:
 
 def overdue_count(hall: Hall, now: datetime) -> int:
     """Return how many of the hall's open complaints are past their current stage's deadline."""
-    from kiosk.services.complaints import overdue_count as complaints_overdue
-
     return complaints_overdue(hall.id, now)
 
 

@@ -13,10 +13,24 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 
 from kiosk.extensions import db
-from kiosk.models import Complaint, Device, Duty, Hall, Rating, Staff, User, Window
+from kiosk.models import (
+    Adjustment,
+    Assessment,
+    Complaint,
+    Device,
+    Duty,
+    Hall,
+    PeerAssignment,
+    Rating,
+    Staff,
+    User,
+    Window,
+)
 from kiosk.services import board_cache, complaints, devices, rating_log, ratings, workdays
 from kiosk.services.accounts import create_user
 from kiosk.services.duty import staff_on_duty
+from kiosk.services.evaluation import current_scheme
+from kiosk.services.periods import current_period
 from kiosk.services.privacy import device_hash
 from kiosk.services.settings import save_settings
 from kiosk.services.submission import Submission, Tap
@@ -243,8 +257,6 @@ def _handle_complaints(
     the others as invalid. Each is then taken as far as the time since allows: invalid ones
     closed; valid ones rectified (in three days), followed up and closed.
     """
-    from kiosk.services.periods import current_period
-
     quarter_start, _end = current_period(now, "quarter").bounds(zone)
     waiting = list(
         db.session.scalars(
@@ -321,10 +333,6 @@ def _seed_evaluation(
     With the complaints verified as valid (_handle_complaints), the demo evaluation shows all
     four sources and each kind of adjustment; done once.
     """
-    from kiosk.models import Adjustment, Assessment, PeerAssignment
-    from kiosk.services.evaluation import current_scheme
-    from kiosk.services.periods import current_period
-
     period = current_period(now, "quarter")
     exists = db.session.scalar(
         select(Assessment.id).where(Assessment.hall_id == hall.id, Assessment.period == period.code)
