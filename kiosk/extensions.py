@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
+
 # Batch mode lets later migrations alter tables on SQLite too.
 migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
