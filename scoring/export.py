@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from scoring.evaluate import PeriodResult
+from scoring.results import PeriodResult
 
 
 def result_to_dict(result: PeriodResult) -> dict[str, Any]:
