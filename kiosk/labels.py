@@ -9,7 +9,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 import scoring
-from scoring.explain import render
+from scoring.export import phrase_from_dict
 
 LEVEL_LABELS = {
     5: _l("非常满意"),
@@ -207,4 +207,4 @@ def adjustment_reason(adjustment: dict[str, Any]) -> str:
 
 def _in_reader_language(item: dict[str, Any], written: str) -> str:
     phrase = item.get("phrase")
-    return render(phrase, gettext) if phrase else str(item[written])
+    return phrase_from_dict(phrase).render(gettext) if phrase else str(item[written])

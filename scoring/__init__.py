@@ -8,7 +8,7 @@ default 0..110); all returned values are rounded half up to two decimals (rates 
 """
 
 from scoring.evaluate import evaluate_period
-from scoring.export import result_to_dict
+from scoring.export import result_from_dict, result_to_dict
 from scoring.inputs import Adjustment, Assessment, ComplaintFinding, StaffInput
 from scoring.results import (
     TIE_RULE,
@@ -78,6 +78,7 @@ __all__ = [
     "load_scheme",
     "parse_scheme",
     "rank_satisfaction",
+    "result_from_dict",
     "result_to_dict",
     "satisfaction_index",
 ]
