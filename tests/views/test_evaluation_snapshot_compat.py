@@ -182,3 +182,27 @@ def test_a_snapshot_from_before_phrases_renders_the_same_chinese_pages(demo, cli
     for path in pages_to_compare():
         if "lang=en" not in path:  # without phrases the lines can only be shown as written
             assert main_of(client, path) == expected[path], path
+
+
+def test_finalising_today_stores_what_finalising_stored_before(demo, app):
+    stored = json.loads((FIXTURES / "snapshot-2026Q4.json").read_text("utf-8"))
+
+    with app.test_request_context():
+        today = ev.plain_results(ev.live_results(demo.hall, periods.parse_period(PERIOD)))
+
+    # Key for key in the same order, value for value, as the JSON column writes it.
+    assert json.dumps(today, ensure_ascii=False) == json.dumps(stored, ensure_ascii=False)
+
+
+def test_the_cli_prints_a_stored_snapshot_as_it_was_stored(demo, runner):
+    stored = json.loads((FIXTURES / "snapshot-2026Q4.json").read_text("utf-8"))
+    store_snapshot(demo, stored)
+
+    printed = runner.invoke(args=["evaluate", "--period", PERIOD, "--json"])
+
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.output) == {
+        **stored,
+        "finalised_at": FINALISED_AT.isoformat() + "Z",
+        "live_differs": False,
+    }
