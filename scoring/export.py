@@ -14,7 +14,6 @@ from typing import Any
 
 from scoring.explain import Phrase, Phrases
 from scoring.results import (
-    TIE_RULE,
     AppliedAdjustment,
     CriterionScore,
     ExplanationLine,
@@ -56,7 +55,7 @@ def result_from_dict(data: Mapping[str, Any]) -> PeriodResult:
         ranked_count=data["ranked_count"],
         quota_seats=data["quota_seats"],
         results=tuple(staff_from_dict(row) for row in data["results"]),
-        tie_rule=data.get("tie_rule", TIE_RULE),
+        tie_rule=data["tie_rule"],
     )
 
 
