@@ -9,7 +9,7 @@ from sqlalchemy import select
 from kiosk.extensions import db
 from kiosk.labels import flag_label
 from kiosk.models import Hall
-from kiosk.services.evaluation import period_report
+from kiosk.services.evaluation import period_report, plain_results
 from kiosk.services.evaluation_error import EvaluationError
 from kiosk.services.periods import parse_period
 
@@ -44,27 +44,28 @@ def _evaluate(period_code: str, hall_slug: str | None, as_json: bool) -> None:
         report = period_report(halls[0], period)
     except EvaluationError as error:
         raise click.ClickException(str(error)) from None
-    data = dict(report.data)
-    data["finalised_at"] = (
-        report.snapshot.finalised_at.isoformat() + "Z" if report.snapshot else None
-    )
-    data["live_differs"] = report.live_differs
     if as_json:
+        data = plain_results(report.evaluation)
+        data["finalised_at"] = (
+            report.snapshot.finalised_at.isoformat() + "Z" if report.snapshot else None
+        )
+        data["live_differs"] = report.live_differs
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
+    result = report.result
     state = "finalised" if report.snapshot else "live"
     click.echo(
         f"{period.label} ({period.code}, {state}), scheme "
-        f"{data['scheme']['name']} {data['scheme']['version']}, "
-        f"hall mean {data['hall_mean']:.2f}"
+        f"{result.scheme_name} {result.scheme_version}, hall mean {result.hall_mean:.2f}"
     )
     if report.live_differs:
         click.echo("note: today's data would give different results than the finalised ones")
-    for row in data["results"]:
-        rank = row["rank"] if row["rank"] is not None else "-"
-        score = f"{row['score']:.2f}" if row["score"] is not None else "-"
-        flags = "、".join(flag_label(f) for f in row["flags"])
+    for person in report.rows:
+        row = person.result
+        rank = row.rank if row.rank is not None else "-"
+        score = f"{row.score:.2f}" if row.score is not None else "-"
+        flags = "、".join(flag_label(f) for f in row.flags)
         click.echo(
-            f"{rank:>3}  {row['staff_no']:<8} {row['name']:<6} {score:>7}  "
-            f"{row['grade'] or '-'}  {flags}"
+            f"{rank:>3}  {person.staff_no:<8} {person.name:<6} {score:>7}  "
+            f"{row.grade or '-'}  {flags}"
         )

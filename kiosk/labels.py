@@ -3,13 +3,12 @@
 The evaluation's come last: its codes, the scoring package's texts and explanation lines.
 """
 
-from typing import Any, overload
+from typing import overload
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 import scoring
-from scoring.explain import render
 
 LEVEL_LABELS = {
     5: _l("非常满意"),
@@ -195,20 +194,16 @@ def scheme_text(text: str | None) -> str | None:
     return str(SCHEME_TEXTS[text]) if text in SCHEME_TEXTS else text
 
 
-def explanation_text(line: dict[str, Any]) -> str:
-    """Return a stored explanation line in the reader's language.
+def explanation_text(line: scoring.ExplanationLine) -> str:
+    """Return an explanation line in the reader's language.
 
     Its phrase goes through the catalog (the scoring package's templates are msgids); a line
-    stored without one (a snapshot older than phrases) shows its text as written.
+    without one (from a snapshot older than phrases) shows its text as written.
     """
-    return _in_reader_language(line, "text")
+    return line.phrase.render(gettext) if line.phrase is not None else line.text
 
 
-def adjustment_reason(adjustment: dict[str, Any]) -> str:
+def adjustment_reason(adjustment: scoring.AppliedAdjustment) -> str:
     """Return an applied adjustment's reason: the package's words translated, typed ones as is."""
-    return _in_reader_language(adjustment, "reason")
-
-
-def _in_reader_language(item: dict[str, Any], written: str) -> str:
-    phrase = item.get("phrase")
-    return render(phrase, gettext) if phrase else str(item[written])
+    phrase = adjustment.phrase
+    return phrase.render(gettext) if phrase is not None else adjustment.reason

@@ -7,7 +7,10 @@ Numbers: points, indexes and scores are on 0–100 (final scores on ``score.min`
 default 0..110); all returned values are rounded half up to two decimals (rates to four).
 """
 
-from scoring.evaluate import (
+from scoring.evaluate import evaluate_period
+from scoring.export import result_from_dict, result_to_dict
+from scoring.inputs import Adjustment, Assessment, ComplaintFinding, StaffInput
+from scoring.results import (
     TIE_RULE,
     AppliedAdjustment,
     CriterionScore,
@@ -15,10 +18,7 @@ from scoring.evaluate import (
     PeriodResult,
     SourceScore,
     StaffResult,
-    evaluate_period,
 )
-from scoring.export import result_to_dict
-from scoring.inputs import Adjustment, Assessment, ComplaintFinding, StaffInput
 from scoring.satisfaction import (
     LevelCounts,
     SatisfactionIndex,
@@ -78,6 +78,7 @@ __all__ = [
     "load_scheme",
     "parse_scheme",
     "rank_satisfaction",
+    "result_from_dict",
     "result_to_dict",
     "satisfaction_index",
 ]

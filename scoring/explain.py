@@ -7,15 +7,15 @@ ids) to show the explanation in another language. A value is a string shown as w
 number already formatted, a reason someone typed), a Phrase (a label a catalog may know), or
 Phrases: a list joined by a separator a catalog may translate too.
 
-Phrases are stored as plain data (``dataclasses.asdict``, then JSON), so ``render`` works on
-that form as well.
+Phrases are stored as plain data by :mod:`scoring.export`, which reads them back as well.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+
+Translate = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,21 @@ class Phrase:
     template: str
     values: Mapping[str, str | Phrase | Phrases] = field(default_factory=dict)
 
-    def render(self, translate: Callable[[str], str] | None = None) -> str:
-        """Return the words, each template passed through translate (default: as written)."""
-        return render(asdict(self), translate)
+    def render(self, translate: Translate | None = None) -> str:
+        """Return the words, each template passed through translate (default: as written).
+
+        A translated template that does not fit the values (a placeholder missing from a
+        catalog entry, say) falls back to the template as written, so a bad translation never
+        hides a line.
+        """
+        template = _translated(self.template, translate)
+        if not self.values:
+            return template
+        values = {name: _rendered(value, translate) for name, value in self.values.items()}
+        try:
+            return template % values
+        except (KeyError, ValueError, TypeError):
+            return self.template % values
 
 
 @dataclass(frozen=True)
@@ -37,27 +49,15 @@ class Phrases:
     separator: str
     items: tuple[Phrase, ...]
 
-
-def render(data: Mapping[str, Any] | str, translate: Callable[[str], str] | None = None) -> str:
-    """Render a phrase in its stored form (dicts from ``asdict``/JSON) through translate.
-
-    A translated template that does not fit the values (a placeholder missing from a catalog
-    entry, say) falls back to the template as written, so a bad translation never hides a line.
-    """
-    if isinstance(data, str):
-        return data
-    if "separator" in data:
-        parts = (render(item, translate) for item in data["items"])
-        return _translated(data["separator"], translate).join(parts)
-    values = {name: render(value, translate) for name, value in data["values"].items()}
-    template = _translated(data["template"], translate)
-    if not values:
-        return template
-    try:
-        return template % values
-    except (KeyError, ValueError, TypeError):
-        return str(data["template"]) % values
+    def render(self, translate: Translate | None = None) -> str:
+        """Return the phrases' words joined by the (translated) separator."""
+        parts = (item.render(translate) for item in self.items)
+        return _translated(self.separator, translate).join(parts)
 
 
-def _translated(text: str, translate: Callable[[str], str] | None) -> str:
+def _rendered(value: str | Phrase | Phrases, translate: Translate | None) -> str:
+    return value if isinstance(value, str) else value.render(translate)
+
+
+def _translated(text: str, translate: Translate | None) -> str:
     return translate(text) if translate is not None else text

@@ -112,7 +112,8 @@ class Adjustment(Model):
 class EvaluationSnapshot(Model):
     """A finalised period's results, frozen: later edits to its inputs do not change them.
 
-    ``results`` is scoring.result_to_dict(...) with each person's staff_no and name added.
+    ``results`` is kiosk.services.evaluation.plain_results(...): scoring.result_to_dict with
+    each person's staff_no and name added; results_from_plain reads it back.
     """
 
     __tablename__ = "evaluation_snapshot"

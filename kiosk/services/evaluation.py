@@ -9,9 +9,8 @@ ledger in ``adjustments``.
 from __future__ import annotations
 
 import functools
-import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -47,56 +46,105 @@ def _load_scheme(path: str, _stamp: int) -> scoring.Scheme:
     return scoring.load_scheme(path)
 
 
-def live_results(hall: Hall, period: Period) -> dict[str, Any]:
-    """Evaluate the period from today's rows: scoring.result_to_dict plus staff_no and name.
+@dataclass(frozen=True)
+class PersonResult:
+    """One person's result with the staff number and name it is shown under."""
 
-    Top-level keys added: ``period`` (code) and ``hall`` (slug).
+    staff_no: str
+    name: str
+    result: scoring.StaffResult
+
+    @property
+    def staff_id(self) -> int:
+        """Return the person's Staff id."""
+        return int(self.result.staff_id)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A hall's period evaluated: scoring's result and whose each staff result is.
+
+    ``people`` holds one entry per ``result.results``, in the same order (best rank first).
     """
+
+    period_code: str
+    hall_slug: str
+    result: scoring.PeriodResult
+    people: tuple[PersonResult, ...]
+
+
+def live_results(hall: Hall, period: Period) -> Evaluation:
+    """Evaluate the period from today's rows."""
     scheme = current_scheme()
     data = period_inputs(hall, period, scheme)
     try:
         result = scoring.evaluate_period(data.inputs, scheme, data.hall_mean)
     except ValueError as error:  # a stored assessment no longer fits the scheme's rubric
         raise EvaluationError(_("考核数据与考核方案不符：%(error)s", error=str(error))) from error
-    plain = scoring.result_to_dict(result)
     people = []
-    for row in plain["results"]:
-        person = data.staff[int(row["staff_id"])]
-        people.append({"staff_no": person.staff_no, "name": person.name, **row})
-    plain["results"] = people
-    # A JSON round trip so live results compare equal to a stored snapshot's.
-    round_tripped: dict[str, Any] = json.loads(
-        json.dumps(
-            {"period": period.code, "hall": hall.slug, **plain},
-            ensure_ascii=False,
-        )
+    for row in result.results:
+        person = data.staff[int(row.staff_id)]
+        people.append(PersonResult(person.staff_no, person.name, row))
+    return Evaluation(period.code, hall.slug, result, tuple(people))
+
+
+def plain_results(evaluation: Evaluation) -> dict[str, Any]:
+    """Return the evaluation as JSON-ready data: what a snapshot stores, what --json prints.
+
+    scoring.result_to_dict with ``period`` (code) and ``hall`` (slug) first and each result
+    led by the person's ``staff_no`` and ``name``.
+    """
+    plain = scoring.result_to_dict(evaluation.result)
+    rows = [
+        {"staff_no": person.staff_no, "name": person.name, **row}
+        for person, row in zip(evaluation.people, plain["results"], strict=True)
+    ]
+    return {
+        "period": evaluation.period_code,
+        "hall": evaluation.hall_slug,
+        **plain,
+        "results": rows,
+    }
+
+
+def results_from_plain(data: dict[str, Any]) -> Evaluation:
+    """Return the evaluation a plain_results form (a stored snapshot) holds."""
+    result = scoring.result_from_dict(data)
+    people = tuple(
+        PersonResult(str(row["staff_no"]), str(row["name"]), staff)
+        for row, staff in zip(data["results"], result.results, strict=True)
     )
-    return round_tripped
+    return Evaluation(str(data["period"]), str(data["hall"]), result, people)
 
 
 @dataclass
 class Report:
     """The results a period's pages, exports and the CLI show.
 
-    For a finalised period ``data`` is the snapshot and ``live_differs`` says whether today's
-    rows would give different results; otherwise ``data`` is live.
+    For a finalised period ``evaluation`` is the snapshot's and ``live_differs`` says whether
+    today's rows would give different results; otherwise it is live.
     """
 
     period: Period
-    data: dict[str, Any]
+    evaluation: Evaluation
     snapshot: EvaluationSnapshot | None = None
     live_differs: bool = False
-    by_staff: dict[int, dict[str, Any]] = field(default_factory=dict)
+    by_staff: dict[int, PersonResult] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.by_staff = {int(row["staff_id"]): row for row in self.data["results"]}
+        self.by_staff = {person.staff_id: person for person in self.evaluation.people}
 
     @property
-    def rows(self) -> list[dict[str, Any]]:
-        """Return the people's results, best rank first."""
-        return list(self.data["results"])
+    def result(self) -> scoring.PeriodResult:
+        """Return the period's result (scheme, hall mean, how many ranked, …)."""
+        return self.evaluation.result
 
-    def row_for(self, staff_id: int) -> dict[str, Any] | None:
+    @property
+    def rows(self) -> tuple[PersonResult, ...]:
+        """Return the people's results, best rank first."""
+        return self.evaluation.people
+
+    def row_for(self, staff_id: int) -> PersonResult | None:
         """Return one person's result, or None if they are not in this period's results."""
         return self.by_staff.get(staff_id)
 
@@ -116,27 +164,32 @@ def period_report(hall: Hall, period: Period) -> Report:
     snapshot = snapshot_for(hall, period)
     if snapshot is None:
         return Report(period, live)
-    frozen = snapshot.results
+    frozen = results_from_plain(snapshot.results)
     differs = _as_recorded(frozen) != _as_recorded(live)
     return Report(period, frozen, snapshot=snapshot, live_differs=differs)
 
 
-def _as_recorded(data: dict[str, Any]) -> dict[str, Any]:
-    """Return results without the explanation's phrases, for comparing with any snapshot.
+def _as_recorded(evaluation: Evaluation) -> Evaluation:
+    """Return the evaluation without the explanation's phrases, for comparing with any snapshot.
 
     Snapshots taken before explanation lines and applied adjustments carried their phrase
     (scoring.explain) hold the text only; the words are the same, so they must not count as a
     change.
     """
-    results = [
-        {
-            **row,
-            "explanation": [{**line, "phrase": None} for line in row["explanation"]],
-            "adjustments": [{**entry, "phrase": None} for entry in row["adjustments"]],
-        }
-        for row in data["results"]
-    ]
-    return {**data, "results": results}
+    people = tuple(
+        replace(
+            person,
+            result=replace(
+                person.result,
+                explanation=tuple(replace(line, phrase=None) for line in person.result.explanation),
+                adjustments=tuple(
+                    replace(entry, phrase=None) for entry in person.result.adjustments
+                ),
+            ),
+        )
+        for person in evaluation.people
+    )
+    return replace(evaluation, people=people, result=replace(evaluation.result, results=()))
 
 
 def finalise_period(
@@ -150,9 +203,9 @@ def finalise_period(
     snapshot = EvaluationSnapshot(
         hall_id=hall.id,
         period=period.code,
-        scheme_name=live["scheme"]["name"],
-        scheme_version=live["scheme"]["version"],
-        results=live,
+        scheme_name=live.result.scheme_name,
+        scheme_version=live.result.scheme_version,
+        results=plain_results(live),
         finalised_at=now,
         finalised_by_id=actor.id,
     )
@@ -167,7 +220,7 @@ def finalise_period(
         detail={
             "period": period.code,
             "scheme_version": snapshot.scheme_version,
-            "people": len(live["results"]),
+            "people": len(live.people),
         },
     )
     return snapshot

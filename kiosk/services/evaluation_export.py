@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 import scoring
 from kiosk.labels import explanation_text, flag_label, scheme_text
-from kiosk.services.evaluation import Report, current_scheme
+from kiosk.services.evaluation import PersonResult, Report, current_scheme
 from kiosk.services.spreadsheet import neutralise
 
 POINTS = "0.00"
@@ -32,64 +32,60 @@ class Column:
     """One column of the summary: header, how to read a row, and the number format."""
 
     header: str
-    value: Callable[[dict[str, Any]], Any]
+    value: Callable[[PersonResult], Any]
     number_format: str = TEXT
 
 
-def _source(row: dict[str, Any], code: str) -> dict[str, Any]:
-    return next(s for s in row["sources"] if s["code"] == code)
-
-
-def _criterion(row: dict[str, Any], source: str, code: str) -> float | None:
-    src = _source(row, source)
-    if not src["present"]:
+def _criterion(row: PersonResult, source: str, code: str) -> float | None:
+    src = row.result.source(source)
+    if not src.present:
         return None
-    found = next((c for c in src["criteria"] if c["code"] == code), None)
-    return None if found is None else found["average"]
+    found = next((c for c in src.criteria if c.code == code), None)
+    return None if found is None else found.average
 
 
 def _leaves(report: Report) -> list[tuple[str, str]]:
     """Return (code, label) of the leaf criteria the report's scheme used, in rubric order."""
     scheme = current_scheme()
-    if report.data["scheme"]["version"] == scheme.version:
+    if report.result.scheme_version == scheme.version:
         return [(leaf.code, leaf.label) for leaf in scheme.leaves]
     seen: dict[str, str] = {}
     for row in report.rows:
-        for src in row["sources"]:
-            for crit in src["criteria"]:
-                if crit["is_leaf"]:
-                    seen.setdefault(crit["code"], crit["label"])
+        for src in row.result.sources:
+            for crit in src.criteria:
+                if crit.is_leaf:
+                    seen.setdefault(crit.code, crit.label)
     return list(seen.items())
 
 
-def _source_value(code: str) -> Callable[[dict[str, Any]], Any]:
-    return lambda row: _source(row, code)["value"]
+def _source_value(code: str) -> Callable[[PersonResult], float | None]:
+    return lambda row: row.result.source(code).value
 
 
-def _criterion_value(source: str, code: str) -> Callable[[dict[str, Any]], float | None]:
+def _criterion_value(source: str, code: str) -> Callable[[PersonResult], float | None]:
     return lambda row: _criterion(row, source, code)
 
 
 def columns(report: Report) -> list[Column]:
     """Return the summary's columns for a report."""
     cols = [
-        Column(_("排名"), lambda r: r["rank"], INTEGER),
-        Column(_("工号"), lambda r: r["staff_no"]),
-        Column(_("姓名"), lambda r: r["name"]),
-        Column(_("最终得分"), lambda r: r["score"], POINTS),
-        Column(_("基础分"), lambda r: r["base_score"], POINTS),
-        Column(_("等级"), lambda r: scheme_text(r["grade"]) or ""),
+        Column(_("排名"), lambda r: r.result.rank, INTEGER),
+        Column(_("工号"), lambda r: r.staff_no),
+        Column(_("姓名"), lambda r: r.name),
+        Column(_("最终得分"), lambda r: r.result.score, POINTS),
+        Column(_("基础分"), lambda r: r.result.base_score, POINTS),
+        Column(_("等级"), lambda r: scheme_text(r.result.grade) or ""),
     ]
     for code in scoring.SOURCES:
         label = scheme_text(scoring.SOURCE_LABELS[code])
         cols.append(Column(label, _source_value(code), POINTS))
     cols += [
-        Column(_("居民评价数"), lambda r: r["satisfaction"]["count"], INTEGER),
-        Column(_("原始均分"), lambda r: r["satisfaction"]["raw_mean"], POINTS),
-        Column(_("好评率"), lambda r: r["satisfaction"]["good_rate"], RATE),
-        Column(_("差评率"), lambda r: r["satisfaction"]["bad_rate"], RATE),
-        Column(_("加分（计入）"), lambda r: r["bonus_applied"], POINTS),
-        Column(_("扣分"), lambda r: r["deduction_total"], POINTS),
+        Column(_("居民评价数"), lambda r: r.result.satisfaction.count, INTEGER),
+        Column(_("原始均分"), lambda r: r.result.satisfaction.raw_mean, POINTS),
+        Column(_("好评率"), lambda r: r.result.satisfaction.good_rate, RATE),
+        Column(_("差评率"), lambda r: r.result.satisfaction.bad_rate, RATE),
+        Column(_("加分（计入）"), lambda r: r.result.bonus_applied, POINTS),
+        Column(_("扣分"), lambda r: r.result.deduction_total, POINTS),
     ]
     for source in ("self", "supervisor", "peer"):
         label = scheme_text(scoring.SOURCE_LABELS[source])
@@ -102,8 +98,8 @@ def columns(report: Report) -> list[Column]:
                 )
             )
     cols += [
-        Column(_("标志"), lambda r: "、".join(flag_label(f) for f in r["flags"])),
-        Column(_("考核方案版本"), lambda r: r["scheme_version"]),
+        Column(_("标志"), lambda r: "、".join(flag_label(f) for f in r.result.flags)),
+        Column(_("考核方案版本"), lambda r: r.result.scheme_version),
     ]
     return cols
 
@@ -142,9 +138,9 @@ def to_xlsx(report: Report) -> bytes:
     for cell in notes[1]:
         cell.font = Font(bold=True)
     for row in report.rows:
-        for line in row["explanation"]:
-            indent = "    " * int(line["depth"])
-            cells = (row["staff_no"], row["name"], indent + explanation_text(line))
+        for line in row.result.explanation:
+            indent = "    " * line.depth
+            cells = (row.staff_no, row.name, indent + explanation_text(line))
             notes.append([neutralise(cell) for cell in cells])  # names can start with "="
     notes.column_dimensions["C"].width = 90
     notes.freeze_panes = "A2"

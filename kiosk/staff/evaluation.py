@@ -19,6 +19,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+import scoring
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.errors import render_error
@@ -104,17 +105,13 @@ def field_name(code: str) -> str:
     return "c_" + code.replace(".", "__")
 
 
-def rubric_labels(nodes: Iterable[Any]) -> dict[str, str]:
-    """Return dotted code → label to show, for rubric nodes (criteria, or their result dicts).
+def rubric_labels(nodes: Iterable[scoring.Criterion | scoring.CriterionScore]) -> dict[str, str]:
+    """Return dotted code → label to show, for rubric nodes (criteria, or their averages).
 
     A sub-item named like its parent (服务质量 40 holds 服务质量 20) says which it is:
     服务质量（细项）. The scheme's own codes and labels are left as they are.
     """
-
-    def get(node: Any, name: str) -> Any:
-        return node[name] if isinstance(node, dict) else getattr(node, name)
-
-    labels = {get(node, "code"): scheme_text(get(node, "label")) for node in nodes}
+    labels = {node.code: scheme_text(node.label) or "" for node in nodes}
     shown: dict[str, str] = {}
     for code, label in labels.items():
         parent = code.rpartition(".")[0]
@@ -608,7 +605,13 @@ def evaluation_detail(period_code: str, staff_id: int) -> ResponseReturnValue:
     trend = ev.satisfaction_trend(hall, person, period)
     return render_template(
         "staff/evaluation/detail.html",
-        **_common(period, report=report, person=person, row=row, chart=trend_chart(trend)),
+        **_common(
+            period,
+            report=report,
+            person=person,
+            result=row.result if row is not None else None,
+            chart=trend_chart(trend),
+        ),
     )
 
 

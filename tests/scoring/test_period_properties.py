@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from dataclasses import asdict
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,10 +22,10 @@ from scoring import (
     evaluate_period,
     parse_scheme,
     rank_satisfaction,
+    result_from_dict,
     result_to_dict,
     satisfaction_index,
 )
-from scoring.explain import render
 
 SCHEME = default_scheme()
 SCHEMES = [
@@ -205,15 +207,46 @@ CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 def test_every_explanation_line_can_be_read_in_another_language(staff, scheme):
     """Each line's stored phrase renders to its text, and all its words go through a catalog."""
     stored = json.loads(json.dumps(result_to_dict(evaluate_period(staff, scheme))))
-    for result in stored["results"]:
-        for line in result["explanation"]:
-            assert line["phrase"] is not None and render(line["phrase"]) == line["text"]
-            foreign = render(line["phrase"], lambda words: CHINESE.sub("x", words))
+    for result in result_from_dict(stored).results:
+        for line in result.explanation:
+            assert line.phrase is not None and line.phrase.render() == line.text
+            foreign = line.phrase.render(lambda words: CHINESE.sub("x", words))
             for typed in TYPED:
                 foreign = foreign.replace(typed, "")
-            assert not CHINESE.search(foreign), line["text"]
-        for entry in result["adjustments"]:  # reasons the package wrote carry their phrase
-            written_by_package = entry["kind"] in ("complaint", "bonus_cap")
-            assert (entry["phrase"] is not None) is written_by_package
+            assert not CHINESE.search(foreign), line.text
+        for entry in result.adjustments:  # reasons the package wrote carry their phrase
+            written_by_package = entry.kind in ("complaint", "bonus_cap")
+            assert (entry.phrase is not None) is written_by_package
             if written_by_package:
-                assert render(entry["phrase"]) == entry["reason"]
+                assert entry.phrase is not None and entry.phrase.render() == entry.reason
+
+
+def as_asdict_gave_it(value: Any) -> Any:
+    """Return a result the way snapshots were stored before: asdict, tuples as lists."""
+    if isinstance(value, dict):
+        return {str(key): as_asdict_gave_it(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_asdict_gave_it(item) for item in value]
+    return value
+
+
+@given(periods(), st.sampled_from(SCHEMES))
+def test_the_plain_form_is_the_one_stored_snapshots_have(staff, scheme):
+    result = evaluate_period(staff, scheme)
+
+    plain = result_to_dict(result)
+
+    # The same keys in the same order, the same values: byte for byte the same JSON.
+    rows = [as_asdict_gave_it(asdict(person)) for person in result.results]
+    assert json.dumps(plain, ensure_ascii=False) == json.dumps(
+        {**plain, "results": rows}, ensure_ascii=False
+    )
+
+
+@given(periods(), st.sampled_from(SCHEMES))
+def test_a_result_reads_back_from_its_stored_form_unchanged(staff, scheme):
+    result = evaluate_period(staff, scheme)
+
+    stored = json.loads(json.dumps(result_to_dict(result)))
+
+    assert result_from_dict(stored) == result

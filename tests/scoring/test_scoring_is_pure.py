@@ -10,10 +10,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = """
 import sys
 import scoring
-from scoring import LevelCounts, StaffInput, default_scheme, evaluate_period, result_to_dict
+from scoring import LevelCounts, StaffInput, default_scheme, evaluate_period
+from scoring import result_from_dict, result_to_dict
 scheme = default_scheme()
 result = evaluate_period([StaffInput("a", LevelCounts.of(l5=12))], scheme)
-result_to_dict(result)
+assert result_from_dict(result_to_dict(result)) == result
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in {"flask", "sqlalchemy"})
 print(",".join(loaded) or "clean")
 """

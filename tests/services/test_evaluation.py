@@ -175,23 +175,25 @@ def test_result_combines_every_source_as_worked_out_by_hand(
     db.session.commit()
 
     report = ev.period_report(hall, NOV)
-    row = report.row_for(wang.id)
-    assert report.data["hall_mean"] == 80.0
-    assert row["satisfaction"]["smoothed"] == 90.0
-    sources = {s["code"]: s for s in row["sources"]}
+    person = report.row_for(wang.id)
+    assert person is not None
+    row = person.result
+    assert report.result.hall_mean == 80.0
+    assert row.satisfaction.smoothed == 90.0
     # Peer missing: 10% + 40% + 30% = 80% present, renormalised.
-    assert sources["self"]["contribution"] == 10.0  # 80 × 10 / 80
-    assert sources["supervisor"]["contribution"] == 45.0  # 90 × 40 / 80
-    assert sources["residents"]["contribution"] == 33.75  # 90 × 30 / 80
-    assert row["base_score"] == 88.75
-    assert row["score"] == 88.75  # + 3 bonus − 3 for the one valid 一般 complaint
-    assert row["grade"] == "良好"
-    assert "missing:peer" in row["flags"] and "veto" not in row["flags"]
-    reasons = [a["reason"] for a in row["adjustments"]]
+    assert row.source("self").contribution == 10.0  # 80 × 10 / 80
+    assert row.source("supervisor").contribution == 45.0  # 90 × 40 / 80
+    assert row.source("residents").contribution == 33.75  # 90 × 30 / 80
+    assert row.base_score == 88.75
+    assert row.score == 88.75  # + 3 bonus − 3 for the one valid 一般 complaint
+    assert row.grade == "良好"
+    assert "missing:peer" in row.flags and "veto" not in row.flags
+    reasons = [a.reason for a in row.adjustments]
     assert "创新" in reasons and "误登记" not in reasons
-    assert (row["staff_no"], row["name"]) == (wang.staff_no, "王芳")
+    assert (person.staff_no, person.name) == (wang.staff_no, "王芳")
     # 李强 has no source at all: listed, unscored, unranked.
-    assert report.row_for(li.id)["rank"] is None
+    unscored = report.row_for(li.id)
+    assert unscored is not None and unscored.result.rank is None
 
 
 def test_ledger_lists_valid_complaints_read_only_beside_manual_entries(
@@ -409,14 +411,15 @@ def test_finalised_period_keeps_its_results_when_inputs_change(
     db.session.commit()
     before = ev.period_report(hall, NOV)
     assert before.snapshot is not None and not before.live_differs
-    frozen_score = before.row_for(staff.id)["score"]
+    frozen_score = before.row_for(staff.id).result.score
 
     for minute in range(20):  # a burst of 非常不满意 after finalising
         rate(window, 1, start + timedelta(hours=1, minutes=minute))
     after = ev.period_report(hall, NOV)
     assert after.live_differs
-    assert after.row_for(staff.id)["score"] == frozen_score
-    assert ev.live_results(hall, NOV)["results"][0]["score"] < frozen_score
+    assert after.row_for(staff.id).result.score == frozen_score
+    live_score = ev.live_results(hall, NOV).people[0].result.score
+    assert live_score is not None and frozen_score is not None and live_score < frozen_score
     with pytest.raises(EvaluationError):
         ev.finalise_period(hall, NOV, actor=supervisor, now=start + timedelta(days=31))
     assert (
@@ -454,8 +457,8 @@ def test_a_snapshot_from_before_phrases_reads_as_written_and_is_no_change(
     db.session.commit()
     report = ev.period_report(hall, NOV)
     assert not report.live_differs
-    lines = report.rows[0]["explanation"]
-    assert "phrase" not in lines[0] and explanation_text(lines[-2]).startswith("等级：")
+    lines = report.rows[0].result.explanation
+    assert lines[0].phrase is None and explanation_text(lines[-2]).startswith("等级：")
 
 
 def test_trend_covers_twelve_periods_with_gaps_for_empty_ones(
