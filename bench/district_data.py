@@ -11,6 +11,7 @@ Both are cached under .cache/bench-district/, keyed by the schema (migration fil
 the models' source), the sources the generator relies on and GENERATOR_VERSION.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -42,7 +43,7 @@ NOW = datetime(2026, 12, 30, 6, 0)
 OFFSET = timedelta(hours=8)  # Asia/Shanghai has kept UTC+8 all year since 1991
 FIRST_DAY = date(2026, 1, 1)
 MEASURED_HALL = "s01"  # an average station: the pages are measured as its supervisor
-PASSWORD = "bench-district-Supervisor-2026"
+PASSWORD = "bench-district-Supervisor-2026"  # noqa: S105 - a throwaway database's
 # Ratings per local hour: busy mornings, a lunch lull, a second wave in the afternoon.
 HOUR_WEIGHTS = {8: 3, 9: 9, 10: 10, 11: 7, 12: 1, 13: 2, 14: 4, 15: 4, 16: 3, 17: 1}
 WEEKDAY_WEIGHTS = (1.3, 1.0, 1.0, 1.0, 0.9, 0.45, 0.0)  # Monday … Sunday (closed)
@@ -172,8 +173,12 @@ def _create_people(halls: int) -> dict[str, Any]:
             first = create_user(f"sup{n:02d}", "supervisor", PASSWORD, hall=hall)
         else:  # the same password: one scrypt hash, not fifty
             db.session.add(
-                User(username=f"sup{n:02d}", role="supervisor", hall=hall,
-                     password_hash=first.password_hash)  # fmt: skip
+                User(
+                    username=f"sup{n:02d}",
+                    role="supervisor",
+                    hall=hall,
+                    password_hash=first.password_hash,
+                )
             )
         made["halls"].append(hall.id)
         made["windows"][hall.id] = [w.id for w in windows]
@@ -235,16 +240,53 @@ def _complaint(
     text = rng.choice(COMPLAINT_TEXTS)
     common = (row.hall_id, row.window_id, row.staff_id, row.id, tags, text)
     if age < timedelta(days=3):
-        return (*common, "new", None, None, later(1), None, None, stamp, stamp,
-                None, None, None, None)  # fmt: skip
+        return (
+            *common,
+            "new",
+            None,
+            None,
+            later(1),
+            None,
+            None,
+            stamp,
+            stamp,
+            None,
+            None,
+            None,
+            None,
+        )
     if age < timedelta(days=15):
-        return (*common, "rectifying", "minor", 1, later(1), later(6), None, stamp, later(1),
-                later(1), None, None, None)  # fmt: skip
+        return (
+            *common,
+            "rectifying",
+            "minor",
+            1,
+            later(1),
+            later(6),
+            None,
+            stamp,
+            later(1),
+            later(1),
+            None,
+            None,
+            None,
+        )
     valid = rng.random() < 0.3
-    return (*common, "closed", ("minor" if level == 2 else "major") if valid else None,
-            1 if valid else 0, later(1), later(6) if valid else None,
-            later(8) if valid else None, stamp, later(9), later(1),
-            later(5) if valid else None, later(8) if valid else None, later(9))  # fmt: skip
+    return (
+        *common,
+        "closed",
+        ("minor" if level == 2 else "major") if valid else None,
+        1 if valid else 0,
+        later(1),
+        later(6) if valid else None,
+        later(8) if valid else None,
+        stamp,
+        later(9),
+        later(1),
+        later(5) if valid else None,
+        later(8) if valid else None,
+        later(9),
+    )
 
 
 def build_sqlite(size: int, path: Path, halls: int = HALLS) -> None:
@@ -282,9 +324,7 @@ def build_sqlite(size: int, path: Path, halls: int = HALLS) -> None:
     days = _open_days()
     today = days[-1]
     now_hour = (NOW + OFFSET).hour
-    day_weight = [
-        WEEKDAY_WEIGHTS[d.weekday()] * MONTH_WEIGHTS[d.month - 1] for d in days
-    ]
+    day_weight = [WEEKDAY_WEIGHTS[d.weekday()] * MONTH_WEIGHTS[d.month - 1] for d in days]
     hours, hour_w = list(HOUR_WEIGHTS), list(HOUR_WEIGHTS.values())
     today_hours = [h for h in hours if h < now_hour]
     today_w = [HOUR_WEIGHTS[h] for h in today_hours]
@@ -311,15 +351,22 @@ def build_sqlite(size: int, path: Path, halls: int = HALLS) -> None:
                 staff_id = staff_ids[(index + day.toordinal() * 5) % len(staff_ids)]
                 on_duty[window_id] = staff_id
                 duty_rows.append(
-                    (staff_id, window_id, _stamp(start), _stamp(start + timedelta(hours=9)),
-                     "roster", _stamp(start - timedelta(days=7)))  # fmt: skip
+                    (
+                        staff_id,
+                        window_id,
+                        _stamp(start),
+                        _stamp(start + timedelta(hours=9)),
+                        "roster",
+                        _stamp(start - timedelta(days=7)),
+                    )
                 )
         events: list[tuple[int, int]] = []
         for hall_id in hall_ids:
             expected = per_day * day_weight[day_index] * hall_weight[hall_id]
             n = int(expected + rng.random())
-            chosen = rng.choices(today_hours if day == today else hours,
-                                 today_w if day == today else hour_w, k=n)  # fmt: skip
+            chosen = rng.choices(
+                today_hours if day == today else hours, today_w if day == today else hour_w, k=n
+            )
             events += [(h * 3600 + rng.randrange(3600), hall_id) for h in chosen]
         events.sort()
         rating_rows, log_rows, complaint_rows = [], [], []
@@ -341,7 +388,11 @@ def build_sqlite(size: int, path: Path, halls: int = HALLS) -> None:
                 device = device_of_window[window_id]
             row = _Row()
             row.id, row.hall_id, row.window_id, row.staff_id = number, hall_id, window_id, staff_id
-            row.level, row.channel, row.idempotency_key = level, channel, f"{rng.getrandbits(128):032x}"
+            row.level, row.channel, row.idempotency_key = (
+                level,
+                channel,
+                f"{rng.getrandbits(128):032x}",
+            )
             row.verified = rng.random() < 0.05
             row.created_at, row.received_at = moment, received
             flagged = rng.random() < FLAGGED_SHARE
@@ -360,14 +411,32 @@ def build_sqlite(size: int, path: Path, halls: int = HALLS) -> None:
                 state = rating_log.rating_state(row)  # type: ignore[arg-type]
                 digest = rating_log.chain_hash(prev, "status", state)
                 log_rows.append(
-                    (number, "status", json.dumps(state), prev, digest,
-                     _stamp(received + timedelta(days=2)))  # fmt: skip
+                    (
+                        number,
+                        "status",
+                        json.dumps(state),
+                        prev,
+                        digest,
+                        _stamp(received + timedelta(days=2)),
+                    )
                 )
                 prev = digest
             rating_rows.append(
-                (number, hall_id, window_id, staff_id, level, channel, row.idempotency_key,
-                 device, int(row.verified), created, stamp, row.status,
-                 json.dumps(row.flags) if row.flags else "[]")  # fmt: skip
+                (
+                    number,
+                    hall_id,
+                    window_id,
+                    staff_id,
+                    level,
+                    channel,
+                    row.idempotency_key,
+                    device,
+                    int(row.verified),
+                    created,
+                    stamp,
+                    row.status,
+                    json.dumps(row.flags) if row.flags else "[]",
+                )
             )
             if level <= 2 and rng.random() < COMPLAINT_SHARE:
                 complaint_rows.append(_complaint(rng, row, moment, created, level))
@@ -389,7 +458,9 @@ def build_sqlite(size: int, path: Path, halls: int = HALLS) -> None:
         db.session.commit()
         db.session.close()
         db.engine.dispose()
-    print(f"    board_cache.rebuild(): {rows:,} tally rows in {time.perf_counter() - started:.0f} s")
+    print(
+        f"    board_cache.rebuild(): {rows:,} tally rows in {time.perf_counter() - started:.0f} s"
+    )
 
 
 def sqlite_stats(path: Path) -> dict[str, Any]:
@@ -461,8 +532,19 @@ class CachedPostgres(PostgresServer):
         """Create the cluster if it is new, start it, wait until it accepts connections."""
         if not (self.data / "PG_VERSION").exists():
             shutil.rmtree(self.data, ignore_errors=True)
-            self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                      "--no-sync", "-E", "UTF8", "--locale=C")  # fmt: skip
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            )
         # A server's settings, not the tests' defaults: 128 MB of shared buffers would
         # measure the disk. fsync off: the cache can be rebuilt.
         options = (
@@ -471,8 +553,19 @@ class CachedPostgres(PostgresServer):
             "-c maintenance_work_mem=1GB -c work_mem=64MB -c max_wal_size=8GB "
             "-c effective_cache_size=8GB"
         )
-        self._run("pg_ctl", "-D", str(self.data), "-o", options,
-                  "-l", str(self.root / "server.log"), "-w", "-t", "120", "start")  # fmt: skip
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-t",
+            "120",
+            "start",
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -484,10 +577,8 @@ class CachedPostgres(PostgresServer):
 
     def stop(self) -> None:
         """Stop the server and keep the cluster."""
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass
 
     def connect(self, dbname: str = "postgres"):  # type: ignore[no-untyped-def]
         import psycopg
@@ -558,10 +649,8 @@ def build_pg(server: CachedPostgres, dbname: str, source: Path) -> None:
                     if progress:
                         progress.add(len(batch))
             if "id" in names:
-                conn.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f'(SELECT max(id) FROM "{table}"))'  # noqa: S608
-                )
+                sequence = f"pg_get_serial_sequence('{table}', 'id')"
+                conn.execute(f'SELECT setval({sequence}, (SELECT max(id) FROM "{table}"))')  # noqa: S608 - our tables
         started = time.perf_counter()
         for sql in constraints + indexes:
             conn.execute(sql)
@@ -573,7 +662,9 @@ def build_pg(server: CachedPostgres, dbname: str, source: Path) -> None:
         db.session.commit()
         db.session.close()
         db.engine.dispose()
-    print(f"    board_cache.rebuild(): {rows:,} tally rows in {time.perf_counter() - started:.0f} s")
+    print(
+        f"    board_cache.rebuild(): {rows:,} tally rows in {time.perf_counter() - started:.0f} s"
+    )
     with server.connect(dbname) as conn:
         conn.execute("VACUUM ANALYZE")  # what autovacuum does soon after a load
 
@@ -584,9 +675,7 @@ def pg_stats(server: CachedPostgres, dbname: str) -> dict[str, Any]:
         ratings = conn.execute("SELECT count(*) FROM rating").fetchone()[0]
         objects: dict[str, list[Any]] = {}
         for table in ("rating", "rating_log", "rating_tally"):
-            heap = conn.execute(
-                "SELECT pg_table_size(%s::regclass)", (table,)
-            ).fetchone()[0]
+            heap = conn.execute("SELECT pg_table_size(%s::regclass)", (table,)).fetchone()[0]
             objects[table] = [table, heap]
             for name, n in conn.execute(
                 "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index "
