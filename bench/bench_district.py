@@ -47,6 +47,8 @@ RATIO = 2.0
 QUARTER, YEAR, MONTH = "2026Q3", "2026", (date(2026, 11, 1), date(2026, 11, 30))
 HALL = data.MEASURED_HALL
 NOT_BUILT = ("district dashboard", "station round result")
+# deploy/kiosk.service: a sync worker busy this long is killed, whatever it is sending.
+WORKER_TIMEOUT_S = 60
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 
@@ -143,6 +145,8 @@ class Target:
                 if row and STAMP.fullmatch(row[0])
             )
             verdict = "complete" if rows == self.month_count else "CUT OFF"
+            if elapsed > WORKER_TIMEOUT_S:
+                verdict = f"CUT OFF under gunicorn (took > its --timeout {WORKER_TIMEOUT_S} s)"
             item.complete[self.size] = (
                 f"{verdict}: {rows:,} rows of {self.month_count:,}, {len(body) / 1e6:.1f} MB"
             )
