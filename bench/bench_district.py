@@ -3,8 +3,9 @@
 Data (bench/district_data.py): 50 stations of 8 windows and 12 staff on a daily roster, a year
 of ratings (2026-01-01 to Wednesday 30 December 14:00) shaped by weekday, month, holidays and
 hour of the day; 1.2 % screened into quarantine (most of the older ones reviewed since), a third
-of the 差评 with a complaint. Cached under .cache/bench-district/ (first run: generation time is
-printed; SQLite 10M takes ~15 min, the PostgreSQL copy ~10 min more).
+of the 差评 with a complaint. Cached under .cache/bench-district/ (~11 GB each): on these 2-CPU
+machines the first run generates SQLite's 10M in ~25 min and copies them to PostgreSQL in ~9;
+a run on cached databases takes ~6 min.
 
 Measured as the supervisor of station s01 (an average one, ~1/50 of the ratings), through the
 Flask test client in-process, so a request's time is the server's wall time without a network;
@@ -239,7 +240,8 @@ def _bytes_table(title: str, stats: dict[str, Any], total: int) -> None:
         label = f"{table} (table)" if name == table else f"  index {name}"
         print(f"    {label:<44}{n / ratings:>8.1f} B/rating {n / 1e6:>9.1f} MB")
     rest = total - sum(n for _, _, n in rows)
-    print(f"    {'everything else':<44}{rest / ratings:>8.1f} B/rating {rest / 1e6:>9.1f} MB")
+    if rest:
+        print(f"    {'everything else':<44}{rest / ratings:>8.1f} B/rating {rest / 1e6:>9.1f} MB")
 
 
 def _run(kind: str, urls: dict[int, str], small: int, full: int) -> bool:
