@@ -73,6 +73,21 @@ def test_the_export_has_every_rating_and_a_trailer_that_counts_them(
     assert {row[1] for row in data} == {"3 社保医保", "7 不动产登记"}
 
 
+def test_someone_who_moved_to_another_hall_keeps_their_name_on_their_ratings(
+    app, hall, window, make_hall, make_staff, put_on_duty
+):
+    mover = make_staff(name="赵敏", staff_no="XF042")
+    put_on_duty(mover, window, starts_at=T0 - timedelta(hours=1), ends_at=T0 + timedelta(days=1))
+    for n in range(1200):  # looked up while the rows' cursor is open (server-side on PostgreSQL)
+        add(window, 5, f"export-mover-{n:05d}", at=T0 + timedelta(minutes=n))
+    mover.hall = make_hall(slug="elsewhere")
+    db.session.commit()
+    with app.test_request_context():
+        rows = read("".join(rating_export.export_csv(hall.id, RatingFilter())))
+    assert {(row[2], row[3]) for row in rows[1:-1]} == {("赵敏", "XF042")}
+    assert rating_export.trailer_count(rows[-1]) == 1200
+
+
 def test_the_export_speaks_the_readers_language(app, hall, window):
     add(window, 4, "export-en")
     with app.test_request_context(), force_locale("en"):
