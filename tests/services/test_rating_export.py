@@ -93,7 +93,9 @@ def test_the_export_speaks_the_readers_language(app, hall, window):
     with app.test_request_context(), force_locale("en"):
         rows = read("".join(rating_export.export_csv(hall.id, RatingFilter())))
     assert rows[1][4:8] == ["4 Satisfied", "QR code", "No", "Counted"]
-    assert rows[-1] == ["Export complete: 1 ratings"] and rating_export.trailer_count(rows[-1]) == 1
+    assert (
+        rows[-1] == ["Export complete: 1 rating(s)"] and rating_export.trailer_count(rows[-1]) == 1
+    )
 
 
 def test_a_rating_row_is_never_taken_for_a_trailer():
