@@ -192,3 +192,6 @@ def init_cli(app: Flask) -> None:
     cli_ops.init_ops_cli(app)
     app.cli.add_command(complaints_cli)
     app.cli.add_command(notify_command)
+    from kiosk.cli_ratings import ratings_cli
+
+    app.cli.add_command(ratings_cli)

@@ -114,6 +114,10 @@ class Defaults:
     DEVICE_CLOCK_SKEW_SECONDS = 300
     # Hall board: at most this many ranked lines on the TV (two columns); the rest are counted.
     BOARD_ROWS = 20
+    # The ratings CSV streams on the web up to this many rows; a larger range is refused with a
+    # message to narrow it or to run `flask --app kiosk ratings export` on the server. Chosen so
+    # the largest file streams well inside gunicorn's --timeout (60 s, deploy/kiosk.service).
+    EXPORT_STREAM_MAX_ROWS = 500_000
     # Seconds SQLite waits for another writer before giving up.
     SQLITE_BUSY_TIMEOUT = 30
     # How many reverse proxies (nginx: 1) stand in front of gunicorn and set X-Forwarded-For,

@@ -1,8 +1,6 @@
-"""The supervisors' ratings log, its CSV export, and the review of quarantined ratings."""
+"""The supervisors' ratings log and the review of quarantined ratings (its CSV: rating_export)."""
 
-import csv
-import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,11 +13,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kiosk import clock
 from kiosk.extensions import db
-from kiosk.labels import CHANNEL_LABELS, LEVEL_LABELS, STATUS_LABELS
 from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating, User
 from kiosk.services import audit
 from kiosk.services.ratings import change_ratings_status
-from kiosk.services.spreadsheet import neutralise
 
 # Why a rating was quarantined, by flag: exactly the flags kiosk.services.anti_stuffing
 # raises. Flags from elsewhere (older data) are shown by their code.
@@ -61,7 +57,7 @@ def _local_midnight(day: date) -> datetime:
     return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
-def _conditions(hall_id: int, f: RatingFilter) -> list[ColumnElement[bool]]:
+def rating_conditions(hall_id: int, f: RatingFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Rating.hall_id == hall_id]
     if f.window_id:
         conditions.append(Rating.window_id == f.window_id)
@@ -85,7 +81,7 @@ def _conditions(hall_id: int, f: RatingFilter) -> list[ColumnElement[bool]]:
 def _select(hall_id: int, f: RatingFilter) -> Select[Rating]:
     return (
         select(Rating)
-        .where(*_conditions(hall_id, f))
+        .where(*rating_conditions(hall_id, f))
         .options(selectinload(Rating.window), selectinload(Rating.staff))
         .order_by(Rating.created_at.desc(), Rating.id.desc())
     )
@@ -95,7 +91,9 @@ def rating_page(
     hall_id: int, f: RatingFilter, *, page: int = 1, per_page: int = 50
 ) -> tuple[list[Rating], int]:
     """Return one page of the hall's ratings matching f (newest first) and the total."""
-    total = db.session.scalar(select(func.count(Rating.id)).where(*_conditions(hall_id, f))) or 0
+    total = (
+        db.session.scalar(select(func.count(Rating.id)).where(*rating_conditions(hall_id, f))) or 0
+    )
     rows = db.session.scalars(
         _select(hall_id, f).offset((max(page, 1) - 1) * per_page).limit(per_page)
     )
@@ -125,57 +123,6 @@ def quarantined(hall_id: int) -> list[Rating]:
 def quarantined_count(hall_id: int) -> int:
     """Return how many of the hall's ratings wait for review."""
     return db.session.scalar(select(func.count(Rating.id)).where(_in_quarantine(hall_id))) or 0
-
-
-def csv_cell(value: object) -> str:
-    """Return value as a CSV cell that spreadsheets will not run as a formula."""
-    return str(neutralise("" if value is None else str(value)))
-
-
-CSV_HEADER = (
-    _l("评价时间"),
-    _l("窗口"),
-    _l("工作人员"),
-    _l("工号"),
-    _l("评价"),
-    _l("渠道"),
-    _l("一次一评"),
-    _l("状态"),
-    _l("标记"),
-)
-
-
-def export_csv(hall_id: int, f: RatingFilter) -> Iterator[str]:
-    """Yield the filtered log as CSV text: a UTF-8 BOM (for Excel), a header, one row a rating."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    yield "\ufeff"
-    writer.writerow([str(h) for h in CSV_HEADER])
-    yield flush()
-    query = _select(hall_id, f).execution_options(yield_per=500)
-    for rating in db.session.scalars(query):
-        writer.writerow(
-            csv_cell(cell)
-            for cell in (
-                clock.to_local(rating.created_at).strftime("%Y-%m-%d %H:%M:%S"),
-                f"{rating.window.number} {rating.window.name}",
-                rating.staff.name if rating.staff else "",
-                rating.staff.staff_no if rating.staff else "",
-                f"{rating.level} {LEVEL_LABELS[rating.level]}",
-                str(CHANNEL_LABELS.get(rating.channel, rating.channel)),
-                _("是") if rating.verified else _("否"),
-                str(STATUS_LABELS.get(rating.status, rating.status)),
-                " ".join(rating.flags),
-            )
-        )
-        yield flush()
 
 
 def _checked(decision: str, reason: str) -> str:

@@ -28,7 +28,7 @@ from kiosk.extensions import db
 from kiosk.forms import DayInRange, as_choices, filled
 from kiosk.labels import CHANNEL_LABELS, LEVEL_LABELS, STATUS_LABELS
 from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating
-from kiosk.services import people, rating_review
+from kiosk.services import people, rating_export, rating_review
 from kiosk.services import windows as windows_service
 from kiosk.services.rating_review import RatingFilter, ReviewError
 from kiosk.staff import bp
@@ -137,6 +137,7 @@ def ratings_log() -> ResponseReturnValue:
         rows=rows,
         total=total,
         **pagination(page, total, PER_PAGE),
+        export_refusal=rating_export.too_large(total, current_user.hall.slug, _filters(form)),
         levels=LEVEL_LABELS,
         channels=CHANNEL_LABELS,
         statuses=STATUS_LABELS,
@@ -146,7 +147,7 @@ def ratings_log() -> ResponseReturnValue:
 @bp.get("/ratings/export.csv")
 @roles_required("supervisor")
 def export_ratings() -> ResponseReturnValue:
-    """Download the filtered ratings log as CSV (opens in Excel)."""
+    """Download the filtered ratings log as CSV (opens in Excel), if small enough to stream."""
     form = _filter_form()
     if request.args and not form.validate():
         # Refused here, before the first row is streamed: once the 200 is sent, an error
@@ -154,9 +155,15 @@ def export_ratings() -> ResponseReturnValue:
         problems = [f"{field.label.text}: {field.errors[0]}" for field in form if field.errors]
         return render_error(400, " ".join(problems))
     filters = _filters(form)
+    rows = rating_export.count(current_user.hall_id, filters)
+    if rating_export.too_large(rows, current_user.hall.slug, filters):
+        # Refused before the first byte, on the log page with the same filters: it says how
+        # many rows the range has and how to get them (narrower ranges, or the command).
+        same_filters: dict[str, Any] = request.args.to_dict()
+        return redirect(url_for("staff.ratings_log", **same_filters), 303)
     stamp = clock.to_local(clock.now()).strftime("%Y%m%d-%H%M")
     return Response(
-        stream_with_context(rating_review.export_csv(current_user.hall_id, filters)),
+        stream_with_context(rating_export.export_csv(current_user.hall_id, filters)),
         mimetype="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="ratings-{stamp}.csv"',

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kiosk.extensions import db
 from kiosk.models import AuditEntry, Rating
-from kiosk.services import rating_review
+from kiosk.services import rating_export, rating_review
 from kiosk.services.rating_review import RatingFilter, ReviewError
 from tests.conftest import hall_time
 from tests.helpers import give_rating
@@ -141,11 +141,12 @@ def test_csv_has_a_bom_and_neutralises_formulas(app, window, make_staff, put_on_
     put_on_duty(sneaky, window, starts_at=T0.replace(hour=0), ends_at=T0.replace(hour=23))
     add(window, 2, "key-csv-0001", flags=("burst",))
     with app.test_request_context():
-        text = "".join(rating_review.export_csv(hall.id, RatingFilter()))
+        text = "".join(rating_export.export_csv(hall.id, RatingFilter()))
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][:5] == ["评价时间", "窗口", "工作人员", "工号", "评价"]
     assert rows[1][0] == "2026-11-20 10:00:00"  # hall-local time
     assert rows[1][2] == '\'=HYPERLINK("http://x")' and rows[1][3] == "'@SUM1"
     assert rows[1][4] == "2 不满意" and rows[1][8] == "burst"
-    assert rating_review.csv_cell("-1") == "'-1" and rating_review.csv_cell("3号") == "3号"
+    assert rows[2] == ["导出完毕，共 1 条评价"] and rating_export.trailer_count(rows[2]) == 1
+    assert rating_export.csv_cell("-1") == "'-1" and rating_export.csv_cell("3号") == "3号"

@@ -85,7 +85,8 @@ def test_ratings_log_filters_paginates_and_exports(client, auth, demo):
     expected = db.session.scalar(
         select(db.func.count(Rating.id)).where(Rating.hall_id == demo.id, Rating.level == 1)
     )
-    assert len(rows) == expected + 1 and all(r[4] == "1 非常不满意" for r in rows[1:])
+    assert len(rows) == expected + 2 and all(r[4] == "1 非常不满意" for r in rows[1:-1])
+    assert rows[-1] == [f"导出完毕，共 {expected} 条评价"]  # the file is whole
     assert client.get("/staff/ratings/?start=yesterday").status_code == 400
     assert client.get("/staff/ratings/export.csv?level=9").status_code == 400
 
