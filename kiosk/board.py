@@ -106,7 +106,7 @@ def standings(slug: str) -> ResponseReturnValue:
 @bp.cli.command("rebuild")
 @click.option("--hall", "slug", help="Only this hall (its slug); default: every hall.")
 def rebuild_command(slug: str | None) -> None:
-    """Recount the board's tallies from the ratings (after a restore or a bulk import)."""
+    """Recount the rating tallies (board, dashboards, evaluation) after a restore or bulk import."""
     intend_write()
     hall_id = None
     if slug is not None:

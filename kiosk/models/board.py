@@ -16,7 +16,8 @@ class RatingTally(Model):
     """How many counted ratings of one level one window (or staff member) got in a period.
 
     Maintained by kiosk.services.board_cache in the transaction of every rating change, so the
-    board reads a few hundred rows whatever the number of ratings. Each rating counts once under
+    board, the dashboards and the evaluation (through kiosk.services.tallies) read a few
+    hundred rows whatever the number of ratings. Each rating counts once under
     its window and, when someone was on duty, once under its staff member; at every grain.
     subject_id is a window id or a staff id (hence no foreign key); it is never NULL because
     NULLs never collide in a unique key and the counters rely on INSERT … ON CONFLICT.

@@ -14,9 +14,9 @@ class RatingLogEntry(Model):
     __tablename__ = "rating_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    rating_id: Mapped[int] = mapped_column(ForeignKey("rating.id"), index=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("rating.id"))
     event: Mapped[str] = mapped_column(String(12))  # created / replaced / status
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
     logged_at: Mapped[datetime] = mapped_column(default=utcnow)

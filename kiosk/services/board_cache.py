@@ -1,8 +1,9 @@
-"""Derived counters for the hall board, kept in step by every change to a rating.
+"""Derived counters of ratings, kept in step by every change to a rating.
 
 Every counted rating adds one to each RatingTally row of its window and, when someone was on
 duty, of its staff member, at its level, for each period its hall-local day belongs to: the day,
-the month, the quarter and the year. Any board view then reads one period: a few hundred rows.
+the month, the quarter and the year. Any board view then reads one period: a few hundred rows;
+the dashboards and the evaluation read them too (kiosk.services.tallies).
 A quarantined rating counts for nobody; it adds one only to its window's "held" row of its day,
 so that the board can say how many of today's ratings wait for review.
 

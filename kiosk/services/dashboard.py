@@ -1,20 +1,20 @@
 """Figures for the supervisors' and the staff's dashboards.
 
-Counting happens in SQL (ratings per level, per local day); the satisfaction arithmetic is the
+Counts come from the rating tallies (kiosk.services.tallies: counted ratings per window or
+staff member, per level and hall-local day or month); the satisfaction arithmetic is the
 scoring package's (raw mean of level points, 5→100 … 1→0, counted ratings only).
 """
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, cast, func, literal, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import func, select
 
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Complaint, Rating, Window
+from kiosk.services import rating_review, tallies
 from kiosk.services.complaints import awaiting_verification_count, overdue_count
 from scoring import LevelCounts, default_scheme, satisfaction_index
 
@@ -59,51 +59,24 @@ class PeriodFigures:
     held_bad: int = 0
 
 
-def _counts(rows: list[tuple[int, int]]) -> LevelCounts:
-    by_level = dict.fromkeys(range(1, 6), 0)
-    for level, n in rows:
-        by_level[int(level)] += int(n)
-    return LevelCounts.of(*(by_level[level] for level in range(1, 6)))
-
-
-def _scope(
-    hall_id: int, window_id: int | None = None, staff_id: int | None = None
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [
-        Rating.hall_id == hall_id,
-        Rating.status == "counted",
-    ]
-    if window_id:
-        conditions.append(Rating.window_id == window_id)
-    if staff_id:
-        conditions.append(Rating.staff_id == staff_id)
-    return conditions
-
-
 def period_figures(
-    hall_id: int, start: datetime, end: datetime, *, staff_id: int | None = None
+    hall_id: int, first: date, last: date, *, staff_id: int | None = None
 ) -> PeriodFigures:
-    """Return counted ratings, satisfaction and 差评 between start and end (naive UTC), and
-    apart from them the ratings held for review."""
-    conditions = [Rating.hall_id == hall_id, Rating.status.in_(("counted", "quarantined"))]
+    """Return counted ratings, satisfaction and 差评 of the hall-local days first to last, and
+    apart from them the ratings held for review (the hall's, or one staff member's)."""
     if staff_id:
-        conditions.append(Rating.staff_id == staff_id)
-    rows = db.session.execute(
-        select(Rating.status, Rating.level, func.count(Rating.id))
-        .where(*conditions, Rating.created_at >= start, Rating.created_at < end)
-        .group_by(Rating.status, Rating.level)
-    ).all()
-    counts = _counts([(level, n) for status, level, n in rows if status == "counted"])
-    held = _counts([(level, n) for status, level, n in rows if status == "quarantined"])
-    return PeriodFigures(counts.total, raw_mean(counts), counts.bad, held.total, held.bad)
-
-
-def _local_day_expression(offset: timedelta) -> ColumnElement[object]:
-    # The hall's zone (Asia/Shanghai) keeps one offset all year, so a local day is a UTC time
-    # shifted by it; each backend spells that differently.
-    if db.engine.dialect.name == "sqlite":
-        return func.date(Rating.created_at, f"{int(offset.total_seconds())} seconds")
-    return cast(Rating.created_at + literal(offset), Date)
+        counted = tallies.over_days(hall_id, first, last, "staff", staff_id).get(
+            staff_id, LevelCounts()
+        )
+        # Held tallies are per window: a staff member's held ratings are counted from the
+        # rows, which the quarantine index narrows to the hall's held ones.
+        held = rating_review.quarantined_levels(
+            hall_id, local_midnight(first), local_midnight(last + timedelta(days=1)), staff_id
+        )
+    else:
+        counted = tallies.total(tallies.over_days(hall_id, first, last, "window").values())
+        held = tallies.total(tallies.over_days(hall_id, first, last, "held").values())
+    return PeriodFigures(counted.total, raw_mean(counted), counted.bad, held.total, held.bad)
 
 
 def daily_index(
@@ -116,23 +89,16 @@ def daily_index(
 ) -> list[tuple[date, float | None, int]]:
     """Return (local day, satisfaction index or None, ratings) for each of the last days."""
     first = today - timedelta(days=days - 1)
-    start = local_midnight(first)
-    offset = clock.to_local(start).utcoffset() or timedelta(0)
-    day_expr = _local_day_expression(offset)
-    rows = db.session.execute(
-        select(day_expr, Rating.level, func.count(Rating.id))
-        .where(*_scope(hall_id, window_id, staff_id), Rating.created_at >= start)
-        .where(Rating.created_at < local_midnight(today + timedelta(days=1)))
-        .group_by(day_expr, Rating.level)
-    ).all()
-    per_day: dict[date, list[tuple[int, int]]] = defaultdict(list)
-    for day, level, n in rows:
-        key = day if isinstance(day, date) else date.fromisoformat(str(day))
-        per_day[key].append((level, n))
+    if window_id:
+        per_day = tallies.by_day(hall_id, first, today, "window", window_id)
+    elif staff_id:
+        per_day = tallies.by_day(hall_id, first, today, "staff", staff_id)
+    else:
+        per_day = tallies.by_day(hall_id, first, today, "window")
     series = []
     for i in range(days):
         day = first + timedelta(days=i)
-        counts = _counts(per_day.get(day, []))
+        counts = tallies.total(per_day.get(day, {}).values())
         series.append((day, raw_mean(counts), counts.total))
     return series
 
@@ -145,30 +111,20 @@ class WindowFigures:
     bad: int
 
 
-def lowest_windows(
-    hall_id: int, start: datetime, end: datetime, limit: int = 5
-) -> list[WindowFigures]:
-    """Return the windows with the lowest satisfaction between start and end (rated ones only).
+def lowest_windows(hall_id: int, first: date, last: date, limit: int = 5) -> list[WindowFigures]:
+    """Return the windows with the lowest satisfaction on the hall-local days first to last
+    (rated ones only).
 
     Ties: fewer ratings first would be arbitrary; the lower window number comes first.
     """
-    rows = db.session.execute(
-        select(Rating.window_id, Rating.level, func.count(Rating.id))
-        .where(*_scope(hall_id), Rating.created_at >= start, Rating.created_at < end)
-        .group_by(Rating.window_id, Rating.level)
-    ).all()
-    per_window: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for window_id, level, n in rows:
-        per_window[window_id].append((level, n))
+    per_window = tallies.over_days(hall_id, first, last, "window")
     windows = {
         w.id: w for w in db.session.scalars(select(Window).where(Window.id.in_(list(per_window))))
     }
-    figures = []
-    for window_id, level_rows in per_window.items():
-        counts = _counts(level_rows)
-        figures.append(
-            WindowFigures(windows[window_id], counts.total, raw_mean(counts), counts.bad)
-        )
+    figures = [
+        WindowFigures(windows[window_id], counts.total, raw_mean(counts), counts.bad)
+        for window_id, counts in per_window.items()
+    ]
     figures.sort(key=lambda f: (f.index if f.index is not None else 101, f.window.number))
     return figures[:limit]
 
@@ -184,11 +140,10 @@ class Summary:
 def summary(hall_id: int, now: datetime, *, staff_id: int | None = None) -> Summary:
     """Return today's and this month's figures and overdue complaints (hall, or one staff)."""
     local_today = clock.to_local(now).date()
-    day_start = local_midnight(local_today)
-    month_start = local_midnight(local_today.replace(day=1))
+    month_start = local_today.replace(day=1)
     return Summary(
-        today=period_figures(hall_id, day_start, now + timedelta(seconds=1), staff_id=staff_id),
-        month=period_figures(hall_id, month_start, now + timedelta(seconds=1), staff_id=staff_id),
+        today=period_figures(hall_id, local_today, local_today, staff_id=staff_id),
+        month=period_figures(hall_id, month_start, local_today, staff_id=staff_id),
         overdue=overdue_count(hall_id, now, staff_id=staff_id),
         week_start=local_today - timedelta(days=local_today.weekday()),
     )

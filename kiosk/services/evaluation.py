@@ -18,12 +18,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 import scoring
-from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import EvaluationSnapshot, Hall, Staff, User
 from kiosk.services import audit
 from kiosk.services.evaluation_error import EvaluationError, refuse
-from kiosk.services.evaluation_inputs import hall_level_counts, level_counts, period_inputs
+from kiosk.services.evaluation_inputs import period_inputs, trend_counts
 from kiosk.services.periods import Period, not_ended
 from kiosk.services.settings import setting
 
@@ -257,7 +256,7 @@ def satisfaction_trend(
             )
         )
     }
-    zone = clock.hall_zone()
+    counts = trend_counts(hall, staff.id, periods)
     points = []
     for each in periods:
         snapshot = snapshots.get(each.code)
@@ -271,12 +270,11 @@ def satisfaction_trend(
             smoothed = sat["smoothed"] if sat["count"] else None
             points.append(TrendPoint(each, smoothed, sat["count"], True))
             continue
-        start, end = each.bounds(zone)
-        mine = level_counts(hall, start, end, staff.id).get(staff.id, scoring.LevelCounts())
+        mine, whole_hall = counts[each]
         if mine.total == 0:
             points.append(TrendPoint(each, None, 0, False))
             continue
-        mean = scoring.hall_mean([hall_level_counts(hall, start, end)], scheme)
+        mean = scoring.hall_mean([whole_hall], scheme)
         index = scoring.satisfaction_index(mine, mean, scheme)
         points.append(TrendPoint(each, index.smoothed, index.count, False))
     return points

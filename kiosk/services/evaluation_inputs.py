@@ -1,9 +1,10 @@
 """The one adapter from database rows to ``scoring`` inputs.
 
-Rows → inputs: per staff member, the counted ratings of the period grouped by level (counted in
-SQL), their submitted assessments, the ledger's adjustments that are not voided, and the
-complaints verified as valid (``Complaint.is_valid IS TRUE`` with a severity), attributed to the
-complaint's staff and to the period of its ``created_at``. Formulas live in ``scoring``.
+Rows → inputs: per staff member, the counted ratings of the period grouped by level (read from
+the rating tallies, kiosk.services.tallies), their submitted assessments, the ledger's
+adjustments that are not voided, and the complaints verified as valid (``Complaint.is_valid IS
+TRUE`` with a severity), attributed to the complaint's staff and to the period of its
+``created_at``. Formulas live in ``scoring``.
 
 The hall mean that satisfaction indexes are smoothed toward is the mean over every counted
 rating of the hall in the period (ratings with no one on duty included).
@@ -16,15 +17,17 @@ is ``#<id>`` and a ledger entry's ``ref`` is ``#<id>``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import scoring
 from kiosk import clock
 from kiosk.extensions import db
-from kiosk.models import Adjustment, Assessment, Complaint, Hall, Rating, Staff, User
+from kiosk.models import TALLY_GRAINS, Adjustment, Assessment, Complaint, Hall, Staff, User
+from kiosk.services import tallies
 from kiosk.services.periods import Period
 
 
@@ -35,45 +38,51 @@ def assessor_id(row: Assessment) -> str:
     return str(row.assessor_staff_id)
 
 
+def _days(period: Period) -> tuple[date, date]:
+    return period.start, period.end - timedelta(days=1)
+
+
 def level_counts(
-    hall: Hall, start: datetime, end: datetime, staff_id: int | None = None
-) -> dict[int | None, scoring.LevelCounts]:
-    """Count the hall's counted ratings in [start, end) by staff and level (in SQL)."""
-    query = (
-        select(Rating.staff_id, Rating.level, func.count(Rating.id))
-        .where(
-            Rating.hall_id == hall.id,
-            Rating.status == "counted",
-            Rating.created_at >= start,
-            Rating.created_at < end,
-        )
-        .group_by(Rating.staff_id, Rating.level)
-    )
-    if staff_id is not None:
-        query = query.where(Rating.staff_id == staff_id)
-    counts: dict[int | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for sid, level, n in db.session.execute(query):
-        counts[sid][int(level) - 1] += int(n)
-    return {sid: scoring.LevelCounts((c[0], c[1], c[2], c[3], c[4])) for sid, c in counts.items()}
+    hall: Hall, period: Period, staff_id: int | None = None
+) -> dict[int, scoring.LevelCounts]:
+    """Return the period's counted ratings credited to each staff member, by level.
+
+    Read from the staff tallies (kiosk.services.tallies): the ratings that counting the
+    hall's counted ratings of each staff_id inside period.bounds() would find, since a tally
+    counts a rating under its credited staff on the hall-local day of its created_at.
+    """
+    return tallies.over_days(hall.id, *_days(period), "staff", staff_id)
 
 
-def hall_level_counts(hall: Hall, start: datetime, end: datetime) -> scoring.LevelCounts:
-    """Count all the hall's counted ratings in [start, end) by level, with or without staff."""
-    query = (
-        select(Rating.level, func.count(Rating.id))
-        .where(
-            Rating.hall_id == hall.id,
-            Rating.status == "counted",
-            Rating.created_at >= start,
-            Rating.created_at < end,
-        )
-        .group_by(Rating.level)
-    )
-    counts = [0, 0, 0, 0, 0]
-    for level, n in db.session.execute(query):
-        counts[int(level) - 1] += int(n)
-    c = counts
-    return scoring.LevelCounts((c[0], c[1], c[2], c[3], c[4]))
+def hall_level_counts(hall: Hall, period: Period) -> scoring.LevelCounts:
+    """Return all the hall's counted ratings of the period by level, with or without staff."""
+    return tallies.total(tallies.over_days(hall.id, *_days(period), "window").values())
+
+
+def trend_counts(
+    hall: Hall, staff_id: int, periods: Sequence[Period]
+) -> dict[Period, tuple[scoring.LevelCounts, scoring.LevelCounts]]:
+    """Return, per period, the staff member's and the whole hall's counted ratings by level.
+
+    Periods of one kind are read in two tally queries together, not two row scans each.
+    """
+    out: dict[Period, tuple[scoring.LevelCounts, scoring.LevelCounts]] = {}
+    for kind in sorted({period.kind for period in periods}):
+        alike = [period for period in periods if period.kind == kind]
+        if kind not in TALLY_GRAINS:  # no grain of its own: add up its days
+            for period in alike:
+                mine = level_counts(hall, period, staff_id).get(staff_id, scoring.LevelCounts())
+                out[period] = (mine, hall_level_counts(hall, period))
+            continue
+        starts = [period.start for period in alike]
+        own = tallies.by_period(hall.id, kind, starts, "staff", staff_id)
+        windows = tallies.by_period(hall.id, kind, starts, "window")
+        for period in alike:
+            out[period] = (
+                own.get(period.start, {}).get(staff_id, scoring.LevelCounts()),
+                tallies.total(windows.get(period.start, {}).values()),
+            )
+    return out
 
 
 def valid_complaints(hall: Hall, period: Period) -> list[Complaint]:
@@ -113,9 +122,8 @@ class PeriodInputs:
 
 def period_inputs(hall: Hall, period: Period, scheme: scoring.Scheme) -> PeriodInputs:
     """Turn the period's rows into scoring inputs (the only place that does so)."""
-    start, end = period.bounds(clock.hall_zone())
-    counts = level_counts(hall, start, end)
-    hall_counts = hall_level_counts(hall, start, end)
+    counts = level_counts(hall, period)
+    hall_counts = hall_level_counts(hall, period)
     mean = scoring.hall_mean([hall_counts], scheme)
 
     assessments: dict[int, list[scoring.Assessment]] = defaultdict(list)
@@ -160,7 +168,7 @@ def period_inputs(hall: Hall, period: Period, scheme: scoring.Scheme) -> PeriodI
             scoring.ComplaintFinding(f"#{complaint.id}", complaint.severity)  # type: ignore[arg-type]  # the query takes only scoring.SEVERITIES
         )
 
-    wanted = {sid for sid in counts if sid is not None} | set(assessments)
+    wanted = set(counts) | set(assessments)
     wanted |= set(adjustments) | set(findings)
     staff = {
         s.id: s

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -16,6 +16,7 @@ from kiosk.extensions import db
 from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating, User
 from kiosk.services import audit
 from kiosk.services.ratings import change_ratings_status
+from scoring import LevelCounts
 
 # Why a rating was quarantined, by flag: exactly the flags kiosk.services.anti_stuffing
 # raises. Flags from elsewhere (older data) are shown by their code.
@@ -100,8 +101,16 @@ def rating_page(
     return list(rows), total
 
 
-def _in_quarantine(hall_id: int) -> ColumnElement[bool]:
-    return (Rating.hall_id == hall_id) & (Rating.status == "quarantined")
+def in_quarantine(hall_id: int) -> ColumnElement[bool]:
+    """Return the condition for the hall's ratings that wait for review.
+
+    The status is written into the statement, not bound: only then can the planners (SQLite's
+    at prepare time, PostgreSQL's generic plans) tell that ix_rating_quarantined, a partial
+    index of exactly these ratings, holds every row wanted.
+    """
+    return (Rating.hall_id == hall_id) & (
+        Rating.status == literal("quarantined", literal_execute=True)
+    )
 
 
 QUEUE_SHOWN = 500  # the review queue's page shows this many, oldest first
@@ -112,7 +121,7 @@ def quarantined(hall_id: int) -> list[Rating]:
     return list(
         db.session.scalars(
             select(Rating)
-            .where(_in_quarantine(hall_id))
+            .where(in_quarantine(hall_id))
             .options(selectinload(Rating.window), selectinload(Rating.staff))
             .order_by(Rating.created_at, Rating.id)
             .limit(QUEUE_SHOWN)
@@ -122,7 +131,31 @@ def quarantined(hall_id: int) -> list[Rating]:
 
 def quarantined_count(hall_id: int) -> int:
     """Return how many of the hall's ratings wait for review."""
-    return db.session.scalar(select(func.count(Rating.id)).where(_in_quarantine(hall_id))) or 0
+    return (
+        db.session.scalar(select(func.count()).select_from(Rating).where(in_quarantine(hall_id)))
+        or 0
+    )
+
+
+def quarantined_levels(
+    hall_id: int, start: datetime, end: datetime, staff_id: int | None = None
+) -> LevelCounts:
+    """Count the hall's ratings waiting for review given in [start, end) (naive UTC), by level.
+
+    staff_id keeps those of one staff member: a count the held tallies, kept per window, do
+    not hold.
+    """
+    query = (
+        select(Rating.level, func.count())
+        .where(in_quarantine(hall_id), Rating.created_at >= start, Rating.created_at < end)
+        .group_by(Rating.level)
+    )
+    if staff_id is not None:
+        query = query.where(Rating.staff_id == staff_id)
+    counts = [0, 0, 0, 0, 0]
+    for level, n in db.session.execute(query):
+        counts[int(level) - 1] += int(n)
+    return LevelCounts((counts[0], counts[1], counts[2], counts[3], counts[4]))
 
 
 def _checked(decision: str, reason: str) -> str:
@@ -170,7 +203,7 @@ def review_many(
         raise LookupError("not a rating of this hall")
     held = db.session.scalars(
         select(Rating)
-        .where(Rating.id.in_(wanted), _in_quarantine(hall_id))
+        .where(Rating.id.in_(wanted), in_quarantine(hall_id))
         .order_by(Rating.id)
         .with_for_update()
     ).all()

@@ -1,6 +1,6 @@
 """Dashboards: the supervisors' overview of the hall, and each clerk's own results."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import abort, render_template, request
@@ -54,7 +54,6 @@ def supervisor_dashboard() -> ResponseReturnValue:
         window_id=window.id if window else None,
         staff_id=staff.id if staff else None,
     )
-    week_start = dashboard.local_midnight(figures.week_start)
     if window:
         subject = _("%(n)s号窗口 %(name)s", n=window.number, name=window.name)
     elif staff:
@@ -71,7 +70,7 @@ def supervisor_dashboard() -> ResponseReturnValue:
         selected_staff=staff,
         windows=windows_service.hall_windows(hall_id),
         staff_list=people.hall_staff(hall_id),
-        lowest=dashboard.lowest_windows(hall_id, week_start, now + timedelta(seconds=1)),
+        lowest=dashboard.lowest_windows(hall_id, figures.week_start, today),
         held_total=rating_review.quarantined_count(hall_id),
         **_alerts_context(hall_id, now),
     )
