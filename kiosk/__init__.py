@@ -51,7 +51,7 @@ def trust_proxies(app: Flask) -> None:
 
     hops = int(app.config.get("PROXY_HOPS") or 0)
     if hops > 0:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to add middleware
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
 

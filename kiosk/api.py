@@ -1,6 +1,7 @@
 """JSON API (/api/v1): the hall board for other tools (DESIGN §5)."""
 
 from flask import Blueprint, abort, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from kiosk import clock
 from kiosk.services import board
@@ -9,7 +10,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/board")
-def board_standings():  # type: ignore[no-untyped-def]
+def board_standings() -> ResponseReturnValue:
     """Return a hall's staff for a period (default today): ranked, then 评价数不足 (rank null).
 
     window is the number of the window the person works at today, or null.

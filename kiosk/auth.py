@@ -18,6 +18,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -26,8 +27,9 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from kiosk import clock
-from kiosk.device_cookie import device_cookie_id, set_device_cookie
+from kiosk.device_cookie import ResponseT, device_cookie_id, set_device_cookie
 from kiosk.extensions import db, login_manager
+from kiosk.forms import add_error, filled
 from kiosk.models import User
 from kiosk.redirects import local_path_or
 from kiosk.security_log import security_event
@@ -126,7 +128,7 @@ def _count_failure(username: str, user: User | None) -> None:
     security_event("login_failed", warning=True, user_id=user.id if user else None)
 
 
-def _remember_staff_device(response):  # type: ignore[no-untyped-def]
+def _remember_staff_device(response: ResponseT) -> ResponseT:
     """Mark this browser's device cookie (given one if it has none) as a staff device.
 
     Ratings from it are then flagged "staff_device" for a while after the session ends
@@ -143,19 +145,19 @@ def _remember_staff_device(response):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     """Sign in with username and password."""
     form = LoginForm()
     if form.validate_on_submit():
-        if _throttled(form.username.data):
+        if _throttled(filled(form.username.data)):
             security_event("login_throttled", warning=True)
             abort(429)
         user = db.session.scalar(select(User).where(User.username == form.username.data))
-        if user is None or not user.active or not user.check_password(form.password.data):
+        if user is None or not user.active or not user.check_password(filled(form.password.data)):
             # One message for unknown users and wrong passwords: no hint which it was.
-            _count_failure(form.username.data, user)
+            _count_failure(filled(form.username.data), user)
             db.session.commit()
-            form.password.errors.append(_l("用户名或密码不正确。"))
+            add_error(form.password, _l("用户名或密码不正确。"))
             return render_template("auth/login.html", form=form), 400
         session.clear()  # a fresh session at every sign-in, nothing carried over
         login_user(user)
@@ -170,7 +172,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/logout")
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     """Sign out: forget the session here and make any copy of its cookie worthless."""
     form = LogoutForm()
     if not form.validate():

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import click
 from flask import Blueprint, abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
@@ -72,7 +73,7 @@ def _fragment_context(hall: Hall, view: str | None, rotate: bool) -> dict[str, o
     }
 
 
-def _render_show(slug: str | None):  # type: ignore[no-untyped-def]
+def _render_show(slug: str | None) -> str:
     hall = _hall_or_404(slug)
     view = _view_arg()
     context = _fragment_context(hall, view, rotate=view is None)
@@ -80,19 +81,19 @@ def _render_show(slug: str | None):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/board")
-def show_first():  # type: ignore[no-untyped-def]
+def show_first() -> ResponseReturnValue:
     """Show the board of the (first) hall, for a TV that only knows the address /board."""
     return _render_show(None)
 
 
 @bp.get("/board/<slug>")
-def show(slug: str):  # type: ignore[no-untyped-def]
+def show(slug: str) -> ResponseReturnValue:
     """Show the full-screen hall board; ?view= pins one view instead of rotating."""
     return _render_show(slug)
 
 
 @bp.get("/board/<slug>/standings")
-def standings(slug: str):  # type: ignore[no-untyped-def]
+def standings(slug: str) -> ResponseReturnValue:
     """Return the standings fragment, which carries its own next poll."""
     hall = _hall_or_404(slug)
     view = _view_arg()

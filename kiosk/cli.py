@@ -10,10 +10,11 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from kiosk import cli_evaluation, cli_ops, clock
+from kiosk.cli_complaints import complaints_cli, notify_command
 from kiosk.database import intend_write
 from kiosk.extensions import db
 from kiosk.models import ROLES, Hall, Window
-from kiosk.services import qr
+from kiosk.services import qr, rating_log
 from kiosk.services.accounts import AccountError, create_user
 from kiosk.services.demo import DEMO_SETTINGS, create_demo
 from kiosk.services.health import public_url_findings
@@ -172,8 +173,6 @@ def demo_command() -> None:
 @click.command("verify-log")
 def verify_log_command() -> None:
     """Check the hash-chained rating log and every rating against it; exit 1 on a problem."""
-    from kiosk.services import rating_log
-
     checked, problems = rating_log.verify()
     for problem in problems:
         click.echo(f"PROBLEM: {problem.message}")
@@ -191,8 +190,6 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(verify_log_command)
     app.cli.add_command(cli_evaluation.evaluate_command)
     cli_ops.init_ops_cli(app)
-    from kiosk.cli_complaints import complaints_cli, notify_command
-
     app.cli.add_command(complaints_cli)
     app.cli.add_command(notify_command)
     from kiosk.cli_ratings import ratings_cli

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 
@@ -165,8 +166,6 @@ def load_or_create_secret_key(instance_path: str) -> str:
             key = path.read_text().strip()
             if key:
                 return key
-            import time
-
             time.sleep(0.01)  # another worker is writing it right now
         raise RuntimeError(f"{path} is empty; delete it to generate a new key") from None
     key = secrets.token_hex(32)

@@ -2,13 +2,14 @@
 
 import sqlite3
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy import Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from kiosk.extensions import db
 
@@ -25,6 +26,7 @@ def dialect_insert(table: Table, finish: Callable[[Any], Any]) -> Any:
     dialect = db.session.get_bind().dialect.name
     statement = _INSERTS.get((table.name, dialect))
     if statement is None:
+        insert: postgresql.Insert | sqlite.Insert
         if dialect == "postgresql":
             insert = postgresql.insert(table)
         elif dialect == "sqlite":
@@ -33,6 +35,14 @@ def dialect_insert(table: Table, finish: Callable[[Any], Any]) -> Any:
             raise RuntimeError(f"this application needs PostgreSQL or SQLite, not {dialect}")
         statement = _INSERTS[table.name, dialect] = finish(insert)
     return statement
+
+
+def table_of(model: type[Any]) -> Table:
+    """Return the Table that model is mapped to (SQLAlchemy types __table__ as any FromClause)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table
 
 
 def among(column: Any, values: Iterable[Any]) -> Any:
@@ -80,7 +90,7 @@ def configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
     """Turn on WAL, foreign keys and a busy timeout; begin write transactions IMMEDIATE."""
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy's "begin" hook below emit BEGIN instead of pysqlite.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -91,14 +101,16 @@ def configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         statement = "BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN"
         # Straight to the driver, past exec_driver_sql's statement machinery, which every
         # transaction would pay. Errors are wrapped as exec_driver_sql would wrap them, so
         # "database is locked" still reaches the 503 handler as an OperationalError
         # (tests/views/test_backend_unavailable.py).
+        # The engine is SQLite's, so its driver connection is pysqlite's (never None in "begin").
+        driver = cast(sqlite3.Connection, conn.connection.driver_connection)
         try:
-            conn.connection.driver_connection.execute(statement)
+            driver.execute(statement)
         except sqlite3.Error as error:
             raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from flask import Blueprint, current_app, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import URLSafeTimedSerializer
@@ -26,7 +27,7 @@ from itsdangerous import URLSafeTimedSerializer
 from kiosk import clock
 from kiosk.device_auth import request_device
 from kiosk.extensions import csrf, db
-from kiosk.models import REASON_TAGS, Device, Window
+from kiosk.models import REASON_TAGS, Device, ServiceInvitation, Window
 from kiosk.security import has_nul
 from kiosk.services import devices, invitations, ratings
 from kiosk.services.settings import setting
@@ -49,7 +50,7 @@ class ApiError(Exception):
 
 
 @bp.errorhandler(ApiError)
-def api_error(error: ApiError):  # type: ignore[no-untyped-def]
+def api_error(error: ApiError) -> ResponseReturnValue:
     """Answer a refused request with its JSON error; nothing it did is kept."""
     db.session.rollback()
     return jsonify(error=error.code, detail=error.detail, status=error.status), error.status
@@ -145,7 +146,7 @@ def _window(device: Device, data: dict[str, Any]) -> Window:
     return window
 
 
-def _invitation(device: Device, data: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _invitation(device: Device, data: dict[str, Any]) -> ServiceInvitation | None:
     token = data.get("invitation")
     if device.kind != "pad":
         if token is not None:
@@ -160,7 +161,7 @@ def _invitation(device: Device, data: dict[str, Any]):  # type: ignore[no-untype
 
 
 @bp.post("/ratings")
-def create_rating():  # type: ignore[no-untyped-def]
+def create_rating() -> ResponseReturnValue:
     """Record a tap from a paired device; a replayed key answers 200 and records nothing."""
     device = _device()
     data = _body()
@@ -204,7 +205,7 @@ def create_rating():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/ratings/<key>/complaint")
-def create_complaint(key: str):  # type: ignore[no-untyped-def]
+def create_complaint(key: str) -> ResponseReturnValue:
     """Attach a resident's complaint to a bad rating this device recorded."""
     device = _device()
     data = _body()
@@ -235,7 +236,7 @@ def exit_serializer() -> URLSafeTimedSerializer:
 
 
 @bp.post("/device/unlock")
-def unlock_device():  # type: ignore[no-untyped-def]
+def unlock_device() -> ResponseReturnValue:
     """Check the staff exit PIN; on success answer with the staff menu's one-time address."""
     device = _device()
     data = _body()

@@ -1,7 +1,8 @@
 """Recognising a paired kiosk or pad from its credential (cookie or Bearer header)."""
 
-from flask import Response, request
+from flask import request
 
+from kiosk.device_cookie import ResponseT
 from kiosk.models import Device
 from kiosk.services.devices import device_by_credential
 from kiosk.services.settings import setting
@@ -20,7 +21,7 @@ def request_device() -> Device | None:
     return device_by_credential(request_credential())
 
 
-def set_credential_cookie(response: Response, credential: str) -> Response:
+def set_credential_cookie(response: ResponseT, credential: str) -> ResponseT:
     """Give the browser its long-lived device credential.
 
     httpOnly: page scripts (and anything injected into them) cannot read it. SameSite=Strict:
@@ -39,7 +40,7 @@ def set_credential_cookie(response: Response, credential: str) -> Response:
     return response
 
 
-def clear_credential_cookie(response: Response) -> Response:
+def clear_credential_cookie(response: ResponseT) -> ResponseT:
     """Make the browser forget its device credential."""
     response.delete_cookie(
         setting("DEVICE_CREDENTIAL_COOKIE"), path="/", httponly=True, samesite="Strict"

@@ -4,11 +4,16 @@ Only its keyed hash (device_cookie_hash) is ever stored, on the phone's ratings.
 """
 
 import uuid
+from typing import TypeVar
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.wrappers import Response
 
 from kiosk.services.privacy import device_hash
+
+# Any response: a page (flask.Response) or a redirect (werkzeug's Response, its base class).
+ResponseT = TypeVar("ResponseT", bound=Response)
 
 
 def _serializer() -> URLSafeSerializer:
@@ -41,7 +46,7 @@ def device_cookie_hash() -> str | None:
     return device_hash(current_app.config["SECRET_KEY"], device) if device else None
 
 
-def set_device_cookie(response: Response, device_id: str) -> Response:
+def set_device_cookie(response: ResponseT, device_id: str) -> ResponseT:
     """Give the browser its device cookie (a random id, signed; httpOnly)."""
     response.set_cookie(
         current_app.config["DEVICE_COOKIE_NAME"],
@@ -54,7 +59,7 @@ def set_device_cookie(response: Response, device_id: str) -> Response:
     return response
 
 
-def with_device_cookie(response: Response) -> Response:
+def with_device_cookie(response: ResponseT) -> ResponseT:
     """Give the browser a device cookie unless it already has a valid one."""
     if device_cookie_id() is None:
         set_device_cookie(response, uuid.uuid4().hex)

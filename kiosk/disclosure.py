@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 from flask import Blueprint, abort, render_template, request
+from flask.typing import ResponseReturnValue
 
 from kiosk import clock
 from kiosk.labels import LEVEL_LABELS
@@ -38,7 +39,7 @@ def _month_arg() -> date:
 
 
 @bp.get("/<slug>")
-def show(slug: str):  # type: ignore[no-untyped-def]
+def show(slug: str) -> ResponseReturnValue:
     """Show a month's public results: ratings, 差评 and how they were handled, windows ranked."""
     hall = _hall_or_404(slug)
     month = _month_arg()

@@ -3,7 +3,8 @@
 import logging
 
 import redis
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -33,7 +34,7 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def render_error(code: int, detail: str | None = None):  # type: ignore[no-untyped-def]
+def render_error(code: int, detail: str | None = None) -> tuple[Response | str, int]:
     """Render the error page (or JSON) for an HTTP status code."""
     title, message = _messages().get(code, (str(code), ""))
     if wants_json():
@@ -49,7 +50,7 @@ def forget_refused_body() -> None:
     request.__dict__.setdefault("files", request.parameter_storage_class())
 
 
-def handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
+def handle_http(error: HTTPException) -> ResponseReturnValue:
     """Show the friendly page for any HTTP error."""
     code = error.code or 500
     if code == 413:
@@ -60,7 +61,7 @@ def handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
     return render_error(code, detail)
 
 
-def handle_csrf(error: CSRFError):  # type: ignore[no-untyped-def]
+def handle_csrf(error: CSRFError) -> ResponseReturnValue:
     """Explain an expired or missing form token (the rating page has its own: kiosk.public)."""
     security_event(
         "csrf_failed", warning=True, endpoint=request.endpoint, reason=str(error.description)
@@ -68,7 +69,7 @@ def handle_csrf(error: CSRFError):  # type: ignore[no-untyped-def]
     return render_error(400, _("表单已过期，请刷新页面后重新提交。"))
 
 
-def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
+def handle_unexpected(error: Exception) -> ResponseReturnValue:
     """Log an unexpected error and show the 500 page without details."""
     log.exception("unhandled error", exc_info=error)
     return render_error(InternalServerError.code)
@@ -85,7 +86,7 @@ def backend_unavailable(error: Exception) -> bool:
     return True
 
 
-def retry_after(response):  # type: ignore[no-untyped-def]
+def retry_after(response: ResponseReturnValue) -> Response:
     """Return response as a 503 that asks the client to repeat the request in 2 seconds."""
     response = make_response(response)
     response.status_code = 503
@@ -93,7 +94,7 @@ def retry_after(response):  # type: ignore[no-untyped-def]
     return response
 
 
-def handle_unavailable(error: Exception):  # type: ignore[no-untyped-def]
+def handle_unavailable(error: Exception) -> ResponseReturnValue:
     """Answer 503 with Retry-After when the database or Redis is out of reach for a moment.
 
     The request may be repeated as it is (ratings carry idempotency keys), and phones, kiosks

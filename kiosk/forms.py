@@ -2,12 +2,16 @@
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from wtforms import Field, IntegerField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import (  # type: ignore[attr-defined]  # types-WTForms 3.2 predates SelectChoice (3.3)
+    SelectChoice as SelectChoice,
+)
 from wtforms.validators import ValidationError
+
+T = TypeVar("T")
 
 # The days a person may type into a filter or form. Far wider than any hall's data, and far
 # enough inside date's 0001..9999 that turning a hall-local day into UTC, or stepping a day
@@ -20,6 +24,24 @@ LATEST_DAY = date(2100, 12, 31)
 def as_choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
     """Return (value, label) pairs as WTForms SelectChoice objects (tuples are deprecated)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def filled(data: T | None) -> T:
+    """Return the data of a required field, read after the form validated.
+
+    WTForms types every field's data as optional (a form not yet submitted has none); a field
+    whose InputRequired or DataRequired passed has it. None here means a view read a form it had
+    not validated, a bug: it raises rather than passing None on.
+    """
+    if data is None:
+        raise ValueError("a required field has no data: was its form validated?")
+    return data
+
+
+def add_error(field: Field, message: str) -> None:
+    """Show message under field, after its form validated (a view's own check failed)."""
+    # Validation leaves errors a list; WTForms types it a Sequence (a tuple before validation).
+    field.errors = [*field.errors, message]
 
 
 class SmallIntegerField(IntegerField):

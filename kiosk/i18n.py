@@ -49,7 +49,7 @@ def html_lang() -> str:
 
 
 @functools.cache
-def _wtforms_catalogue(locale: str) -> support.Translations:
+def _wtforms_catalogue(locale: str) -> support.NullTranslations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
@@ -71,7 +71,7 @@ _WTFORMS_TRANSLATIONS = _WtformsTranslations()
 
 
 def _share_wtforms_translations() -> None:
-    request.wtforms_translations = _WTFORMS_TRANSLATIONS  # type: ignore[attr-defined]
+    request.wtforms_translations = _WTFORMS_TRANSLATIONS  # type: ignore[attr-defined]  # Flask-WTF reads it
 
 
 def local_day(value: date | datetime | None) -> str:

@@ -19,6 +19,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -32,8 +33,9 @@ from kiosk.device_api import EXIT_TICKET_SECONDS, exit_serializer
 from kiosk.device_auth import clear_credential_cookie, request_device, set_credential_cookie
 from kiosk.device_cookie import device_cookie_hash
 from kiosk.extensions import db
+from kiosk.forms import add_error, filled
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
-from kiosk.models import REASON_TAGS, Device
+from kiosk.models import REASON_TAGS, Device, ServiceInvitation
 from kiosk.public import RatingForm, fresh_rating_form, posted_tap
 from kiosk.services import devices, invitations, qr
 from kiosk.services.duty import staff_on_duty
@@ -71,7 +73,9 @@ def _shell(page: str) -> Response:
     return response
 
 
-def _render_pairing(kind: str, form: PairForm, status: int = 200, auto: bool = False):  # type: ignore[no-untyped-def]
+def _render_pairing(
+    kind: str, form: PairForm, status: int = 200, auto: bool = False
+) -> tuple[str, int]:
     return render_template("kiosk/pair.html", form=form, kind=kind, auto=auto), status
 
 
@@ -91,7 +95,7 @@ def _device_config(device: Device) -> dict[str, object]:
 
 
 @bp.get("/kiosk")
-def kiosk():  # type: ignore[no-untyped-def]
+def kiosk() -> ResponseReturnValue:
     """Show the kiosk app to a paired kiosk, else the pairing screen."""
     device = request_device()
     if device is None:
@@ -113,7 +117,7 @@ def kiosk():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/kiosk/windows")
-def kiosk_windows():  # type: ignore[no-untyped-def]
+def kiosk_windows() -> ResponseReturnValue:
     """Return the kiosk's window cards (who is on duty changes during the day)."""
     device = _device_of_kind("kiosk")
     cards = devices.window_cards(device.hall_id, clock.now())
@@ -121,7 +125,7 @@ def kiosk_windows():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/pad")
-def pad():  # type: ignore[no-untyped-def]
+def pad() -> ResponseReturnValue:
     """Show the pad app to a paired pad, else the pairing screen."""
     device = request_device()
     if device is None:
@@ -144,7 +148,7 @@ def pad():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/pad/state")
-def pad_state():  # type: ignore[no-untyped-def]
+def pad_state() -> ResponseReturnValue:
     """Tell the pad who is on duty and whether a service invitation is waiting for a rating."""
     device = _device_of_kind("pad")
     now = clock.now()
@@ -168,7 +172,7 @@ def pad_state():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/pad/qr/<token>.svg")
-def pad_qr(token: str):  # type: ignore[no-untyped-def]
+def pad_qr(token: str) -> ResponseReturnValue:
     """Draw the short-lived QR code of an open invitation for the pad's window."""
     device = _device_of_kind("pad")
     invitation = invitations.invitation_by_token(token)
@@ -182,15 +186,15 @@ def pad_qr(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/kiosk/pair", methods=["GET", "POST"])
-def pair():  # type: ignore[no-untyped-def]
+def pair() -> ResponseReturnValue:
     """Pair this browser with a kiosk or pad by the one-time code from the staff area."""
     kind = "pad" if request.args.get("kind") == "pad" else "kiosk"
     form = PairForm()
     if not form.validate_on_submit():
         return _render_pairing(kind, form, 400 if form.is_submitted() else 200)
-    paired = devices.pair_device(form.code.data, now=clock.now())
+    paired = devices.pair_device(filled(form.code.data), now=clock.now())
     if paired is None:
-        form.code.errors.append(_l("配对码无效或已过期，请向管理员获取新的配对码。"))
+        add_error(form.code, _l("配对码无效或已过期，请向管理员获取新的配对码。"))
         return _render_pairing(kind, form, 400)
     device, credential = paired
     db.session.commit()
@@ -199,7 +203,7 @@ def pair():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/kiosk/pair/<code>")
-def pair_link(code: str):  # type: ignore[no-untyped-def]
+def pair_link(code: str) -> ResponseReturnValue:
     """Show the pairing screen with a pairing link's code filled in, sent by the page itself.
 
     The GET pairs nothing (link previews and prefetchers open links too); the page's script
@@ -227,7 +231,7 @@ def _ticket_device(ticket: str) -> Device:
 
 
 @bp.get("/kiosk/service")
-def service():  # type: ignore[no-untyped-def]
+def service() -> ResponseReturnValue:
     """Show the staff menu of a device after the exit PIN was entered correctly."""
     ticket = request.args.get("ticket", "")
     device = _ticket_device(ticket)
@@ -238,19 +242,19 @@ def service():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/kiosk/unpair")
-def unpair():  # type: ignore[no-untyped-def]
+def unpair() -> ResponseReturnValue:
     """Unpair this browser: revoke the device's credential and forget the cookie."""
     form = UnpairForm()
     if not form.validate():
         abort(400)
-    device = _ticket_device(form.ticket.data)
+    device = _ticket_device(filled(form.ticket.data))
     devices.revoke_device(device, now=clock.now())
     db.session.commit()
     return clear_credential_cookie(redirect(url_for("kiosk.kiosk"), code=303))
 
 
 @bp.get("/device-sw.js")
-def service_worker():  # type: ignore[no-untyped-def]
+def service_worker() -> ResponseReturnValue:
     """Serve the devices' offline service worker from the site root (its scope is /)."""
     static = current_app.static_folder or ""
     response = send_from_directory(static, "js/device-sw.js", max_age=0)
@@ -261,14 +265,16 @@ def service_worker():  # type: ignore[no-untyped-def]
 # --- the phone page behind the pad's short-lived QR code ---------------------------------
 
 
-def _invitation_or_404(token: str):  # type: ignore[no-untyped-def]
+def _invitation_or_404(token: str) -> ServiceInvitation:
     invitation = invitations.invitation_by_token(token)
     if invitation is None or not invitation.window.active:
         abort(404)
     return invitation
 
 
-def _render_invite(invitation, form: RatingForm, status: int = 200, notice=None):  # type: ignore[no-untyped-def]
+def _render_invite(
+    invitation: ServiceInvitation, form: RatingForm, status: int = 200, notice: str | None = None
+) -> tuple[str, int]:
     now = clock.now()
     if invitation.used_at is not None:
         return render_template("kiosk/invite_closed.html", window=invitation.window, used=True), (
@@ -292,14 +298,14 @@ def _render_invite(invitation, form: RatingForm, status: int = 200, notice=None)
 
 
 @bp.get("/i/<token>")
-def invite(token: str):  # type: ignore[no-untyped-def]
+def invite(token: str) -> ResponseReturnValue:
     """Show the five rating buttons for one invited service (一次一评)."""
     invitation = _invitation_or_404(token)
     return _render_invite(invitation, fresh_rating_form())
 
 
 @bp.post("/i/<token>")
-def submit_invite(token: str):  # type: ignore[no-untyped-def]
+def submit_invite(token: str) -> ResponseReturnValue:
     """Record the one verified rating of an invited service from a phone."""
     invitation = _invitation_or_404(token)
     tap = posted_tap(lambda form, status, notice: _render_invite(invitation, form, status, notice))

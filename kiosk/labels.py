@@ -3,6 +3,8 @@
 The evaluation's come last: its codes, the scoring package's texts and explanation lines.
 """
 
+from typing import overload
+
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
@@ -183,6 +185,10 @@ SCHEME_TEXTS = {
 }
 
 
+@overload
+def scheme_text(text: str) -> str: ...
+@overload
+def scheme_text(text: None) -> None: ...
 def scheme_text(text: str | None) -> str | None:
     """Return a scoring or default-scheme text in the reader's language (else as written)."""
     return str(SCHEME_TEXTS[text]) if text in SCHEME_TEXTS else text

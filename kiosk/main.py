@@ -15,6 +15,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import safe_join
@@ -55,20 +56,20 @@ def version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     """Show what this site is and where to go."""
     return render_template("main/index.html")
 
 
 @bp.get("/favicon.ico")
-def favicon():  # type: ignore[no-untyped-def]
+def favicon() -> ResponseReturnValue:
     """Serve the icon browsers ask for at this fixed address (pages link the SVG one)."""
     folder = os.path.join(current_app.static_folder or "", "icons")
     return send_from_directory(folder, "favicon.ico", max_age=7 * 24 * 3600)
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     """Report whether the database answers and its migrations are current (503 if not)."""
     try:
         db.session.execute(text("SELECT 1"))
@@ -87,7 +88,7 @@ def healthz():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/lang/<code>")
-def set_language(code: str):  # type: ignore[no-untyped-def]
+def set_language(code: str) -> ResponseReturnValue:
     """Remember the chosen language in a cookie and go back."""
     response = redirect(local_path_or(request.args.get("next"), url_for("main.index")))
     if code in current_app.config["LANGUAGES"]:

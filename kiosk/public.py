@@ -1,10 +1,12 @@
 """Phone rating by a window's QR code: one tap, then an optional complaint after a 差评."""
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     make_response,
@@ -13,13 +15,13 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -27,6 +29,7 @@ from kiosk import clock
 from kiosk.device_cookie import device_cookie_hash, with_device_cookie
 from kiosk.errors import backend_unavailable, handle_unavailable, render_error, retry_after
 from kiosk.extensions import db
+from kiosk.forms import SelectChoice
 from kiosk.labels import LEVEL_LABELS, REASON_LABELS
 from kiosk.models import REASON_TAGS, Rating, Window
 from kiosk.security_log import security_event
@@ -83,7 +86,9 @@ def fresh_rating_form(key: object = None) -> RatingForm:
     return RatingForm(formdata=None, key=key if valid_key(key) else uuid.uuid4().hex)
 
 
-def _render_rate(window: Window, form: RatingForm, status: int = 200, notice: str | None = None):  # type: ignore[no-untyped-def]
+def _render_rate(
+    window: Window, form: RatingForm, status: int = 200, notice: str | None = None
+) -> Response:
     staff = staff_on_duty(window.id, clock.now())
     page = render_template(
         "public/rate.html",
@@ -97,13 +102,13 @@ def _render_rate(window: Window, form: RatingForm, status: int = 200, notice: st
 
 
 @bp.get("/<token>")
-def rate(token: str):  # type: ignore[no-untyped-def]
+def rate(token: str) -> ResponseReturnValue:
     """Show the five rating buttons for a window."""
     window = _window_or_404(token)
     return _render_rate(window, fresh_rating_form())
 
 
-def posted_tap(render) -> Tap:  # type: ignore[no-untyped-def]
+def posted_tap(render: Callable[[RatingForm, int, str | None], ResponseReturnValue]) -> Tap:
     """Return the posted rating form's tap, or abort with render(form, 400, notice) of a fresh form.
 
     The key of a valid level is kept, so a corrected tap is still the same submission.
@@ -116,7 +121,7 @@ def posted_tap(render) -> Tap:  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<token>")
-def submit_rating(token: str):  # type: ignore[no-untyped-def]
+def submit_rating(token: str) -> ResponseReturnValue:
     """Record the tap as a rating, then show the thank-you page (303)."""
     window = _window_or_404(token)
     tap = posted_tap(lambda form, status, notice: _render_rate(window, form, status, notice))
@@ -140,7 +145,7 @@ def submit_rating(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.errorhandler(CSRFError)
-def expired_form(error: CSRFError):  # type: ignore[no-untyped-def]
+def expired_form(error: CSRFError) -> ResponseReturnValue:
     """Answer a rating or complaint form whose CSRF token is missing or expired.
 
     Nothing is written; the resident gets a fresh form and a one-line explanation, so a page
@@ -157,7 +162,7 @@ def expired_form(error: CSRFError):  # type: ignore[no-untyped-def]
 
 
 @bp.errorhandler(DBAPIError)
-def database_unavailable(error: DBAPIError):  # type: ignore[no-untyped-def]
+def database_unavailable(error: DBAPIError) -> ResponseReturnValue:
     """Offer a tap the database could not take a retry of the same submission (503).
 
     The page needs no database: it posts the same level and key again, so a retry can never
@@ -190,7 +195,7 @@ def _rating_for(window: Window, key: str) -> tuple[Rating, bool]:
 
 
 @bp.get("/<token>/thanks/<key>")
-def thanks(token: str, key: str):  # type: ignore[no-untyped-def]
+def thanks(token: str, key: str) -> ResponseReturnValue:
     """Thank the resident; after a 差评, offer the complaint form."""
     window = _window_or_404(token)
     rating, replaced = _rating_for(window, key)
@@ -208,7 +213,7 @@ def thanks(token: str, key: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<token>/thanks/<key>")
-def submit_complaint(token: str, key: str):  # type: ignore[no-untyped-def]
+def submit_complaint(token: str, key: str) -> ResponseReturnValue:
     """Store the complaint that follows a bad rating."""
     window = _window_or_404(token)
     rating, _replaced = _rating_for(window, key)

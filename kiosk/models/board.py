@@ -5,14 +5,14 @@ from datetime import date
 from sqlalchemy import ForeignKey, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kiosk.extensions import db
+from kiosk.extensions import Model
 from kiosk.models.rating import Complaint
 
 TALLY_GRAINS = ("day", "month", "quarter", "year")
 TALLY_SUBJECTS = ("window", "staff", "held")  # held: quarantined, by window, day grain only
 
 
-class RatingTally(db.Model):
+class RatingTally(Model):
     """How many counted ratings of one level one window (or staff member) got in a period.
 
     Maintained by kiosk.services.board_cache in the transaction of every rating change, so the

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kiosk.extensions import db
+from kiosk.extensions import Model
 from kiosk.models._types import utcnow
 from kiosk.models.rating import Complaint
 from kiosk.models.user import User
@@ -27,7 +27,7 @@ SEVERITIES = ("minor", "major", "severe")  # 一般 / 较重 / 严重
 SATISFACTIONS = ("satisfied", "basically_satisfied", "dissatisfied")  # 满意 / 基本满意 / 不满意
 
 
-class ComplaintEvent(db.Model):
+class ComplaintEvent(Model):
     """One step in a complaint's handling; rows are only ever added."""
 
     __tablename__ = "complaint_event"

@@ -5,14 +5,14 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kiosk.extensions import db
+from kiosk.extensions import Model
 from kiosk.models._types import utcnow
 from kiosk.models.hall import Hall, Staff, Window
 
 DEVICE_KINDS = ("kiosk", "pad")
 
 
-class Device(db.Model):
+class Device(Model):
     """A tablet in the hall: a kiosk (any window) or a pad bound to one window.
 
     Only hashes are stored: of the long-lived credential the browser keeps in a cookie, of
@@ -60,7 +60,7 @@ class Device(db.Model):
         return self.credential_hash is not None and self.revoked_at is None
 
 
-class ServiceInvitation(db.Model):
+class ServiceInvitation(Model):
     """A one-time token minted by 办结·邀请评价: exactly one rating may answer it.
 
     used_at is set by a conditional UPDATE (… WHERE used_at IS NULL), so of two concurrent

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kiosk.extensions import db
+from kiosk.extensions import Model
 from kiosk.models._types import utcnow
 from kiosk.models.hall import Staff
 from kiosk.models.user import User
@@ -20,7 +20,7 @@ ASSESSOR_KINDS = ("self", "peer", "supervisor")
 ADJUSTMENT_KINDS = ("bonus", "deduction")
 
 
-class Assessment(db.Model):
+class Assessment(Model):
     """One assessor's points for one staff member in one period, keyed by leaf criterion code.
 
     Self and peer assessors are staff members; a supervisor assessment is given by a user
@@ -59,7 +59,7 @@ class Assessment(db.Model):
     reopened_by: Mapped[User | None] = relationship(foreign_keys=[reopened_by_id])
 
 
-class PeerAssignment(db.Model):
+class PeerAssignment(Model):
     """A supervisor asked ``assessor`` to assess ``subject`` (同事互评) in a period."""
 
     __tablename__ = "peer_assignment"
@@ -78,7 +78,7 @@ class PeerAssignment(db.Model):
     assigned_by: Mapped[User | None] = relationship()
 
 
-class Adjustment(db.Model):
+class Adjustment(Model):
     """A ledger entry: a bonus (创新, 表彰) or a manual deduction, with reason and approver.
 
     Entries are never edited or deleted; a mistaken one is voided (it stays visible, struck
@@ -109,7 +109,7 @@ class Adjustment(db.Model):
     voided_by: Mapped[User | None] = relationship(foreign_keys=[voided_by_id])
 
 
-class EvaluationSnapshot(db.Model):
+class EvaluationSnapshot(Model):
     """A finalised period's results, frozen: later edits to its inputs do not change them.
 
     ``results`` is kiosk.services.evaluation.plain_results(...): scoring.result_to_dict with

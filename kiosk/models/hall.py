@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kiosk.extensions import db
+from kiosk.extensions import Model
 from kiosk.models._types import utcnow
 
 
@@ -15,7 +15,7 @@ def new_qr_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-class Hall(db.Model):
+class Hall(Model):
     __tablename__ = "hall"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,7 +26,7 @@ class Hall(db.Model):
     windows: Mapped[list["Window"]] = relationship(back_populates="hall", order_by="Window.number")
 
 
-class Window(db.Model):
+class Window(Model):
     __tablename__ = "service_window"
     __table_args__ = (UniqueConstraint("hall_id", "number"),)
 
@@ -46,7 +46,7 @@ class Window(db.Model):
         self.qr_token = new_qr_token()
 
 
-class Staff(db.Model):
+class Staff(Model):
     __tablename__ = "staff"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +61,7 @@ class Staff(db.Model):
     hall: Mapped[Hall] = relationship()
 
 
-class Duty(db.Model):
+class Duty(Model):
     """A staff member on duty at a window from starts_at until ends_at (open while None)."""
 
     __tablename__ = "duty"

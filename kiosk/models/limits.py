@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kiosk.extensions import db
+from kiosk.extensions import Model
 
 
-class RateLimitCounter(db.Model):
+class RateLimitCounter(Model):
     """Hits of one key in one fixed time window."""
 
     __tablename__ = "rate_limit_counter"

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kiosk.extensions import db
+from kiosk.extensions import Model
 from kiosk.models._types import utcnow
 from kiosk.models.hall import Hall, Staff, Window
 
@@ -24,7 +24,7 @@ COMPLAINT_STATUSES = (
 REASON_TAGS = ("attitude", "efficiency", "competence", "facilities", "repeat_visits", "other")
 
 
-class Rating(db.Model):
+class Rating(Model):
     __tablename__ = "rating"
     __table_args__ = (
         CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
@@ -73,7 +73,7 @@ class Rating(db.Model):
         return self.level <= 2
 
 
-class RatingRevision(db.Model):
+class RatingRevision(Model):
     """An earlier submission that a later one from the same phone replaced; kept, never lost."""
 
     __tablename__ = "rating_revision"
@@ -86,7 +86,7 @@ class RatingRevision(db.Model):
     replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Complaint(db.Model):
+class Complaint(Model):
     __tablename__ = "complaint"
     # Overdue counts (board, dashboards) read a hall's open complaints only.
     __table_args__ = (Index("ix_complaint_hall_status", "hall_id", "status"),)

@@ -6,11 +6,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kiosk.extensions import db
+from kiosk.extensions import Model
 from kiosk.models._types import utcnow
 
 
-class RatingLogEntry(db.Model):
+class RatingLogEntry(Model):
     __tablename__ = "rating_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kiosk.extensions import db
+from kiosk.extensions import Model
 from kiosk.models._types import utcnow
 from kiosk.models.hall import Window
 
 
-class RetiredQrToken(db.Model):
+class RetiredQrToken(Model):
     """A token replaced by a regeneration: it no longer rates, it explains where to go instead."""
 
     __tablename__ = "retired_qr_token"

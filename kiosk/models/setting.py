@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kiosk.extensions import db
+from kiosk.extensions import Model
 from kiosk.models._types import utcnow
 from kiosk.models.user import User
 
 
-class Setting(db.Model):
+class Setting(Model):
     """One hall's overridden setting: key is the config name (OPENING_HOURS…), value its JSON."""
 
     __tablename__ = "setting"

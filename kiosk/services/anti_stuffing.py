@@ -28,6 +28,7 @@ Flags (kiosk.services.rating_review explains each in Chinese):
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -100,7 +101,11 @@ def screen(submission: Submission, now: datetime) -> Verdict:
         flags.append("off_hours")
     if not submission.verified and exceeds_services(window, tapped_at):
         flags.append("exceeds_services")
-    where = {"hall_id": window.hall_id, "window_id": window.id, "channel": submission.channel}
+    where: dict[str, Any] = {
+        "hall_id": window.hall_id,
+        "window_id": window.id,
+        "channel": submission.channel,
+    }
     if exceeded:
         security_event("rate_limited", warning=True, scopes=exceeded, ratings=1, **where)
     if flags:

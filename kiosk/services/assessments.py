@@ -198,7 +198,12 @@ def store_assessment(
     if row is None:
         staff_id = None
         if kind != "supervisor":
-            staff_id = assessor_staff.id if assessor_staff else assessor.staff_id  # type: ignore[union-attr]
+            if assessor_staff is not None:
+                staff_id = assessor_staff.id
+            elif assessor is not None:
+                staff_id = assessor.staff_id
+            else:  # a caller's bug, as the AttributeError on None.staff_id used to say
+                raise ValueError("a self or peer assessment names its assessor")
         row = Assessment(
             hall_id=hall.id,
             period=period.code,

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import Connection, event, func, select
+from sqlalchemy.orm import Mapper
 
 from kiosk import clock
 from kiosk.extensions import db
@@ -22,12 +23,12 @@ class AuditLogIsAppendOnly(RuntimeError):
 
 
 @event.listens_for(AuditEntry, "before_update")
-def _refuse_update(mapper, connection, target) -> None:  # type: ignore[no-untyped-def]
+def _refuse_update(mapper: Mapper[AuditEntry], connection: Connection, target: AuditEntry) -> None:
     raise AuditLogIsAppendOnly(f"audit entry {target.id} cannot be changed")
 
 
 @event.listens_for(AuditEntry, "before_delete")
-def _refuse_delete(mapper, connection, target) -> None:  # type: ignore[no-untyped-def]
+def _refuse_delete(mapper: Mapper[AuditEntry], connection: Connection, target: AuditEntry) -> None:
     raise AuditLogIsAppendOnly(f"audit entry {target.id} cannot be deleted")
 
 

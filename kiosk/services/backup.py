@@ -18,8 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from flask_migrate import upgrade
 from sqlalchemy import Engine, MetaData, create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
+
+from kiosk.extensions import db
+from kiosk.services.health import _heads, migrations_directory
 
 BACKUP_NAME = re.compile(r"^kiosk-(?P<stamp>\d{8}-\d{6})(?:-(?P<n>\d+))?\.(?P<ext>sqlite3|dump)$")
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -323,11 +327,6 @@ def copy_sqlite_into(backup: Path, engine: Engine) -> None:
     fresh PostgreSQL instance would have; rows go through the models' column types, which
     turn SQLite's text dates and integer booleans into real ones.
     """
-    from flask_migrate import upgrade
-
-    from kiosk.extensions import db
-    from kiosk.services.health import _heads, migrations_directory
-
     source = create_engine(make_url(f"sqlite:///file:{backup}?mode=ro&uri=true"))
     try:
         revision = _revision(source)

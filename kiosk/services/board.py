@@ -22,15 +22,19 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 import scoring
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Complaint, Duty, Hall, Rating, RatingTally, Staff, Window
 from kiosk.services.board_cache import month_start, period_starts
+from kiosk.services.complaints import overdue_count as complaints_overdue
+from kiosk.services.evaluation import current_scheme
 
 VIEWS = ("today", "month", "quarter", "year", "windows")
 # The order the hall TV cycles through (BOARD_ROTATE_SECONDS per view).
@@ -40,8 +44,6 @@ PERIODS = ("today", "month", "quarter", "year")
 
 def scheme() -> scoring.Scheme:
     """Return the scoring scheme the board ranks with: the one evaluations use."""
-    from kiosk.services.evaluation import current_scheme
-
     return current_scheme()
 
 
@@ -190,7 +192,7 @@ def view_periods(view: str, today: date) -> tuple[str, list[date], date, date]:
 
 
 @functools.cache
-def _tally_query() -> Select:  # type: ignore[type-arg]
+def _tally_query() -> Select[*tuple[Any, ...]]:
     """Build the tally query once: composing it costs more than running it on SQLite."""
     # One row per subject with its five level counts, pivoted in SQL: a few hundred index
     # entries read, a hundred rows returned, whatever the number of ratings.
@@ -368,7 +370,7 @@ def _today_totals(known: _Subjects) -> Totals:
 
 
 @functools.cache
-def _trend_query() -> Select:  # type: ignore[type-arg]
+def _trend_query() -> Select[*tuple[Any, ...]]:
     # Seven days' window tallies summed per day and level: at most 7 × 5 rows returned, read
     # from (windows × 7 × 5) index entries, whatever the number of ratings.
     return (
@@ -399,7 +401,7 @@ def week_trend(hall: Hall, now: datetime, days: int = 7) -> tuple[TrendDay, ...]
     )
 
 
-def _last_deadline():  # type: ignore[no-untyped-def]
+def _last_deadline() -> ColumnElement[datetime | None]:
     return func.coalesce(
         Complaint.followup_due_at, Complaint.rectify_due_at, Complaint.verify_due_at
     )
@@ -435,8 +437,6 @@ def complaints_month_to_date(hall: Hall, now: datetime) -> ComplaintMonthToDate:
 
 def overdue_count(hall: Hall, now: datetime) -> int:
     """Return how many of the hall's open complaints are past their current stage's deadline."""
-    from kiosk.services.complaints import overdue_count as complaints_overdue
-
     return complaints_overdue(hall.id, now)
 
 
@@ -547,12 +547,14 @@ def disclosure(hall: Hall, month: date, now: datetime) -> MonthDisclosure:
 
 
 def _complaint_month(hall: Hall, month: date) -> ComplaintMonth:
-    def on_time(done, due):  # type: ignore[no-untyped-def]
+    def on_time(
+        done: InstrumentedAttribute[datetime | None], due: InstrumentedAttribute[datetime | None]
+    ) -> ColumnElement[int]:
         return func.sum(
             case((and_(done.is_not(None), or_(due.is_(None), done <= due)), 1), else_=0)
         )
 
-    def done(column):  # type: ignore[no-untyped-def]
+    def done(column: InstrumentedAttribute[datetime | None]) -> ColumnElement[int]:
         return func.sum(case((column.is_not(None), 1), else_=0))
 
     row = db.session.execute(

@@ -18,12 +18,13 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, cast, delete, func, select, text
+from sqlalchemy import ColumnElement, Date, cast, delete, func, select, text
 
 from kiosk import clock
-from kiosk.database import dialect_insert
+from kiosk.database import dialect_insert, table_of
 from kiosk.extensions import db
 from kiosk.models import Rating, RatingTally
 
@@ -119,11 +120,11 @@ def apply_deltas(changes: Counter[TallyKey]) -> None:
         _upsert(nonzero)
 
 
-def _upsert_statement():  # type: ignore[no-untyped-def]
+def _upsert_statement() -> Any:  # an INSERT ... ON CONFLICT in the dialect of the moment
     # Executed with a list of rows (executemany), so SQLAlchemy compiles it once: a multi-row
     # VALUES statement is compiled anew on every call, and that was the most expensive step of
     # a rating POST.
-    table = RatingTally.__table__
+    table = table_of(RatingTally)
     return dialect_insert(
         table,
         lambda insert: insert.on_conflict_do_update(
@@ -166,7 +167,7 @@ def rebuild(hall_id: int | None = None) -> int:
         cleared = cleared.where(RatingTally.hall_id == hall_id)
     db.session.execute(cleared)
 
-    scope = [Rating.status.in_(("counted", "quarantined"))]
+    scope: list[ColumnElement[bool]] = [Rating.status.in_(("counted", "quarantined"))]
     if hall_id is not None:
         scope.append(Rating.hall_id == hall_id)
     first, last = db.session.execute(
@@ -214,11 +215,11 @@ def rebuild(hall_id: int | None = None) -> int:
         for (hall, grain, period, subject, subject_id, level), n in counts.items()
     ]
     for chunk in _chunks(rows, 5000):
-        db.session.execute(RatingTally.__table__.insert(), chunk)
+        db.session.execute(table_of(RatingTally).insert(), chunk)
     return len(rows)
 
 
-def _local_day(offset: timedelta):  # type: ignore[no-untyped-def]
+def _local_day(offset: timedelta) -> ColumnElement[Any]:
     if db.session.get_bind().dialect.name == "sqlite":
         minutes = int(offset.total_seconds() // 60)
         return func.date(Rating.created_at, f"{minutes:+d} minutes")
@@ -229,7 +230,7 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _chunks(rows: list[dict], size: int) -> Iterator[list[dict]]:
+def _chunks(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     for at in range(0, len(rows), size):
         yield rows[at : at + size]
 

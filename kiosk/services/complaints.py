@@ -33,6 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kiosk import clock
 from kiosk.extensions import db
+from kiosk.labels import COMPLAINT_STATUS_LABELS
 from kiosk.models import (
     COMPLAINT_STATUSES,
     REASON_TAGS,
@@ -46,7 +47,7 @@ from kiosk.models import (
     Window,
 )
 from kiosk.security_log import security_event
-from kiosk.services import audit, complaint_contacts, workdays
+from kiosk.services import audit, complaint_contacts, notifications, workdays
 from kiosk.services.privacy import erase_phone_numbers, is_mobile_number
 from kiosk.services.settings import setting
 
@@ -264,8 +265,6 @@ def complaint_received(
     complaints a supervisor records (by phone, in person); the demo for its made-up history,
     without notifying anyone (notify=False).
     """
-    from kiosk.services import notifications
-
     hall_id = complaint.hall_id
     complaint.verify_due_at = workdays.due_at(
         complaint.created_at, setting("COMPLAINT_VERIFY_DAYS", hall=hall_id), hall=hall_id
@@ -322,8 +321,6 @@ def create_standalone(
 
 def _require_status(complaint: Complaint, *allowed: str) -> None:
     if complaint.status not in allowed:
-        from kiosk.labels import COMPLAINT_STATUS_LABELS
-
         raise ComplaintError(
             _(
                 "当前状态为“%(status)s”，不能进行此操作。",

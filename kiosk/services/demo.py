@@ -3,7 +3,7 @@
 import logging
 import random
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -13,10 +13,24 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 
 from kiosk.extensions import db
-from kiosk.models import Complaint, Device, Duty, Hall, Rating, Staff, User, Window
+from kiosk.models import (
+    Adjustment,
+    Assessment,
+    Complaint,
+    Device,
+    Duty,
+    Hall,
+    PeerAssignment,
+    Rating,
+    Staff,
+    User,
+    Window,
+)
 from kiosk.services import board_cache, complaints, devices, rating_log, ratings, workdays
 from kiosk.services.accounts import create_user
 from kiosk.services.duty import staff_on_duty
+from kiosk.services.evaluation import current_scheme
+from kiosk.services.periods import current_period
 from kiosk.services.privacy import device_hash
 from kiosk.services.settings import save_settings
 from kiosk.services.submission import Submission, Tap
@@ -153,12 +167,13 @@ def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
         with _security_log_quiet():
             result.ratings += _stuffing_episodes(rng, windows, today, zone)
 
-    for username, role, staff_no in (
+    accounts: tuple[tuple[str, str, str | None], ...] = (
         ("admin", "admin", None),
         ("supervisor", "supervisor", None),
         ("deputy", "supervisor", None),  # verified the complaint the clerk has appealed
         ("clerk", "staff", "XF001"),
-    ):
+    )
+    for username, role, own_staff_no in accounts:
         if db.session.scalar(select(User.id).where(User.username == username)) is None:
             password = secrets.token_urlsafe(12)
             create_user(
@@ -166,7 +181,7 @@ def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
                 role,
                 password,
                 hall=hall,
-                staff=staff_by_no.get(staff_no) if staff_no else None,
+                staff=staff_by_no.get(own_staff_no) if own_staff_no else None,
             )
             result.passwords[username] = password
     db.session.flush()
@@ -242,8 +257,6 @@ def _handle_complaints(
     the others as invalid. Each is then taken as far as the time since allows: invalid ones
     closed; valid ones rectified (in three days), followed up and closed.
     """
-    from kiosk.services.periods import current_period
-
     quarter_start, _end = current_period(now, "quarter").bounds(zone)
     waiting = list(
         db.session.scalars(
@@ -286,6 +299,7 @@ def _handle_complaint(
     valid = severity is not None
     reason = VALID_NOTE if valid else rng.choice(INVALID_NOTES)
     complaints.verify(complaint, supervisor, valid=valid, reason=reason, severity=severity, now=at)
+    steps: list[tuple[int, Callable[[datetime], object]]]
     if valid:
         steps = [
             (1, lambda t: complaints.start_rectification(complaint, supervisor, note="", now=t)),
@@ -319,10 +333,6 @@ def _seed_evaluation(
     With the complaints verified as valid (_handle_complaints), the demo evaluation shows all
     four sources and each kind of adjustment; done once.
     """
-    from kiosk.models import Adjustment, Assessment, PeerAssignment
-    from kiosk.services.evaluation import current_scheme
-    from kiosk.services.periods import current_period
-
     period = current_period(now, "quarter")
     exists = db.session.scalar(
         select(Assessment.id).where(Assessment.hall_id == hall.id, Assessment.period == period.code)
@@ -508,7 +518,9 @@ def _stuffing_episodes(
     """
     day = _last_working_day(today)
     phone = device_hash(current_app.config["SECRET_KEY"], "demo-phone-evening")
-    taps = [(windows[6], 5, time(10, 41, 2 + 5 * n), None, False) for n in range(10)]
+    taps: list[tuple[Window, int, time, str | None, bool]] = [
+        (windows[6], 5, time(10, 41, 2 + 5 * n), None, False) for n in range(10)
+    ]
     taps += [(windows[1], 1, time(21, 7, 40), phone, False)]
     taps += [(windows[3], 2, time(21, 9, 15), phone, False)]
     taps += [(windows[0], 5, time(11, 3, 20), None, True)]  # the clerk's own phone, signed in

@@ -132,7 +132,7 @@ def pair_device(code: str, *, now: datetime) -> tuple[Device, str] | None:
         )
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult
         return None
     db.session.refresh(device)
     return device, credential

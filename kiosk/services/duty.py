@@ -23,7 +23,7 @@ def staff_on_duty(window_id: int, at: datetime) -> Staff | None:
 
 def duties_between(
     window_ids: Iterable[int], start: datetime, end: datetime
-) -> Sequence[Row[tuple[Duty, Staff]]]:
+) -> Sequence[Row[Duty, Staff]]:
     """Return the windows' duties of active staff that cover any moment in [start, end].
 
     In order of precedence: at a window, the first that covers a moment is who was on duty

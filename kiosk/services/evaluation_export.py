@@ -58,6 +58,14 @@ def _leaves(report: Report) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
+def _source_value(code: str) -> Callable[[PersonResult], float | None]:
+    return lambda row: row.result.source(code).value
+
+
+def _criterion_value(source: str, code: str) -> Callable[[PersonResult], float | None]:
+    return lambda row: _criterion(row, source, code)
+
+
 def columns(report: Report) -> list[Column]:
     """Return the summary's columns for a report."""
     cols = [
@@ -70,7 +78,7 @@ def columns(report: Report) -> list[Column]:
     ]
     for code in scoring.SOURCES:
         label = scheme_text(scoring.SOURCE_LABELS[code])
-        cols.append(Column(label, lambda r, c=code: r.result.source(c).value, POINTS))
+        cols.append(Column(label, _source_value(code), POINTS))
     cols += [
         Column(_("居民评价数"), lambda r: r.result.satisfaction.count, INTEGER),
         Column(_("原始均分"), lambda r: r.result.satisfaction.raw_mean, POINTS),
@@ -85,7 +93,7 @@ def columns(report: Report) -> list[Column]:
             cols.append(
                 Column(
                     f"{label}·{scheme_text(crit_label)}",
-                    lambda r, s=source, c=code: _criterion(r, s, c),
+                    _criterion_value(source, code),
                     POINTS,
                 )
             )
@@ -109,7 +117,7 @@ def to_xlsx(report: Report) -> bytes:
 
     cols = columns(report)
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook's one (and active) sheet
     sheet.title = sheet_title()
     sheet.append([c.header for c in cols])
     for cell in sheet[1]:

@@ -138,7 +138,7 @@ def period_inputs(hall: Hall, period: Period, scheme: scoring.Scheme) -> PeriodI
         assessments[row.subject_id].append(
             scoring.Assessment(
                 assessor_id=assessor_id(row),
-                kind=row.kind,  # type: ignore[arg-type]
+                kind=row.kind,  # type: ignore[arg-type]  # a str column; submit_assessment() checks it
                 scores={code: float(points) for code, points in row.scores.items()},
             )
         )
@@ -153,7 +153,7 @@ def period_inputs(hall: Hall, period: Period, scheme: scoring.Scheme) -> PeriodI
     ):
         adjustments[entry.staff_id].append(
             scoring.Adjustment(
-                kind=entry.kind,  # type: ignore[arg-type]
+                kind=entry.kind,  # type: ignore[arg-type]  # a str column; add_adjustment() checks it
                 points=float(entry.points),
                 reason=entry.reason,
                 approver=approver_name(entry.approver) or None,
@@ -165,7 +165,7 @@ def period_inputs(hall: Hall, period: Period, scheme: scoring.Scheme) -> PeriodI
     for complaint in valid_complaints(hall, period):
         assert complaint.staff_id is not None  # noqa: S101 - filtered in the query
         findings[complaint.staff_id].append(
-            scoring.ComplaintFinding(f"#{complaint.id}", complaint.severity)  # type: ignore[arg-type]
+            scoring.ComplaintFinding(f"#{complaint.id}", complaint.severity)  # type: ignore[arg-type]  # the query takes only scoring.SEVERITIES
         )
 
     wanted = set(counts) | set(assessments)

@@ -9,7 +9,7 @@ first: a conditional UPDATE … WHERE used_at IS NULL changes the row for one su
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from kiosk.extensions import db
 from kiosk.models import Duty, Rating, ServiceInvitation, Staff, Window
@@ -66,7 +66,7 @@ def todays_roster(staff: Staff, now: datetime, day_end: datetime) -> Duty | None
     )
 
 
-def _end_open_signins(*conditions: object, now: datetime) -> None:
+def _end_open_signins(*conditions: ColumnElement[bool], now: datetime) -> None:
     for duty in db.session.scalars(
         select(Duty).where(Duty.source == "signin", Duty.ends_at.is_(None), *conditions)
     ):
@@ -162,7 +162,7 @@ def rate_invitation(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult
         # A concurrent double tap with the same key may have been the one that won.
         winner = ratings.find_rating_by_key(tap.key)
         if winner is not None:

@@ -11,17 +11,15 @@ fixed clock behave the same on both backends.
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
+import redis
 from flask import current_app
 from sqlalchemy import delete, select
 
-from kiosk.database import among, dialect_insert
+from kiosk.database import among, dialect_insert, table_of
 from kiosk.extensions import db
 from kiosk.models.limits import RateLimitCounter
-
-if TYPE_CHECKING:
-    import redis
 
 _CLIENTS = "kiosk_redis"  # app.extensions key: one connection pool per app and process
 
@@ -31,8 +29,8 @@ def _window(now: datetime, seconds: int) -> int:
     return epoch - epoch % seconds
 
 
-def _upsert_statement():  # type: ignore[no-untyped-def]
-    table = RateLimitCounter.__table__
+def _upsert_statement() -> Any:  # an INSERT ... ON CONFLICT in the dialect of the moment
+    table = table_of(RateLimitCounter)
     return dialect_insert(
         table,
         lambda insert: insert.on_conflict_do_update(
@@ -42,15 +40,13 @@ def _upsert_statement():  # type: ignore[no-untyped-def]
     )
 
 
-def _redis() -> "redis.Redis | None":
+def _redis() -> redis.Redis | None:
     url = current_app.config.get("REDIS_URL")
     if not url:
         return None
     clients = current_app.extensions.setdefault(_CLIENTS, {})
-    client = clients.get(url)
+    client: redis.Redis | None = clients.get(url)
     if client is None:
-        import redis
-
         # redis-py's pool notices a fork and opens fresh connections in each gunicorn worker.
         client = clients[url] = redis.Redis.from_url(
             url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30

@@ -56,7 +56,8 @@ def _iso(moment: datetime) -> str:
 
 
 def _staff_link(path: str) -> str:
-    return setting("PUBLIC_URL").rstrip("/") + path
+    public_url: str = setting("PUBLIC_URL")
+    return public_url.rstrip("/") + path
 
 
 def bad_rating_received(rating: Rating, now: datetime) -> None:

@@ -2,6 +2,7 @@
 
 import io
 from pathlib import Path
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -13,10 +14,11 @@ from kiosk.models import Window
 def window_url(window: Window) -> str:
     """Return the absolute rating URL printed on the window's QR code (from PUBLIC_URL)."""
     path = url_for("public.rate", token=window.qr_token)
-    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+    public_url: str = current_app.config["PUBLIC_URL"]
+    return public_url.rstrip("/") + path
 
 
-def _qr(data: str) -> qrcode.QRCode:
+def _qr(data: str) -> qrcode.QRCode[Any]:
     # Level M survives a worn or partly covered card; border 4 is the quiet zone scanners need.
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4)
     code.add_data(data)

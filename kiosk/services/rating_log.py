@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, text
 
+from kiosk.database import table_of
 from kiosk.extensions import db
 from kiosk.models import Rating
 from kiosk.models._types import utcnow
@@ -88,7 +89,7 @@ def append_states(changes: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
         prev = digest
     if rows:
         # One executemany in order (ids ascend with the chain), not one ORM object per entry.
-        db.session.execute(insert(RatingLogEntry.__table__), rows)
+        db.session.execute(insert(table_of(RatingLogEntry)), rows)
 
 
 @dataclass(frozen=True)

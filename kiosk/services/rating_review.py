@@ -79,7 +79,7 @@ def rating_conditions(hall_id: int, f: RatingFilter) -> list[ColumnElement[bool]
     return conditions
 
 
-def _select(hall_id: int, f: RatingFilter) -> Select[tuple[Rating]]:
+def _select(hall_id: int, f: RatingFilter) -> Select[Rating]:
     return (
         select(Rating)
         .where(*rating_conditions(hall_id, f))

@@ -69,12 +69,12 @@ def opening_minutes(value: str) -> tuple[int, int] | None:
 def _opening_hours(value: Any) -> str:
     if not isinstance(value, str):
         raise SettingError(_l("格式应为 08:30-17:30"))
-    value = value.strip().replace("–", "-").replace(" ", "")
-    if not _HOURS.match(value):
+    hours = value.strip().replace("–", "-").replace(" ", "")
+    if not _HOURS.match(hours):
         raise SettingError(_l("格式应为 08:30-17:30"))
-    if opening_minutes(value) is None:
+    if opening_minutes(hours) is None:
         raise SettingError(_l("关门时间必须晚于开门时间"))
-    return value
+    return hours
 
 
 def _holidays(value: Any) -> list[str]:
@@ -160,7 +160,7 @@ def hall_id_of(hall: HallRef) -> int | None:
 
 def _overrides() -> dict[int, dict[str, Any]]:
     """Return {hall id: {name: value}}, read once per request for every hall."""
-    cached = g.get(_CACHE)
+    cached: dict[int, dict[str, Any]] | None = g.get(_CACHE)
     if cached is None:
         cached = {}
         for row in db.session.scalars(select(Setting)):

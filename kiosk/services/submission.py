@@ -73,7 +73,7 @@ class Tap:
 def _values(form: _FormData | Mapping[str, Sequence[str]], name: str) -> Sequence[str]:
     if hasattr(form, "getlist"):
         return form.getlist(name)
-    return form.get(name, ())  # type: ignore[union-attr]  # a plain mapping of lists
+    return form.get(name, ())
 
 
 @dataclass(frozen=True)

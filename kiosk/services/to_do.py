@@ -6,7 +6,7 @@ assigned to them each month. The home page counts these so that nobody has to op
 page to find their work.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kiosk.extensions import db
@@ -43,17 +43,17 @@ def for_user(user: User, now: datetime) -> ToDo:
     hall = db.session.get(Hall, user.hall_id) if user.hall_id is not None else None
     if hall is None:
         return ToDo()
-    supervisor: dict[str, int] = {}
+    supervisor = ToDo()
     if user.has_role("supervisor"):
-        supervisor = {
-            "new_complaints": complaints.awaiting_verification_count(hall.id),
-            "overdue_complaints": complaints.overdue_count(hall.id, now),
-            "appeals": complaints.appeals_pending_count(hall.id),
-            "quarantined_ratings": rating_review.quarantined_count(hall.id),
-        }
+        supervisor = ToDo(
+            new_complaints=complaints.awaiting_verification_count(hall.id),
+            overdue_complaints=complaints.overdue_count(hall.id, now),
+            appeals=complaints.appeals_pending_count(hall.id),
+            quarantined_ratings=rating_review.quarantined_count(hall.id),
+        )
     own = people.hall_member(hall.id, user.staff_id) if user.staff_id else None
     if own is None or not own.active:
-        return ToDo(**supervisor)
+        return supervisor
     period = periods.current_period(now)
     given = assessments.assessments_by(hall, period, user)
     owed = [("self", own.id)] + [
@@ -64,4 +64,4 @@ def for_user(user: User, now: datetime) -> ToDo:
     open_count = sum(
         1 for key in owed if (done := given.get(key)) is None or not done.locked
     )  # not given, or reopened for changes
-    return ToDo(**supervisor, assessments=open_count, period_code=period.code)
+    return replace(supervisor, assessments=open_count, period_code=period.code)

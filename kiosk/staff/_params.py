@@ -7,6 +7,8 @@ from flask import abort, make_response, request
 from flask_babel import gettext as _
 
 from kiosk.converters import MAX_ID  # larger numbers are no row's id (and overflow the database)
+from kiosk.errors import render_error
+from kiosk.forms import day_in_range, day_range_message
 
 MAX_PAGE = 100_000
 
@@ -27,9 +29,6 @@ def day_arg(name: str) -> date | None:
     Refused before any query runs, so no day outside what kiosk.forms takes reaches the
     conversions to UTC (0001-01-01 in the hall's zone is before year 1 in UTC).
     """
-    from kiosk.errors import render_error
-    from kiosk.forms import day_in_range, day_range_message
-
     raw = request.args.get(name, "").strip()
     if not raw:
         return None

@@ -1,19 +1,20 @@
 """Hall management: staff-area accounts and their roles (admins only)."""
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
 
 from kiosk.auth import roles_required
 from kiosk.errors import render_error
 from kiosk.extensions import db
+from kiosk.forms import SelectChoice, add_error, filled
 from kiosk.labels import ROLE_LABELS
-from kiosk.models import ROLES, User
+from kiosk.models import ROLES, Staff, User
 from kiosk.services import accounts as accounts_service
 from kiosk.services import people as people_service
 from kiosk.services.accounts import AccountError, check_password_strength, minimum_length
@@ -93,9 +94,10 @@ class ActionForm(FlaskForm):
 
 
 def _hall_id() -> int:
-    if current_user.hall_id is None:
+    hall_id: int | None = current_user.hall_id
+    if hall_id is None:
         abort(403)
-    return current_user.hall_id
+    return hall_id
 
 
 def _user_or_404(user_id: int) -> User:
@@ -105,7 +107,7 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
-def _linked_staff(hall_id: int, staff_id: int):  # type: ignore[no-untyped-def]
+def _linked_staff(hall_id: int, staff_id: int) -> Staff | None:
     if staff_id == NO_STAFF:
         return None
     staff = people_service.hall_member(hall_id, staff_id)
@@ -116,7 +118,7 @@ def _linked_staff(hall_id: int, staff_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/users")
 @roles_required("admin")
-def users():  # type: ignore[no-untyped-def]
+def users() -> ResponseReturnValue:
     """List the hall's accounts."""
     return render_template(
         "staff/users/list.html",
@@ -128,7 +130,7 @@ def users():  # type: ignore[no-untyped-def]
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required("admin")
-def create_account():  # type: ignore[no-untyped-def]
+def create_account() -> ResponseReturnValue:
     """Create an account with a role and, for window staff, the staff member it belongs to."""
     hall_id = _hall_id()
     form = NewUserForm()
@@ -137,14 +139,14 @@ def create_account():  # type: ignore[no-untyped-def]
         try:
             user = accounts_service.add_user(
                 hall_id,
-                username=form.username.data,
+                username=filled(form.username.data),
                 role=form.role.data,
-                password=form.password.data,
+                password=filled(form.password.data),
                 staff=_linked_staff(hall_id, form.staff_id.data),
                 actor=current_user,
             )
         except AccountError:  # a race with another admin for the same name
-            form.username.errors.append(_l("无法创建这个账户，请换一个用户名。"))
+            add_error(form.username, _l("无法创建这个账户，请换一个用户名。"))
         else:
             db.session.commit()
             flash(_("已创建账户 %(name)s。", name=user.username))
@@ -157,7 +159,7 @@ def create_account():  # type: ignore[no-untyped-def]
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
-def edit_account(user_id: int):  # type: ignore[no-untyped-def]
+def edit_account(user_id: int) -> ResponseReturnValue:
     """Change an account's role and linked staff member."""
     user = _user_or_404(user_id)
     hall_id = _hall_id()
@@ -165,7 +167,7 @@ def edit_account(user_id: int):  # type: ignore[no-untyped-def]
     form.fill_choices(hall_id)
     if form.validate_on_submit():
         if user.id == current_user.id and form.role.data != "admin":
-            form.role.errors.append(_l("不能取消自己的管理员角色。"))
+            add_error(form.role, _l("不能取消自己的管理员角色。"))
         else:
             accounts_service.change_role(
                 user,
@@ -188,16 +190,16 @@ def edit_account(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<int:user_id>/password")
 @roles_required("admin")
-def reset_account_password(user_id: int):  # type: ignore[no-untyped-def]
+def reset_account_password(user_id: int) -> ResponseReturnValue:
     """Set a new password for an account (for a clerk who forgot theirs)."""
     user = _user_or_404(user_id)
     form = PasswordForm()
     if form.validate_on_submit():
-        problem = _password_problem(form.password.data, user.role, user.username)
+        problem = _password_problem(filled(form.password.data), user.role, user.username)
         if problem:
-            form.password.errors.append(problem)
+            add_error(form.password, problem)
         else:
-            accounts_service.reset_password(user, form.password.data, actor=current_user)
+            accounts_service.reset_password(user, filled(form.password.data), actor=current_user)
             db.session.commit()
             flash(_("已重设 %(name)s 的密码。", name=user.username))
             return redirect(url_for("staff.users"))
@@ -216,7 +218,7 @@ def reset_account_password(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<int:user_id>/deactivate")
 @roles_required("admin")
-def deactivate_account(user_id: int):  # type: ignore[no-untyped-def]
+def deactivate_account(user_id: int) -> ResponseReturnValue:
     """Stop an account from signing in (never one's own)."""
     user = _user_or_404(user_id)
     if not ActionForm().validate():
@@ -231,7 +233,7 @@ def deactivate_account(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<int:user_id>/reactivate")
 @roles_required("admin")
-def reactivate_account(user_id: int):  # type: ignore[no-untyped-def]
+def reactivate_account(user_id: int) -> ResponseReturnValue:
     """Let a deactivated account sign in again."""
     user = _user_or_404(user_id)
     if not ActionForm().validate():

@@ -7,6 +7,7 @@ There is deliberately no route that edits or deletes an entry, and the model ref
 from datetime import datetime, time, timedelta
 
 from flask import abort, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from kiosk import clock
@@ -20,7 +21,7 @@ from kiosk.staff._params import day_arg, page_number
 
 @bp.get("/audit")
 @roles_required("admin")
-def audit():  # type: ignore[no-untyped-def]
+def audit() -> ResponseReturnValue:
     """Show the audit log newest first, filtered by action and hall-local dates."""
     action = request.args.get("action", "").strip()[:60] or None
     since, until = day_arg("from"), day_arg("to")

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,14 +25,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kiosk import clock
 from kiosk.auth import roles_required
+from kiosk.converters import MAX_ID
 from kiosk.extensions import db
-from kiosk.forms import DayInRange, as_choices
+from kiosk.forms import DayInRange, SelectChoice, as_choices, filled
 from kiosk.labels import (
     APPEAL_LABELS,
     COMPLAINT_ACTION_LABELS,
@@ -55,7 +56,7 @@ from kiosk.services import windows as windows_service
 from kiosk.services.complaints import ComplaintError
 from kiosk.services.privacy import mask_phone
 from kiosk.staff import bp
-from kiosk.staff._params import MAX_ID, choice_id, page_number, pagination
+from kiosk.staff._params import choice_id, page_number, pagination
 
 NOTE_MAX = complaints.NOTE_MAX
 PER_PAGE = 50
@@ -300,7 +301,7 @@ def _render_detail(
     forms: dict[str, Any] | None = None,
     revealed: bool = False,
     erase_form: EraseContactForm | None = None,
-):  # type: ignore[no-untyped-def]
+) -> Response:
     blank = {name: action.form(formdata=None) for name, action in ACTIONS.items()}
     blank.update(forms or {})
     supervisor = _is_supervisor()
@@ -352,7 +353,7 @@ def _labels() -> dict[str, Any]:
 
 @bp.get("/complaints/")
 @roles_required("supervisor")
-def complaint_queue():  # type: ignore[no-untyped-def]
+def complaint_queue() -> ResponseReturnValue:
     """List the hall's complaints with filters and deadline badges."""
     form = QueueFilterForm(request.args)
     form.status.choices = as_choices(
@@ -385,9 +386,9 @@ def complaint_queue():  # type: ignore[no-untyped-def]
     return _queue_page(form, rows, total, pagination(page, total, PER_PAGE), now)
 
 
-def _queue_page(  # type: ignore[no-untyped-def]
+def _queue_page(
     form: QueueFilterForm, rows: list[Complaint], total: int, paging: dict[str, Any], now: datetime
-):
+) -> str:
     return render_template(
         "staff/complaints/queue.html",
         form=form,
@@ -404,7 +405,7 @@ def _queue_page(  # type: ignore[no-untyped-def]
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
 @roles_required("supervisor")
-def new_complaint():  # type: ignore[no-untyped-def]
+def new_complaint() -> ResponseReturnValue:
     """Record a complaint received by phone, letter or in person."""
     form = StandaloneForm()
     form.window.choices = _choices(
@@ -421,7 +422,7 @@ def new_complaint():  # type: ignore[no-untyped-def]
                 window=window,
                 staff=staff,
                 reason_tags=form.reasons.data or [],
-                text=form.text.data,
+                text=filled(form.text.data),
                 phone=form.phone.data,
                 now=clock.now(),
             )
@@ -437,13 +438,13 @@ def new_complaint():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/complaints/<int:complaint_id>")
-def complaint(complaint_id: int):  # type: ignore[no-untyped-def]
+def complaint(complaint_id: int) -> ResponseReturnValue:
     """Show a complaint, its deadlines, its whole timeline and the next steps."""
     return _render_detail(_complaint_or_404(complaint_id))
 
 
 @bp.post("/complaints/<int:complaint_id>/<action>")
-def complaint_action(complaint_id: int, action: str):  # type: ignore[no-untyped-def]
+def complaint_action(complaint_id: int, action: str) -> ResponseReturnValue:
     """Take one step of the complaint loop (verify, rectify, follow up, close, appeal, review)."""
     spec = ACTIONS.get(action)
     if spec is None:
@@ -461,7 +462,8 @@ def complaint_action(complaint_id: int, action: str):  # type: ignore[no-untyped
     except ComplaintError as error:
         db.session.rollback()
         flash(error.message)
-        return _render_detail(db.session.get(Complaint, complaint_id), status=error.status)
+        # Reloaded after the rollback (the same row, as the step found it).
+        return _render_detail(_complaint_or_404(complaint_id), status=error.status)
     db.session.commit()
     flash(str(spec.done))
     return redirect(url_for("staff.complaint", complaint_id=complaint_id), 303)
@@ -469,7 +471,7 @@ def complaint_action(complaint_id: int, action: str):  # type: ignore[no-untyped
 
 @bp.post("/complaints/<int:complaint_id>/reveal-phone")
 @roles_required("supervisor")
-def reveal_phone(complaint_id: int):  # type: ignore[no-untyped-def]
+def reveal_phone(complaint_id: int) -> ResponseReturnValue:
     """Show the complainant's full number (and text) once, for the call-back; it is logged."""
     target = _complaint_or_404(complaint_id)
     if not RevealForm().validate():
@@ -486,7 +488,7 @@ def reveal_phone(complaint_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/complaints/<int:complaint_id>/erase-contact")
 @roles_required("supervisor")
-def erase_contact(complaint_id: int):  # type: ignore[no-untyped-def]
+def erase_contact(complaint_id: int) -> ResponseReturnValue:
     """Erase the complainant's number and the numbers in their text, at their request."""
     target = _complaint_or_404(complaint_id)
     form = EraseContactForm()

@@ -1,6 +1,7 @@
 """The window console: a clerk signs in at a window, presses 办结·邀请评价, signs out."""
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -26,13 +27,13 @@ class ConsoleActionForm(FlaskForm):
 
 
 def _clerk() -> Staff:
-    staff = current_user.staff
+    staff: Staff | None = current_user.staff
     if staff is None:
         abort(403)
     return staff
 
 
-def _render(staff: Staff, form: SignInForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _render(staff: Staff, form: SignInForm, status: int = 200) -> tuple[str, int]:
     now = clock.now()
     start, end = clock.local_day_bounds(now)
     duty = invitations.current_signin(staff, now)
@@ -56,7 +57,7 @@ def _render(staff: Staff, form: SignInForm, status: int = 200):  # type: ignore[
 
 @bp.get("/console")
 @roles_required("staff")
-def console():  # type: ignore[no-untyped-def]
+def console() -> ResponseReturnValue:
     """Show the clerk's window, the invite button and today's counts."""
     staff = _clerk()
     form = SignInForm(formdata=None)
@@ -71,7 +72,7 @@ def console():  # type: ignore[no-untyped-def]
 
 @bp.post("/console/signin")
 @roles_required("staff")
-def console_signin():  # type: ignore[no-untyped-def]
+def console_signin() -> ResponseReturnValue:
     """Sign the clerk in at a window (a duty with source "signin")."""
     staff = _clerk()
     windows = {w.id: w for w in windows_service.hall_windows(staff.hall_id, active_only=True)}
@@ -87,7 +88,7 @@ def console_signin():  # type: ignore[no-untyped-def]
 
 @bp.post("/console/signout")
 @roles_required("staff")
-def console_signout():  # type: ignore[no-untyped-def]
+def console_signout() -> ResponseReturnValue:
     """End the clerk's sign-in."""
     staff = _clerk()
     if not ConsoleActionForm().validate():
@@ -100,7 +101,7 @@ def console_signout():  # type: ignore[no-untyped-def]
 
 @bp.post("/console/invite")
 @roles_required("staff")
-def console_invite():  # type: ignore[no-untyped-def]
+def console_invite() -> ResponseReturnValue:
     """办结·邀请评价: mint a one-time invitation that arms the window's pad."""
     staff = _clerk()
     if not ConsoleActionForm().validate():

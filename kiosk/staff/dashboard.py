@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import abort, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -38,7 +39,7 @@ def _scope_from_args() -> tuple[Window | None, Staff | None]:
 
 @bp.get("/dashboard")
 @roles_required("supervisor")
-def supervisor_dashboard():  # type: ignore[no-untyped-def]
+def supervisor_dashboard() -> ResponseReturnValue:
     """Show today's and this month's figures, alerts, the 90-day chart, the weakest windows."""
     hall_id = current_user.hall_id
     if hall_id is None:
@@ -77,7 +78,7 @@ def supervisor_dashboard():  # type: ignore[no-untyped-def]
 
 @bp.get("/dashboard/alerts")
 @roles_required("supervisor")
-def dashboard_alerts():  # type: ignore[no-untyped-def]
+def dashboard_alerts() -> ResponseReturnValue:
     """Return the alerts fragment (new complaints, today's 差评); it re-arms its own poll."""
     if current_user.hall_id is None:
         abort(404)
@@ -100,7 +101,7 @@ def _alerts_context(hall_id: int, now: datetime) -> dict[str, Any]:
 
 
 @bp.get("/me")
-def my_dashboard():  # type: ignore[no-untyped-def]
+def my_dashboard() -> ResponseReturnValue:
     """Show the signed-in clerk their own ratings, trend, complaints and appeals."""
     staff_id = current_user.staff_id
     hall_id = current_user.hall_id

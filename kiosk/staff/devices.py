@@ -1,6 +1,7 @@
 """Admin pages for the hall's rating devices: create, pair, revoke, PIN and intervals."""
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -10,7 +11,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
-from kiosk.forms import SmallIntegerField, as_choices
+from kiosk.forms import SmallIntegerField, add_error, as_choices, filled
 from kiosk.models import Device, Window
 from kiosk.services import audit, devices
 from kiosk.services import windows as windows_service
@@ -62,7 +63,7 @@ def _device_or_404(device_id: int) -> Device:
     return device
 
 
-def _render_index(form: CreateDeviceForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_index(form: CreateDeviceForm, status: int = 200) -> tuple[str, int]:
     page = render_template(
         "staff/devices/index.html",
         devices=devices.hall_devices(current_user.hall_id),
@@ -73,7 +74,7 @@ def _render_index(form: CreateDeviceForm, status: int = 200):  # type: ignore[no
     return page, status
 
 
-def _render_code(device: Device, code: str):  # type: ignore[no-untyped-def]
+def _render_code(device: Device, code: str) -> str:
     # The code is shown in the answer to the POST itself, never stored or put in a URL or
     # flash cookie; leaving the page is the only way to lose it (then issue a new one).
     return render_template("staff/devices/code.html", device=device, code=code, kinds=KIND_LABELS)
@@ -81,7 +82,7 @@ def _render_code(device: Device, code: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/devices")
 @roles_required("admin")
-def device_list():  # type: ignore[no-untyped-def]
+def device_list() -> ResponseReturnValue:
     """List the hall's kiosks and pads, with a form to add one."""
     form = CreateDeviceForm(formdata=None)
     form.window.choices = _window_choices()
@@ -90,7 +91,7 @@ def device_list():  # type: ignore[no-untyped-def]
 
 @bp.post("/devices")
 @roles_required("admin")
-def create_device():  # type: ignore[no-untyped-def]
+def create_device() -> ResponseReturnValue:
     """Create a kiosk or pad and show its one-time pairing code."""
     if current_user.hall is None:
         abort(403)
@@ -100,10 +101,10 @@ def create_device():  # type: ignore[no-untyped-def]
         return _render_index(form, 400)
     window = db.session.get(Window, form.window.data) if form.window.data else None
     if form.kind.data == "pad" and window is None:
-        form.window.errors.append(_l("窗口评价器必须选择所属窗口"))
+        add_error(form.window, _l("窗口评价器必须选择所属窗口"))
         return _render_index(form, 400)
     device, code = devices.create_device(
-        current_user.hall, form.kind.data, form.name.data, window, now=clock.now()
+        current_user.hall, form.kind.data, filled(form.name.data), window, now=clock.now()
     )
     audit.record(
         "device.create",
@@ -119,7 +120,7 @@ def create_device():  # type: ignore[no-untyped-def]
 
 @bp.get("/devices/<int:device_id>")
 @roles_required("admin")
-def device_detail(device_id: int):  # type: ignore[no-untyped-def]
+def device_detail(device_id: int) -> ResponseReturnValue:
     """Show a device's settings."""
     device = _device_or_404(device_id)
     form = DeviceSettingsForm(formdata=None, obj=device)
@@ -128,7 +129,7 @@ def device_detail(device_id: int):  # type: ignore[no-untyped-def]
     return _render_detail(device, form)
 
 
-def _render_detail(device: Device, form: DeviceSettingsForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_detail(device: Device, form: DeviceSettingsForm, status: int = 200) -> tuple[str, int]:
     page = render_template(
         "staff/devices/show.html",
         device=device,
@@ -142,7 +143,7 @@ def _render_detail(device: Device, form: DeviceSettingsForm, status: int = 200):
 
 @bp.post("/devices/<int:device_id>")
 @roles_required("admin")
-def update_device(device_id: int):  # type: ignore[no-untyped-def]
+def update_device(device_id: int) -> ResponseReturnValue:
     """Save a device's name, window, intervals and (optionally) a new exit PIN."""
     device = _device_or_404(device_id)
     form = DeviceSettingsForm()
@@ -172,7 +173,7 @@ def update_device(device_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/devices/<int:device_id>/code")
 @roles_required("admin")
-def new_device_code(device_id: int):  # type: ignore[no-untyped-def]
+def new_device_code(device_id: int) -> ResponseReturnValue:
     """Issue a new one-time pairing code (to pair a replaced or reset tablet)."""
     device = _device_or_404(device_id)
     if not DeviceActionForm().validate():
@@ -191,7 +192,7 @@ def new_device_code(device_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/devices/<int:device_id>/revoke")
 @roles_required("admin")
-def revoke_device(device_id: int):  # type: ignore[no-untyped-def]
+def revoke_device(device_id: int) -> ResponseReturnValue:
     """Revoke a device: its browser can no longer submit ratings."""
     device = _device_or_404(device_id)
     if not DeviceActionForm().validate():

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,7 +24,7 @@ from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.errors import render_error
 from kiosk.extensions import db
-from kiosk.forms import as_choices
+from kiosk.forms import add_error, as_choices, filled
 from kiosk.labels import (
     FLAG_LABELS,
     KIND_LABELS,
@@ -111,7 +112,7 @@ def rubric_labels(nodes: Iterable[scoring.Criterion | scoring.CriterionScore]) -
     服务质量（细项）. The scheme's own codes and labels are left as they are.
     """
     labels = {node.code: scheme_text(node.label) or "" for node in nodes}
-    shown = {}
+    shown: dict[str, str] = {}
     for code, label in labels.items():
         parent = code.rpartition(".")[0]
         same = bool(parent) and labels.get(parent) == label
@@ -145,7 +146,8 @@ def assessment_form(scheme: Any, data: dict[str, float] | None = None) -> FlaskF
         )
     form_class = type("AssessmentForm", (FlaskForm,), attrs)
     initial = {field_name(code): points for code, points in (data or {}).items()}
-    return form_class(data=initial if request.method == "GET" else None)  # type: ignore[no-any-return]
+    form: FlaskForm = form_class(data=initial if request.method == "GET" else None)
+    return form
 
 
 # --------------------------------------------------------------------------------------------
@@ -160,10 +162,10 @@ bp.add_app_template_filter(adjustment_reason, "adjustment_reason")
 
 
 def _hall() -> Hall:
-    hall = current_user.hall
+    hall: Hall | None = current_user.hall
     if hall is None:
         abort(404)
-    return hall  # type: ignore[no-any-return]
+    return hall
 
 
 def _period(code: str) -> periods.Period:
@@ -201,7 +203,7 @@ def _common(period: periods.Period, **extra: Any) -> dict[str, Any]:
 
 
 @bp.get("/evaluation/")
-def evaluation_home():  # type: ignore[no-untyped-def]
+def evaluation_home() -> ResponseReturnValue:
     """Go to a period's evaluation page (?period=…, default the latest period with results,
     else the current month)."""
     code = request.args.get("period")
@@ -217,7 +219,7 @@ def evaluation_home():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/evaluation/<period_code>/")
-def evaluation_period(period_code: str):  # type: ignore[no-untyped-def]
+def evaluation_period(period_code: str) -> ResponseReturnValue:
     """Show what the signed-in user owes and may open in a period."""
     period = _period(period_code)
     hall = _hall()
@@ -246,7 +248,7 @@ def evaluation_period(period_code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/evaluation/<period_code>/assess/<kind>/<int:staff_id>", methods=["GET", "POST"])
-def assess(period_code: str, kind: str, staff_id: int):  # type: ignore[no-untyped-def]
+def assess(period_code: str, kind: str, staff_id: int) -> ResponseReturnValue:
     """Give (or view) a self, peer or supervisor assessment over the rubric."""
     period = _period(period_code)
     hall = _hall()
@@ -302,7 +304,7 @@ def assess(period_code: str, kind: str, staff_id: int):  # type: ignore[no-untyp
 
 @bp.post("/evaluation/assessments/<int:assessment_id>/reopen")
 @roles_required("supervisor")
-def reopen_assessment(assessment_id: int):  # type: ignore[no-untyped-def]
+def reopen_assessment(assessment_id: int) -> ResponseReturnValue:
     """Unlock a submitted assessment so its assessor can change it."""
     hall = _hall()
     row = assessments.assessment_in_hall(hall, assessment_id) or abort(404)
@@ -312,7 +314,7 @@ def reopen_assessment(assessment_id: int):  # type: ignore[no-untyped-def]
         return redirect(url_for("staff.assessment_progress", period_code=row.period))
     try:
         assessments.reopen_assessment(
-            row, actor=current_user, reason=form.reason.data, now=clock.now()
+            row, actor=current_user, reason=filled(form.reason.data), now=clock.now()
         )
     except EvaluationError as error:
         flash(str(error))
@@ -324,7 +326,7 @@ def reopen_assessment(assessment_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/evaluation/<period_code>/progress")
 @roles_required("supervisor")
-def assessment_progress(period_code: str):  # type: ignore[no-untyped-def]
+def assessment_progress(period_code: str) -> ResponseReturnValue:
     """Show every assessment owed in the period, not yet submitted first."""
     period = _period(period_code)
     tasks = assessments.progress(_hall(), period)
@@ -347,7 +349,7 @@ def assessment_progress(period_code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/evaluation/<period_code>/peers", methods=["GET", "POST"])
 @roles_required("supervisor")
-def peer_assignments(period_code: str):  # type: ignore[no-untyped-def]
+def peer_assignments(period_code: str) -> ResponseReturnValue:
     """Assign who assesses whom (同事互评) in the period."""
     period = _period(period_code)
     hall = _hall()
@@ -368,7 +370,7 @@ def peer_assignments(period_code: str):  # type: ignore[no-untyped-def]
             )
         except EvaluationError as error:
             db.session.rollback()
-            form.subject.errors.append(str(error))  # type: ignore[union-attr]
+            add_error(form.subject, str(error))
             status = 400
         else:
             db.session.commit()
@@ -389,7 +391,7 @@ def peer_assignments(period_code: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/evaluation/peers/<int:link_id>/remove")
 @roles_required("supervisor")
-def remove_peer_assignment(link_id: int):  # type: ignore[no-untyped-def]
+def remove_peer_assignment(link_id: int) -> ResponseReturnValue:
     """Withdraw a peer assignment that has no assessment yet."""
     hall = _hall()
     link = db.session.get(PeerAssignment, link_id)
@@ -414,7 +416,7 @@ def remove_peer_assignment(link_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/evaluation/<period_code>/import", methods=["GET", "POST"])
 @roles_required("supervisor")
-def import_assessments(period_code: str):  # type: ignore[no-untyped-def]
+def import_assessments(period_code: str) -> ResponseReturnValue:
     """Import assessments from an XLSX or CSV file: all rows or none, with a per-row report."""
     period = _period(period_code)
     hall = _hall()
@@ -465,7 +467,7 @@ def import_assessments(period_code: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/evaluation/<period_code>/import/template.csv")
 @roles_required("supervisor")
-def import_template(period_code: str):  # type: ignore[no-untyped-def]
+def import_template(period_code: str) -> ResponseReturnValue:
     """Download an empty import file with the header row (CSV, UTF-8 with BOM)."""
     period = _period(period_code)
     scheme = ev.current_scheme()
@@ -487,7 +489,7 @@ def import_template(period_code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/evaluation/<period_code>/adjustments", methods=["GET", "POST"])
 @roles_required("supervisor")
-def adjustments(period_code: str):  # type: ignore[no-untyped-def]
+def adjustments(period_code: str) -> ResponseReturnValue:
     """Show the period's ledger and add a bonus or manual deduction."""
     period = _period(period_code)
     hall = _hall()
@@ -514,8 +516,8 @@ def adjustments(period_code: str):  # type: ignore[no-untyped-def]
                 period,
                 person,
                 kind=form.kind.data,
-                points=float(form.points.data),
-                reason=form.reason.data,
+                points=float(filled(form.points.data)),
+                reason=filled(form.reason.data),
                 evidence=form.evidence.data or "",
                 approver=approver,
                 actor=current_user,
@@ -523,7 +525,7 @@ def adjustments(period_code: str):  # type: ignore[no-untyped-def]
             )
         except EvaluationError as error:
             db.session.rollback()
-            form.reason.errors.append(str(error))  # type: ignore[union-attr]
+            add_error(form.reason, str(error))
             status = 400
         else:
             db.session.commit()
@@ -547,7 +549,7 @@ def adjustments(period_code: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/evaluation/adjustments/<int:adjustment_id>/void")
 @roles_required("supervisor")
-def void_adjustment(adjustment_id: int):  # type: ignore[no-untyped-def]
+def void_adjustment(adjustment_id: int) -> ResponseReturnValue:
     """Void a ledger entry with a reason."""
     hall = _hall()
     entry = ledger.adjustment_in_hall(hall, adjustment_id) or abort(404)
@@ -556,7 +558,9 @@ def void_adjustment(adjustment_id: int):  # type: ignore[no-untyped-def]
         flash(_("请填写作废原因。"))
         return redirect(url_for("staff.adjustments", period_code=entry.period))
     try:
-        ledger.void_adjustment(entry, actor=current_user, reason=form.reason.data, now=clock.now())
+        ledger.void_adjustment(
+            entry, actor=current_user, reason=filled(form.reason.data), now=clock.now()
+        )
     except EvaluationError as error:
         flash(str(error))
     else:
@@ -573,12 +577,12 @@ def _report(period: periods.Period) -> ev.Report:
     try:
         return ev.period_report(_hall(), period)
     except EvaluationError as error:
-        abort(render_error(409, str(error)))
+        abort(make_response(render_error(409, str(error))))
 
 
 @bp.get("/evaluation/<period_code>/report")
 @roles_required("supervisor")
-def evaluation_report(period_code: str):  # type: ignore[no-untyped-def]
+def evaluation_report(period_code: str) -> ResponseReturnValue:
     """Show every staff member's score, grade, rank, sources and flags for the period."""
     period = _period(period_code)
     report = _report(period)
@@ -589,7 +593,7 @@ def evaluation_report(period_code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/evaluation/<period_code>/staff/<int:staff_id>")
-def evaluation_detail(period_code: str, staff_id: int):  # type: ignore[no-untyped-def]
+def evaluation_detail(period_code: str, staff_id: int) -> ResponseReturnValue:
     """Show one person's result with its full explanation and satisfaction trend."""
     period = _period(period_code)
     hall = _hall()
@@ -613,7 +617,7 @@ def evaluation_detail(period_code: str, staff_id: int):  # type: ignore[no-untyp
 
 @bp.post("/evaluation/<period_code>/finalise")
 @roles_required("supervisor")
-def finalise_period(period_code: str):  # type: ignore[no-untyped-def]
+def finalise_period(period_code: str) -> ResponseReturnValue:
     """Freeze the period's results as finalised."""
     period = _period(period_code)
     if not CsrfForm().validate():
@@ -631,7 +635,7 @@ def finalise_period(period_code: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/evaluation/<period_code>/export.<fmt>")
 @roles_required("supervisor")
-def export_evaluation(period_code: str, fmt: str):  # type: ignore[no-untyped-def]
+def export_evaluation(period_code: str, fmt: str) -> ResponseReturnValue:
     """Download the 考核结果汇总表 as XLSX or CSV."""
     period = _period(period_code)
     if fmt not in ("xlsx", "csv"):
@@ -672,7 +676,9 @@ def trend_chart(points: list[ev.TrendPoint]) -> dict[str, Any]:
     def y(v: float) -> float:
         return round(PAD_T + inner_h * (100 - v) / (100 - floor), 1)
 
-    dots, segments, current = [], [], []
+    dots: list[dict[str, Any]] = []
+    segments: list[list[str]] = []
+    current: list[str] = []
     for i, point in enumerate(points):
         if point.smoothed is None:
             if current:

@@ -1,6 +1,7 @@
 """The staff home page."""
 
 from flask import render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from kiosk import clock
@@ -10,7 +11,7 @@ from kiosk.staff import bp
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     """Show the staff home page: the user's open work, and where to go next."""
     return render_template(
         "staff/index.html",

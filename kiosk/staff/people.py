@@ -1,6 +1,9 @@
 """Hall management: staff records and their photos."""
 
+from typing import Any
+
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +16,7 @@ from wtforms.validators import InputRequired, Length, Regexp
 from kiosk.auth import roles_required
 from kiosk.errors import forget_refused_body, render_error
 from kiosk.extensions import db
+from kiosk.forms import add_error, filled
 from kiosk.models import Staff
 from kiosk.services import people as people_service
 from kiosk.services.settings import setting
@@ -30,13 +34,13 @@ class StaffForm(FlaskForm):
     )
     name = StringField(_l("姓名"), validators=[InputRequired(_l("请填写姓名")), Length(max=60)])
 
-    def __init__(self, *args, staff_id: int | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, staff_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.staff_id = staff_id
 
     def validate_staff_no(self, field: StringField) -> None:
         if people_service.staff_no_taken(field.data or "", except_id=self.staff_id):
-            field.errors.append(_l("这个工号已被使用。"))
+            add_error(field, _l("这个工号已被使用。"))
 
 
 class PhotoForm(FlaskForm):
@@ -48,9 +52,10 @@ class ActionForm(FlaskForm):
 
 
 def _hall_id() -> int:
-    if current_user.hall_id is None:
+    hall_id: int | None = current_user.hall_id
+    if hall_id is None:
         abort(403)
-    return current_user.hall_id
+    return hall_id
 
 
 def _staff_or_404(staff_id: int) -> Staff:
@@ -66,7 +71,7 @@ def _photo_limit_mb() -> str:
 
 @bp.get("/people")
 @roles_required("supervisor")
-def people():  # type: ignore[no-untyped-def]
+def people() -> ResponseReturnValue:
     """List the hall's staff."""
     return render_template(
         "staff/people/list.html",
@@ -77,13 +82,16 @@ def people():  # type: ignore[no-untyped-def]
 
 @bp.route("/people/new", methods=["GET", "POST"])
 @roles_required("supervisor")
-def create_person():  # type: ignore[no-untyped-def]
+def create_person() -> ResponseReturnValue:
     """Add a staff member."""
     hall_id = _hall_id()
     form = StaffForm()
     if form.validate_on_submit():
         staff = people_service.create_staff(
-            hall_id, staff_no=form.staff_no.data, name=form.name.data, actor=current_user
+            hall_id,
+            staff_no=filled(form.staff_no.data),
+            name=filled(form.name.data),
+            actor=current_user,
         )
         db.session.commit()
         flash(_("已添加%(name)s。", name=staff.name))
@@ -92,7 +100,9 @@ def create_person():  # type: ignore[no-untyped-def]
     return render_template("staff/people/form.html", form=form, person=None), status
 
 
-def _render_edit(person: Staff, form: StaffForm, photo_form: PhotoForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_edit(
+    person: Staff, form: StaffForm, photo_form: PhotoForm, status: int = 200
+) -> tuple[str, int]:
     return render_template(
         "staff/people/form.html",
         form=form,
@@ -105,13 +115,16 @@ def _render_edit(person: Staff, form: StaffForm, photo_form: PhotoForm, status: 
 
 @bp.route("/people/<int:staff_id>/edit", methods=["GET", "POST"])
 @roles_required("supervisor")
-def edit_person(staff_id: int):  # type: ignore[no-untyped-def]
+def edit_person(staff_id: int) -> ResponseReturnValue:
     """Change a staff member's number or name; upload a photo."""
     person = _staff_or_404(staff_id)
     form = StaffForm(obj=person, staff_id=person.id)
     if form.validate_on_submit():
         people_service.update_staff(
-            person, staff_no=form.staff_no.data, name=form.name.data, actor=current_user
+            person,
+            staff_no=filled(form.staff_no.data),
+            name=filled(form.name.data),
+            actor=current_user,
         )
         db.session.commit()
         flash(_("已保存%(name)s。", name=person.name))
@@ -122,7 +135,7 @@ def edit_person(staff_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/people/<int:staff_id>/photo")
 @roles_required("supervisor")
-def upload_photo(staff_id: int):  # type: ignore[no-untyped-def]
+def upload_photo(staff_id: int) -> ResponseReturnValue:
     """Store a staff member's photo: a real JPEG or PNG, scaled to at most 512 px."""
     person = _staff_or_404(staff_id)
     form = PhotoForm()
@@ -131,13 +144,13 @@ def upload_photo(staff_id: int):  # type: ignore[no-untyped-def]
         limit = setting("STAFF_PHOTO_MAX_BYTES")
         data = form.photo.data.read(limit + 1)
         if len(data) > limit:
-            form.photo.errors.append(_l("照片不能超过 %(mb)s MB。", mb=_photo_limit_mb()))
+            add_error(form.photo, _l("照片不能超过 %(mb)s MB。", mb=_photo_limit_mb()))
             status = 413
         else:
             try:
                 people_service.set_staff_photo(person, data, actor=current_user)
             except people_service.PhotoError:
-                form.photo.errors.append(_l("无法识别这张图片；请上传 JPG 或 PNG 格式的照片。"))
+                add_error(form.photo, _l("无法识别这张图片；请上传 JPG 或 PNG 格式的照片。"))
             else:
                 db.session.commit()
                 flash(_("已更新%(name)s的照片。", name=person.name))
@@ -146,15 +159,20 @@ def upload_photo(staff_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def photo_too_large(error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+def photo_too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
     """Explain an upload over the request size limit on the photo form itself.
 
     Registered on the staff blueprint, so it answers every oversized staff-area request.
     """
     forget_refused_body()
-    if request.endpoint != "staff.upload_photo" or not current_user.is_authenticated:
+    view_args = request.view_args
+    if (
+        request.endpoint != "staff.upload_photo"
+        or view_args is None
+        or not current_user.is_authenticated
+    ):
         return render_error(413)
-    person = people_service.hall_member(current_user.hall_id, request.view_args["staff_id"])
+    person = people_service.hall_member(current_user.hall_id, view_args["staff_id"])
     if person is None or not current_user.has_role("supervisor"):
         return render_error(413)
     form = PhotoForm(formdata=None)
@@ -165,32 +183,33 @@ def photo_too_large(error: RequestEntityTooLarge):  # type: ignore[no-untyped-de
 
 @bp.get("/people/<int:staff_id>/photo")
 @roles_required("supervisor")
-def person_photo(staff_id: int):  # type: ignore[no-untyped-def]
+def person_photo(staff_id: int) -> ResponseReturnValue:
     """Serve a staff member's photo with its own content type."""
     person = _staff_or_404(staff_id)
-    if person.photo is None or person.photo_mime not in people_service.PHOTO_FORMATS.values():
+    mime = person.photo_mime
+    if person.photo is None or mime is None or mime not in people_service.PHOTO_FORMATS.values():
         abort(404)
     response = make_response(person.photo)
-    response.mimetype = person.photo_mime
+    response.mimetype = mime
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
 @bp.post("/people/<int:staff_id>/deactivate")
 @roles_required("supervisor")
-def deactivate_person(staff_id: int):  # type: ignore[no-untyped-def]
+def deactivate_person(staff_id: int) -> ResponseReturnValue:
     """Deactivate a staff member: no new ratings are attributed to them."""
     return _set_active(staff_id, False)
 
 
 @bp.post("/people/<int:staff_id>/reactivate")
 @roles_required("supervisor")
-def reactivate_person(staff_id: int):  # type: ignore[no-untyped-def]
+def reactivate_person(staff_id: int) -> ResponseReturnValue:
     """Reactivate a staff member."""
     return _set_active(staff_id, True)
 
 
-def _set_active(staff_id: int, active: bool):  # type: ignore[no-untyped-def]
+def _set_active(staff_id: int, active: bool) -> ResponseReturnValue:
     person = _staff_or_404(staff_id)
     if not ActionForm().validate():
         abort(400)

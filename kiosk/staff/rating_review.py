@@ -12,6 +12,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,16 +22,17 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from kiosk import clock
 from kiosk.auth import roles_required
+from kiosk.converters import MAX_ID
 from kiosk.errors import render_error
 from kiosk.extensions import db
-from kiosk.forms import DayInRange, as_choices
+from kiosk.forms import DayInRange, as_choices, filled
 from kiosk.labels import CHANNEL_LABELS, LEVEL_LABELS, STATUS_LABELS
 from kiosk.models import RATING_CHANNELS, RATING_STATUSES, Rating
 from kiosk.services import people, rating_export, rating_review
 from kiosk.services import windows as windows_service
 from kiosk.services.rating_review import RatingFilter, ReviewError
 from kiosk.staff import bp
-from kiosk.staff._params import MAX_ID, choice_id, optional_int, page_number, pagination
+from kiosk.staff._params import choice_id, optional_int, page_number, pagination
 
 PER_PAGE = 50
 
@@ -117,7 +119,7 @@ def _filters(form: RatingFilterForm) -> RatingFilter:
 
 @bp.get("/ratings/")
 @roles_required("supervisor")
-def ratings_log():  # type: ignore[no-untyped-def]
+def ratings_log() -> ResponseReturnValue:
     """List the hall's ratings with filters, newest first."""
     form = _filter_form()
     valid = not request.args or form.validate()
@@ -144,13 +146,13 @@ def ratings_log():  # type: ignore[no-untyped-def]
 
 @bp.get("/ratings/export.csv")
 @roles_required("supervisor")
-def export_ratings():  # type: ignore[no-untyped-def]
+def export_ratings() -> ResponseReturnValue:
     """Download the filtered ratings log as CSV (opens in Excel), if small enough to stream."""
     form = _filter_form()
     if request.args and not form.validate():
         # Refused here, before the first row is streamed: once the 200 is sent, an error
         # could only cut the file off.
-        problems = [f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items()]
+        problems = [f"{field.label.text}: {field.errors[0]}" for field in form if field.errors]
         return render_error(400, " ".join(problems))
     filters = _filters(form)
     rows = rating_export.count(current_user.hall_id, filters)
@@ -172,14 +174,14 @@ def export_ratings():  # type: ignore[no-untyped-def]
 
 @bp.get("/ratings/quarantine")
 @roles_required("supervisor")
-def quarantine():  # type: ignore[no-untyped-def]
+def quarantine() -> ResponseReturnValue:
     """List quarantined ratings with the reason each was flagged, to release or exclude."""
     return _quarantine_page(ReviewForm(formdata=None), set(), 200)
 
 
 @bp.post("/ratings/quarantine")
 @roles_required("supervisor")
-def review_ratings():  # type: ignore[no-untyped-def]
+def review_ratings() -> ResponseReturnValue:
     """Release or exclude the ticked ratings of the queue alike, with one reason (each logged)."""
     ids = [optional_int(value) for value in request.form.getlist("rating")]
     if None in ids or len(ids) > rating_review.QUEUE_SHOWN:
@@ -200,7 +202,7 @@ def review_ratings():  # type: ignore[no-untyped-def]
             chosen,
             current_user,
             decision=form.decision.data,
-            reason=form.reason.data,
+            reason=filled(form.reason.data),
             now=clock.now(),
         )
     except LookupError:
@@ -217,7 +219,7 @@ def review_ratings():  # type: ignore[no-untyped-def]
 
 @bp.post("/ratings/<int:rating_id>/review")
 @roles_required("supervisor")
-def review_rating(rating_id: int):  # type: ignore[no-untyped-def]
+def review_rating(rating_id: int) -> ResponseReturnValue:
     """Release a quarantined rating or exclude it, with a reason (logged)."""
     rating = db.session.get(Rating, rating_id) if rating_id <= MAX_ID else None
     if rating is None or rating.hall_id != current_user.hall_id:
@@ -233,7 +235,7 @@ def review_rating(rating_id: int):  # type: ignore[no-untyped-def]
             rating,
             current_user,
             decision=form.decision.data,
-            reason=form.reason.data,
+            reason=filled(form.reason.data),
             now=clock.now(),
         )
     except ReviewError as error:
@@ -245,7 +247,7 @@ def review_rating(rating_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("staff.quarantine"), 303)
 
 
-def _quarantine_page(form: ReviewForm, chosen: set[int], status: int):  # type: ignore[no-untyped-def]
+def _quarantine_page(form: ReviewForm, chosen: set[int], status: int) -> tuple[str, int]:
     # form and chosen: what the supervisor sent, shown again after an error so nothing is lost.
     hall_id = current_user.hall_id
     return render_template(

@@ -3,18 +3,18 @@
 from datetime import date, datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.extensions import db
-from kiosk.forms import DayInRange
+from kiosk.forms import DayInRange, SelectChoice, filled
 from kiosk.models import Duty
 from kiosk.services import people as people_service
 from kiosk.services import roster as roster_service
@@ -54,9 +54,10 @@ class ActionForm(FlaskForm):
 
 
 def _hall_id() -> int:
-    if current_user.hall_id is None:
+    hall_id: int | None = current_user.hall_id
+    if hall_id is None:
         abort(403)
-    return current_user.hall_id
+    return hall_id
 
 
 def _duty_or_404(duty_id: int) -> Duty:
@@ -76,7 +77,7 @@ def _day_of(duty: Duty) -> str:
 
 @bp.get("/roster")
 @roles_required("supervisor")
-def roster():  # type: ignore[no-untyped-def]
+def roster() -> ResponseReturnValue:
     """Show one day of duties, window by window."""
     day = _day_arg()
     return render_template(
@@ -93,7 +94,7 @@ def roster():  # type: ignore[no-untyped-def]
 
 @bp.route("/roster/new", methods=["GET", "POST"])
 @roles_required("supervisor")
-def create_duty():  # type: ignore[no-untyped-def]
+def create_duty() -> ResponseReturnValue:
     """Plan a staff member at a window."""
     hall_id = _hall_id()
     form = DutyForm()
@@ -115,7 +116,7 @@ def create_duty():  # type: ignore[no-untyped-def]
                 hall_id,
                 staff=staff,
                 window=window,
-                starts_at=roster_service.local_to_utc(form.starts_at.data),
+                starts_at=roster_service.local_to_utc(filled(form.starts_at.data)),
                 ends_at=roster_service.local_to_utc(form.ends_at.data)
                 if form.ends_at.data
                 else None,
@@ -133,7 +134,7 @@ def create_duty():  # type: ignore[no-untyped-def]
 
 @bp.route("/roster/<int:duty_id>/edit", methods=["GET", "POST"])
 @roles_required("supervisor")
-def edit_duty(duty_id: int):  # type: ignore[no-untyped-def]
+def edit_duty(duty_id: int) -> ResponseReturnValue:
     """Change a planned duty (a clerk's own sign-in can only be ended)."""
     duty = _duty_or_404(duty_id)
     hall_id = _hall_id()
@@ -154,7 +155,7 @@ def edit_duty(duty_id: int):  # type: ignore[no-untyped-def]
                 duty,
                 staff=staff,
                 window=window,
-                starts_at=roster_service.local_to_utc(form.starts_at.data),
+                starts_at=roster_service.local_to_utc(filled(form.starts_at.data)),
                 ends_at=roster_service.local_to_utc(form.ends_at.data)
                 if form.ends_at.data
                 else None,
@@ -175,7 +176,7 @@ def edit_duty(duty_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/roster/<int:duty_id>/end")
 @roles_required("supervisor")
-def end_duty(duty_id: int):  # type: ignore[no-untyped-def]
+def end_duty(duty_id: int) -> ResponseReturnValue:
     """End a duty now (for example a clerk who forgot to sign out)."""
     duty = _duty_or_404(duty_id)
     if not ActionForm().validate():
@@ -192,7 +193,7 @@ def end_duty(duty_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/roster/<int:duty_id>/cancel")
 @roles_required("supervisor")
-def cancel_duty(duty_id: int):  # type: ignore[no-untyped-def]
+def cancel_duty(duty_id: int) -> ResponseReturnValue:
     """Cancel a planned duty that has not started."""
     duty = _duty_or_404(duty_id)
     if not ActionForm().validate():

@@ -7,6 +7,7 @@ hall only (kiosk.services.settings), and an account without a hall has none to c
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -80,7 +81,7 @@ def _hall() -> Hall:
 
 @bp.route("/settings", methods=["GET", "POST"])
 @roles_required("admin")
-def settings():  # type: ignore[no-untyped-def]
+def settings() -> ResponseReturnValue:
     """Show and change the hall's operational settings, each beside its default."""
     hall = _hall()
     form = SettingsForm()

@@ -1,6 +1,9 @@
 """Hall management: windows, their QR codes and the printable sheet of table-tent cards."""
 
-from flask import abort, flash, make_response, redirect, render_template, url_for
+from typing import Any
+
+from flask import Response, abort, flash, make_response, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,7 +14,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from kiosk.auth import roles_required
 from kiosk.extensions import db
-from kiosk.forms import SmallIntegerField
+from kiosk.forms import SmallIntegerField, add_error, filled
 from kiosk.models import Window
 from kiosk.services import qr
 from kiosk.services import windows as windows_service
@@ -25,13 +28,16 @@ class WindowForm(FlaskForm):
     name = StringField(_l("窗口名称"), validators=[InputRequired(_l("请填写名称")), Length(max=80)])
     services = TextAreaField(_l("办理事项（选填）"), validators=[Optional(), Length(max=2000)])
 
-    def __init__(self, *args, window_id: int | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, window_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.window_id = window_id
 
     def validate_number(self, field: SmallIntegerField) -> None:
-        if windows_service.number_taken(current_user.hall_id, field.data, except_id=self.window_id):
-            field.errors.append(_l("本大厅已有这个窗口号。"))
+        # Not a number ("abc"): data is None, and NumberRange has said so already.
+        if field.data is not None and windows_service.number_taken(
+            current_user.hall_id, field.data, except_id=self.window_id
+        ):
+            add_error(field, _l("本大厅已有这个窗口号。"))
 
 
 class ActionForm(FlaskForm):
@@ -39,9 +45,10 @@ class ActionForm(FlaskForm):
 
 
 def _hall_id() -> int:
-    if current_user.hall_id is None:
+    hall_id: int | None = current_user.hall_id
+    if hall_id is None:
         abort(403)  # an account without a hall has no windows to manage
-    return current_user.hall_id
+    return hall_id
 
 
 def _window_or_404(window_id: int) -> Window:
@@ -53,7 +60,7 @@ def _window_or_404(window_id: int) -> Window:
 
 @bp.get("/windows")
 @roles_required("supervisor")
-def windows():  # type: ignore[no-untyped-def]
+def windows() -> ResponseReturnValue:
     """List the hall's windows with their QR codes."""
     return render_template(
         "staff/windows/list.html",
@@ -65,15 +72,15 @@ def windows():  # type: ignore[no-untyped-def]
 
 @bp.route("/windows/new", methods=["GET", "POST"])
 @roles_required("admin")
-def create_window():  # type: ignore[no-untyped-def]
+def create_window() -> ResponseReturnValue:
     """Add a window."""
     hall_id = _hall_id()
     form = WindowForm()
     if form.validate_on_submit():
         window = windows_service.create_window(
             hall_id,
-            number=form.number.data,
-            name=form.name.data,
+            number=filled(form.number.data),
+            name=filled(form.name.data),
             services=form.services.data or "",
             actor=current_user,
         )
@@ -86,15 +93,15 @@ def create_window():  # type: ignore[no-untyped-def]
 
 @bp.route("/windows/<int:window_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
-def edit_window(window_id: int):  # type: ignore[no-untyped-def]
+def edit_window(window_id: int) -> ResponseReturnValue:
     """Change a window's number, name and services."""
     window = _window_or_404(window_id)
     form = WindowForm(obj=window, window_id=window.id)
     if form.validate_on_submit():
         windows_service.update_window(
             window,
-            number=form.number.data,
-            name=form.name.data,
+            number=filled(form.number.data),
+            name=filled(form.name.data),
             services=form.services.data or "",
             actor=current_user,
         )
@@ -109,19 +116,19 @@ def edit_window(window_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/windows/<int:window_id>/deactivate")
 @roles_required("admin")
-def deactivate_window(window_id: int):  # type: ignore[no-untyped-def]
+def deactivate_window(window_id: int) -> ResponseReturnValue:
     """Take a window out of service: its QR code stops accepting ratings."""
     return _set_active(window_id, False)
 
 
 @bp.post("/windows/<int:window_id>/reactivate")
 @roles_required("admin")
-def reactivate_window(window_id: int):  # type: ignore[no-untyped-def]
+def reactivate_window(window_id: int) -> ResponseReturnValue:
     """Put a window back into service."""
     return _set_active(window_id, True)
 
 
-def _set_active(window_id: int, active: bool):  # type: ignore[no-untyped-def]
+def _set_active(window_id: int, active: bool) -> ResponseReturnValue:
     window = _window_or_404(window_id)
     if not ActionForm().validate():
         abort(400)
@@ -136,7 +143,7 @@ def _set_active(window_id: int, active: bool):  # type: ignore[no-untyped-def]
 
 @bp.post("/windows/<int:window_id>/regenerate-qr")
 @roles_required("admin")
-def regenerate_qr(window_id: int):  # type: ignore[no-untyped-def]
+def regenerate_qr(window_id: int) -> ResponseReturnValue:
     """Replace the window's QR code; the old printed code then says it is no longer valid."""
     window = _window_or_404(window_id)
     if not ActionForm().validate():
@@ -154,7 +161,7 @@ def regenerate_qr(window_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/windows/qr-sheet")
 @roles_required("supervisor")
-def qr_sheet():  # type: ignore[no-untyped-def]
+def qr_sheet() -> ResponseReturnValue:
     """Show the printable A4 sheet of table-tent cards, one per active window."""
     active = windows_service.hall_windows(current_user.hall_id, active_only=True)
     # The SVG is generated here from the window URL (no user input), so it is safe markup.
@@ -164,19 +171,19 @@ def qr_sheet():  # type: ignore[no-untyped-def]
 
 @bp.get("/windows/<int:window_id>/qr.png")
 @roles_required("supervisor")
-def window_qr_png(window_id: int):  # type: ignore[no-untyped-def]
+def window_qr_png(window_id: int) -> ResponseReturnValue:
     """Download the window's QR code as PNG."""
     return _qr_download(_window_or_404(window_id), "png")
 
 
 @bp.get("/windows/<int:window_id>/qr.svg")
 @roles_required("supervisor")
-def window_qr_svg(window_id: int):  # type: ignore[no-untyped-def]
+def window_qr_svg(window_id: int) -> ResponseReturnValue:
     """Download the window's QR code as SVG."""
     return _qr_download(_window_or_404(window_id), "svg")
 
 
-def _qr_download(window: Window, kind: str):  # type: ignore[no-untyped-def]
+def _qr_download(window: Window, kind: str) -> Response:
     url = qr.window_url(window)
     body = qr.qr_png(url) if kind == "png" else qr.qr_svg(url)
     response = make_response(body)

@@ -572,3 +572,15 @@ def test_the_evaluation_page_opens_on_the_latest_period_with_results(
     assert lands_on().endswith("/staff/evaluation/2026-09/")
     page = client.get("/staff/evaluation/2026-09/").get_data(as_text=True)
     assert 'aria-current="page"' not in page  # September is none of the current periods
+
+
+def test_a_scheme_that_cannot_be_read_answers_409_with_the_reason(
+    app, client, auth, boss, tmp_path
+):
+    # The report abort()s with the error page: as a response, not a (body, status) tuple,
+    # which werkzeug cannot raise (that was a 500).
+    app.config["SCORING_SCHEME_PATH"] = str(tmp_path / "missing.toml")
+    auth.login_as(boss)
+    page = client.get(f"/staff/evaluation/{P}/report")
+    assert page.status_code == 409
+    assert "missing.toml" in page.get_data(as_text=True)

@@ -1,0 +1,13 @@
+from collections.abc import Iterable
+from typing import Any
+
+from wtforms import Field, Form
+from wtforms.fields import FileField as _FileField
+from wtforms.validators import DataRequired
+
+class FileField(_FileField): ...
+class FileRequired(DataRequired): ...
+
+class FileAllowed:
+    def __init__(self, upload_set: Iterable[str] | Any, message: str | None = None) -> None: ...
+    def __call__(self, form: Form, field: Field) -> None: ...
