@@ -1,9 +1,10 @@
 """Sign-in throttling: per account, and per address without locking out a hall behind one NAT.
 
 A hall's PCs often reach the site through one public address, so a per-address limit as low as
-the per-account one would let one person's typos lock every colleague out. The rule, within
-each LOGIN_WINDOW_SECONDS window (fixed windows, counted in kiosk.services.limits, so shared by
-every worker and host):
+the per-account one would let one person's typos lock every colleague out. The rule, over the
+current LOGIN_WINDOW_SECONDS window and the one before it taken together (fixed windows counted
+in kiosk.services.limits, so shared by every worker and host; two of them so that failures on
+either side of a window's edge still add up):
 
 - an account is locked after LOGIN_FAILURE_LIMIT failed sign-ins, from any address;
 - an address is throttled (every sign-in from it refused) once its failures named
@@ -15,7 +16,7 @@ across many accounts from one address (password spraying) reaches the address li
 """
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 
@@ -53,7 +54,11 @@ def throttled(username: str, address: str, now: datetime) -> bool:
         (_address_key(address), config["LOGIN_ADDRESS_FAILURE_LIMIT"]),
         (_names_key(address), config["LOGIN_ADDRESS_ACCOUNT_LIMIT"]),
     )
-    return any(limits.current(key, window, now) >= limit for key, limit in checks)
+    before = now - timedelta(seconds=window)
+    return any(
+        limits.current(key, window, now) + limits.current(key, window, before) >= limit
+        for key, limit in checks
+    )
 
 
 def count_failure(username: str, address: str, now: datetime) -> None:

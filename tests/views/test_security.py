@@ -1,6 +1,6 @@
 """Security checklist: headers, sessions, sign-in throttling."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -169,6 +169,21 @@ def test_distinct_names_are_counted_across_workers(app, app_config, tmp_path, ma
     for n in range(10, 20):
         Auth(other.test_client()).login(f"guess{n}", "whatever")
     assert Auth(app.test_client()).login("zhang", "s3cure-pass").status_code == 429
+
+
+def test_failures_either_side_of_a_window_edge_add_up(app, client, auth, make_user):
+    window = timedelta(seconds=app.config["LOGIN_WINDOW_SECONDS"])
+    edge = datetime(2026, 12, 7, 3, 0)  # 11:00 in the hall: a window starts here
+    moment = [edge - timedelta(minutes=1)]
+    app.config["CLOCK"] = lambda: moment[0]
+    make_user("zhang", "supervisor")
+    for n in range(10):
+        if n == 5:
+            moment[0] = edge + timedelta(minutes=1)
+        assert auth.login("zhang", f"wrong-{n}").status_code == 400
+    assert auth.login("zhang", "s3cure-pass").status_code == 429
+    moment[0] = edge + 2 * window  # both windows that held a failure are over
+    assert auth.login("zhang", "s3cure-pass").status_code == 302
 
 
 def test_throttle_window_passes(app, client, auth, make_user):
