@@ -76,7 +76,7 @@ def _items(staff_id: int) -> list[Item]:
         ("board fragment (year)", f"/board/{HALL}/standings?view=year"),
         ("supervisor home /staff/", "/staff/"),
         ("dashboard", "/staff/dashboard"),
-        ("quarantine list", "/staff/ratings/quarantine"),
+        ("quarantine list", "/staff/ratings/quarantine"),  # judged per rating shown
         (f"evaluation report {QUARTER}", f"/staff/evaluation/{QUARTER}/report"),
         (f"evaluation report {YEAR}", f"/staff/evaluation/{YEAR}/report"),
         (f"evaluation detail {QUARTER}", f"/staff/evaluation/{QUARTER}/staff/{staff_id}"),
@@ -141,6 +141,8 @@ class Target:
         elapsed = time.perf_counter() - started
         if response.status_code != 200:
             item.problems.append(f"HTTP {response.status_code} on {self.size:,}")
+        if item.name == "quarantine list":
+            item.rows[self.size] = body.count(b'name="rating"')
         if item.kind == "export":
             lines = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
             rows = sum(1 for row in lines if row and STAMP.fullmatch(row[0]))
@@ -201,8 +203,9 @@ def report(items: list[Item], small: int, full: int) -> bool:
         a, b = item.times[small], item.times[full]
         ma, mb = statistics.median(a), statistics.median(b)
         ratio = mb / ma
-        if item.kind == "export" and item.rows.get(small) and item.rows.get(full):
-            # An export writes what the range holds: its cost is judged per row written.
+        if item.rows.get(small) and item.rows.get(full):
+            # An export writes what the range holds, the review queue shows what waits (up to
+            # rating_review.QUEUE_SHOWN): their cost is judged per row.
             ratio = (mb / item.rows[full]) / (ma / item.rows[small])
         misses = []
         if ratio > RATIO:
@@ -219,6 +222,9 @@ def report(items: list[Item], small: int, full: int) -> bool:
             f"  {item.name:<30}{ma:>10.1f}{_p95(a):>8.1f}{mb:>10.1f}{_p95(b):>8.1f}"
             f"{ratio:>7.2f}  {verdict}"
         )
+        if item.name == "quarantine list":
+            shown = ", ".join(f"{item.rows.get(size, 0):,} at {size:,}" for size in (small, full))
+            print(f"  {'':<30}ratings shown: {shown} (the ratio is per rating shown)")
         if item.kind == "export":
             for size, median in ((small, ma), (full, mb)):
                 per_row = median * 1000 / max(item.rows.get(size, 0), 1)
