@@ -89,16 +89,16 @@ def daily_index(
 ) -> list[tuple[date, float | None, int]]:
     """Return (local day, satisfaction index or None, ratings) for each of the last days."""
     first = today - timedelta(days=days - 1)
-    if window_id:
-        per_day = tallies.by_day(hall_id, first, today, "window", window_id)
-    elif staff_id:
-        per_day = tallies.by_day(hall_id, first, today, "staff", staff_id)
+    if window_id or staff_id:
+        subject, subject_id = ("window", window_id) if window_id else ("staff", staff_id)
+        one = tallies.by_day(hall_id, first, today, subject, subject_id)
+        per_day = {day: tallies.total(counts.values()) for day, counts in one.items()}
     else:
-        per_day = tallies.by_day(hall_id, first, today, "window")
+        per_day = tallies.hall_by_day(hall_id, first, today)
     series = []
     for i in range(days):
         day = first + timedelta(days=i)
-        counts = tallies.total(per_day.get(day, {}).values())
+        counts = per_day.get(day, LevelCounts())
         series.append((day, raw_mean(counts), counts.total))
     return series
 

@@ -113,7 +113,7 @@ def in_quarantine(hall_id: int) -> ColumnElement[bool]:
     )
 
 
-QUEUE_SHOWN = 500  # the review queue's page shows this many, oldest first
+QUEUE_SHOWN = 100  # the review queue's page shows this many, oldest first
 
 
 def quarantined(hall_id: int) -> list[Rating]:

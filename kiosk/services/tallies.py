@@ -96,6 +96,28 @@ def by_day(
     return _read(conditions)
 
 
+def hall_by_day(hall_id: int, first: date, last: date) -> dict[date, scoring.LevelCounts]:
+    """Return the whole hall's counts of each hall-local day from first to last (inclusive).
+
+    The windows' rows are added up in the query: a row per day and level, whatever the
+    number of windows.
+    """
+    query = (
+        select(RatingTally.period, RatingTally.level, func.sum(RatingTally.count))
+        .where(
+            *_scope(hall_id, "day", "window", None),
+            RatingTally.period >= first,
+            RatingTally.period <= last,
+        )
+        .group_by(RatingTally.period, RatingTally.level)
+    )
+    levels: dict[date, list[int]] = defaultdict(lambda: [0] * 5)
+    for period, level, count in db.session.execute(query):
+        day = period if isinstance(period, date) else date.fromisoformat(str(period))
+        levels[day][int(level) - 1] += int(count or 0)
+    return {day: scoring.LevelCounts((c[0], c[1], c[2], c[3], c[4])) for day, c in levels.items()}
+
+
 def over_days(
     hall_id: int, first: date, last: date, subject: str, subject_id: int | None = None
 ) -> dict[int, scoring.LevelCounts]:
