@@ -17,7 +17,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import subprocess
 import time
@@ -535,52 +534,21 @@ class CachedPostgres(PostgresServer):
             shutil.chown(root, user=self.user)
             os.chmod(root, 0o700)
 
+    # A server's settings, not the tests' defaults: 128 MB of shared buffers would measure
+    # the disk. fsync stays off: the cache can be rebuilt.
+    SETTINGS = (
+        "-c shared_buffers=2GB -c maintenance_work_mem=1GB -c work_mem=64MB "
+        "-c max_wal_size=8GB -c effective_cache_size=8GB"
+    )
+    START_SECONDS = 120
+
     def start(self) -> "CachedPostgres":
         """Create the cluster if it is new, start it, wait until it accepts connections."""
         if not (self.data / "PG_VERSION").exists():
             shutil.rmtree(self.data, ignore_errors=True)
-            self._run(
-                "initdb",
-                "-D",
-                str(self.data),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "--no-sync",
-                "-E",
-                "UTF8",
-                "--locale=C",
-            )
-        # A server's settings, not the tests' defaults: 128 MB of shared buffers would
-        # measure the disk. fsync off: the cache can be rebuilt.
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c shared_buffers=2GB "
-            "-c maintenance_work_mem=1GB -c work_mem=64MB -c max_wal_size=8GB "
-            "-c effective_cache_size=8GB"
-        )
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.root / "server.log"),
-            "-w",
-            "-t",
-            "120",
-            "start",
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("PostgreSQL did not start listening in 60 s")
+            self._initdb()
+        self._serve()
+        return self
 
     def stop(self) -> None:
         """Stop the server and keep the cluster."""

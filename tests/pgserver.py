@@ -66,8 +66,11 @@ class PostgresServer:
             command = ["runuser", "-u", self.user, "--", *command]
         subprocess.run(command, check=True, capture_output=True, timeout=120)
 
-    def start(self) -> PostgresServer:
-        """Create the cluster and start the server; wait until it accepts connections."""
+    # Server settings on top of the throwaway defaults (fsync off: nothing here is kept).
+    SETTINGS = "-c max_connections=200"
+    START_SECONDS = 60
+
+    def _initdb(self) -> None:
         self._run(
             "initdb",
             "-D",
@@ -81,9 +84,12 @@ class PostgresServer:
             "UTF8",
             "--locale=C",
         )
+
+    def _serve(self) -> None:
+        """Start the server on the cluster; wait until it accepts connections."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            f"-c synchronous_commit=off -c full_page_writes=off {self.SETTINGS}"
         )
         self._run(
             "pg_ctl",
@@ -95,17 +101,23 @@ class PostgresServer:
             str(self.root / "server.log"),
             "-w",
             "-t",
-            "60",
+            str(self.START_SECONDS),
             "start",
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + self.START_SECONDS
         while time.monotonic() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
+                return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError("PostgreSQL did not start listening in 30 s")
+        raise RuntimeError(f"PostgreSQL did not start listening in {self.START_SECONDS} s")
+
+    def start(self) -> PostgresServer:
+        """Create the cluster and start the server; wait until it accepts connections."""
+        self._initdb()
+        self._serve()
+        return self
 
     def restart(self, mode: str = "fast") -> None:
         """Restart the server (pg_ctl restart -m mode), as an operator would; wait until it is up.
