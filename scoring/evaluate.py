@@ -507,6 +507,19 @@ def _missing_text(code: str, count: int, scheme: Scheme) -> Phrase:
     return Phrase("本期无此项评价")
 
 
+_FINDING = "投诉 %(id)s 经核实（%(severity)s）"
+_DEDUCTED = "扣分 −%(points)s：%(reason)s"
+
+
+def _complaint_costs(scheme: Scheme) -> dict[str, tuple[Decimal, str, Phrase]]:
+    """Return each severity's deduction, as points, as shown, and its label's phrase."""
+    costs = {}
+    for severity in SEVERITIES:
+        points = round2(scheme.complaint_deductions[severity])
+        costs[severity] = (points, fmt(points), Phrase(SEVERITY_LABELS[severity]))
+    return costs
+
+
 def _complaint_order(complaint: ComplaintFinding) -> tuple[int, str]:
     return (-SEVERITIES.index(complaint.severity), complaint.complaint_id)
 
@@ -554,27 +567,22 @@ def _adjust(draft: _Draft, scheme: Scheme) -> Decimal:
         draft.line(capped, cut)
     net += draft.bonus_applied
 
+    costs = _complaint_costs(scheme)
     for complaint in sorted(person.complaints, key=_complaint_order):
-        points = round2(scheme.complaint_deductions[complaint.severity])
-        finding = Phrase(
-            "投诉 %(id)s 经核实（%(severity)s）",
-            {"id": complaint.complaint_id, "severity": Phrase(SEVERITY_LABELS[complaint.severity])},
-        )
+        # A line per complaint, so its words are put together once here rather than rendered
+        # again from the phrase: a busy clerk's year has dozens of them.
+        points, shown, label = costs[complaint.severity]
+        finding = Phrase(_FINDING, {"id": complaint.complaint_id, "severity": label})
+        reason = _FINDING % {"id": complaint.complaint_id, "severity": label.template}
         draft.deduction_total += points
         draft.adjustments.append(
             AppliedAdjustment(
-                "complaint",
-                float(-points),
-                finding.render(),
-                None,
-                complaint.complaint_id,
-                phrase=finding,
+                "complaint", -float(points), reason, None, complaint.complaint_id, phrase=finding
             )
         )
-        draft.line(
-            Phrase("扣分 −%(points)s：%(reason)s", {"points": fmt(points), "reason": finding}),
-            -points,
-        )
+        deducted = Phrase(_DEDUCTED, {"points": shown, "reason": finding})
+        text = _DEDUCTED % {"points": shown, "reason": reason}
+        draft.lines.append(ExplanationLine(text, -float(points), 0, deducted))
 
     for deduction in (a for a in adjustments if a.kind == "deduction"):
         points = round2(deduction.points)

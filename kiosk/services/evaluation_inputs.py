@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 import scoring
 from kiosk import clock
@@ -85,23 +85,46 @@ def trend_counts(
     return out
 
 
+def _valid_in(hall: Hall, period: Period) -> tuple[ColumnElement[bool], ...]:
+    """Return the conditions of the period's complaints that deduct: valid, rated, assigned."""
+    start, end = period.bounds(clock.hall_zone())
+    return (
+        Complaint.hall_id == hall.id,
+        Complaint.is_valid.is_(True),
+        Complaint.severity.in_(scoring.SEVERITIES),
+        Complaint.staff_id.is_not(None),
+        Complaint.created_at >= start,
+        Complaint.created_at < end,
+    )
+
+
 def valid_complaints(hall: Hall, period: Period) -> list[Complaint]:
     """Return the period's complaints verified as valid that carry a severity and a staff member."""
-    start, end = period.bounds(clock.hall_zone())
     return list(
         db.session.scalars(
             select(Complaint)
-            .where(
-                Complaint.hall_id == hall.id,
-                Complaint.is_valid.is_(True),
-                Complaint.severity.in_(scoring.SEVERITIES),
-                Complaint.staff_id.is_not(None),
-                Complaint.created_at >= start,
-                Complaint.created_at < end,
-            )
+            .where(*_valid_in(hall, period))
             .order_by(Complaint.created_at, Complaint.id)
         )
     )
+
+
+def _findings(hall: Hall, period: Period) -> dict[int, list[scoring.ComplaintFinding]]:
+    """Return each staff member's verified complaints as scoring reads them.
+
+    Plain rows rather than Complaint objects: a busy hall's year has hundreds of them, and the
+    evaluation needs only who, which and how severe.
+    """
+    findings: dict[int, list[scoring.ComplaintFinding]] = defaultdict(list)
+    rows = db.session.execute(
+        select(Complaint.id, Complaint.staff_id, Complaint.severity).where(*_valid_in(hall, period))
+    )
+    for complaint_id, staff_id, severity in rows:
+        assert staff_id is not None  # noqa: S101 - filtered in the query
+        findings[staff_id].append(
+            scoring.ComplaintFinding(f"#{complaint_id}", severity)  # type: ignore[arg-type]  # the query takes only scoring.SEVERITIES
+        )
+    return findings
 
 
 def approver_name(user: User | None) -> str:
@@ -161,12 +184,7 @@ def period_inputs(hall: Hall, period: Period, scheme: scoring.Scheme) -> PeriodI
             )
         )
 
-    findings: dict[int, list[scoring.ComplaintFinding]] = defaultdict(list)
-    for complaint in valid_complaints(hall, period):
-        assert complaint.staff_id is not None  # noqa: S101 - filtered in the query
-        findings[complaint.staff_id].append(
-            scoring.ComplaintFinding(f"#{complaint.id}", complaint.severity)  # type: ignore[arg-type]  # the query takes only scoring.SEVERITIES
-        )
+    findings = _findings(hall, period)
 
     wanted = set(counts) | set(assessments)
     wanted |= set(adjustments) | set(findings)
