@@ -9,7 +9,14 @@ default 0..110); all returned values are rounded half up to two decimals (rates 
 
 from scoring.evaluate import evaluate_period
 from scoring.export import result_from_dict, result_to_dict
-from scoring.inputs import Adjustment, Assessment, ComplaintFinding, StaffInput
+from scoring.inputs import (
+    PENDING_REASONS,
+    Adjustment,
+    Assessment,
+    ComplaintFinding,
+    PendingReason,
+    StaffInput,
+)
 from scoring.results import (
     TIE_RULE,
     AppliedAdjustment,
@@ -47,6 +54,7 @@ from scoring.scheme import (
 
 __all__ = [
     "LEVEL_LABELS",
+    "PENDING_REASONS",
     "SEVERITIES",
     "SEVERITY_LABELS",
     "SOURCES",
@@ -61,6 +69,7 @@ __all__ = [
     "ExplanationLine",
     "GradeBand",
     "LevelCounts",
+    "PendingReason",
     "PeriodResult",
     "Quota",
     "SatisfactionIndex",

@@ -132,6 +132,8 @@ class Scheme:
     grades: tuple[GradeBand, ...]
     quota: Quota | None = None
     veto: Veto | None = None
+    #: Fewer present sources than this: no score, grade or rank (未评定).
+    min_sources: int = 1
     _by_code: Mapping[str, Criterion] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
@@ -253,6 +255,14 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
     if veto_on and not severities:
         raise SchemeError("veto.severities: must name at least one severity when the veto is on")
 
+    gates = root.table("gates", required=False)
+    min_sources = gates.integer("min_sources", low=1, default=1)
+    gates.done()
+    if min_sources > len(SOURCES):
+        raise SchemeError(
+            f"gates.min_sources: must be at most {len(SOURCES)} (the number of sources)"
+        )
+
     rubric = _rubric(root.array("rubric"))
     root.done()
 
@@ -274,6 +284,7 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
         grades=grades,
         quota=quota if quota_on else None,
         veto=Veto(tuple(s for s in SEVERITIES if s in severities)) if veto_on else None,
+        min_sources=min_sources,
     )
 
 
@@ -361,7 +372,10 @@ class _Table:
         for key in sorted(set(self.data) - self.used):
             raise SchemeError(f"{self._where(key)}: unknown key")
 
-    def table(self, key: str) -> _Table:
+    def table(self, key: str, *, required: bool = True) -> _Table:
+        if not required and key not in self.data:
+            self.used.add(key)
+            return _Table({}, self._where(key))
         return _Table(self._get(key), self._where(key))
 
     def array(self, key: str, *, required: bool = True) -> list[_Table]:
@@ -411,7 +425,10 @@ class _Table:
             raise SchemeError(f"{self._where(key)}: {_range_text(low, high, low_open)}")
         return float(value)
 
-    def integer(self, key: str, *, low: int) -> int:
+    def integer(self, key: str, *, low: int, default: int | None = None) -> int:
+        if default is not None and key not in self.data:
+            self.used.add(key)
+            return default
         value = self._get(key)
         if isinstance(value, bool) or not isinstance(value, int):
             raise SchemeError(f"{self._where(key)}: must be a whole number")
