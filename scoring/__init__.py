@@ -44,6 +44,15 @@ from scoring.scheme import (
     load_scheme,
     parse_scheme,
 )
+from scoring.station_scheme import (
+    AutoFill,
+    BonusCategory,
+    DeductionCategory,
+    StationScheme,
+    load_station_scheme,
+    parse_station_scheme,
+    station_scheme,
+)
 
 __all__ = [
     "LEVEL_LABELS",
@@ -55,9 +64,12 @@ __all__ = [
     "Adjustment",
     "AppliedAdjustment",
     "Assessment",
+    "AutoFill",
+    "BonusCategory",
     "ComplaintFinding",
     "Criterion",
     "CriterionScore",
+    "DeductionCategory",
     "ExplanationLine",
     "GradeBand",
     "LevelCounts",
@@ -71,14 +83,18 @@ __all__ = [
     "StaffResult",
     "Standing",
     "Standings",
+    "StationScheme",
     "Veto",
     "default_scheme",
     "evaluate_period",
     "hall_mean",
     "load_scheme",
+    "load_station_scheme",
     "parse_scheme",
+    "parse_station_scheme",
     "rank_satisfaction",
     "result_from_dict",
     "result_to_dict",
     "satisfaction_index",
+    "station_scheme",
 ]

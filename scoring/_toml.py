@@ -49,10 +49,10 @@ class SourceMap:
     def _scan(self, text: str) -> None:
         arrays: dict[Location, int] = {}  # elements seen so far of each array of tables
         current: Location = ()
-        open_value = _ValueScanner()
+        value = _ValueScanner(self.lines)
         for number, raw in enumerate(text.splitlines(), start=1):
-            if open_value.inside:
-                open_value.feed(raw)
+            if value.inside:
+                value.feed(raw, number)
                 continue
             stripped = raw.strip()
             if not stripped or stripped.startswith("#"):
@@ -66,14 +66,17 @@ class SourceMap:
                     continue
                 current = _resolve(parts, arrays, is_array)
                 self.lines.setdefault(current, number)
+                if is_array:  # the array itself is where its first element starts
+                    self.lines.setdefault(current[:-1], number)
                 continue
-            key, sep, value = stripped.partition("=")
+            key, sep, rest = stripped.partition("=")
             parts = _split_key(key)
             if not sep or not parts:
                 continue
             for depth in range(1, len(parts) + 1):
                 self.lines.setdefault(current + tuple(parts[:depth]), number)
-            open_value.feed(value)
+            value.pending = current + tuple(parts)
+            value.feed(rest, number)
 
 
 def _resolve(parts: list[str], arrays: dict[Location, int], is_array: bool) -> Location:
@@ -116,18 +119,32 @@ def _split_key(text: str) -> list[str] | None:
         rest = rest[1:].lstrip()
 
 
-class _ValueScanner:
-    """Follows a value across lines: open brackets and multi-line strings."""
+class _Frame:
+    """An open array or inline table inside a value."""
 
-    def __init__(self) -> None:
-        self.depth = 0
+    def __init__(self, is_array: bool, at: Location) -> None:
+        self.is_array = is_array
+        self.at = at
+        self.count = 0  # array: elements so far
+        self.expect = True  # array: the next token starts an element
+        self.key = ""  # inline table: the key being read
+        self.value_at: Location | None = None  # inline table: set while reading a value
+
+
+class _ValueScanner:
+    """Follows a value across lines, placing the elements of arrays and keys of inline tables."""
+
+    def __init__(self, lines: dict[Location, int]) -> None:
+        self.lines = lines
+        self.stack: list[_Frame] = []
         self.string: str | None = None  # the delimiter of an open multi-line string
+        self.pending: Location = ()  # where the value being read belongs
 
     @property
     def inside(self) -> bool:
-        return self.depth > 0 or self.string is not None
+        return bool(self.stack) or self.string is not None
 
-    def feed(self, text: str) -> None:
+    def feed(self, text: str, line: int) -> None:
         i = 0
         while i < len(text):
             if self.string is not None:
@@ -138,14 +155,56 @@ class _ValueScanner:
                 continue
             char = text[i]
             if text.startswith(('"""', "'''"), i):
+                self._token(char)
                 self.string, i = text[i : i + 3], i + 3
-            elif char in "\"'":
-                i = _string_end(text, i)
-            elif char == "#":
+                continue
+            if char in "\"'":
+                end = _string_end(text, i)
+                self._token(text[i:end])
+                i = end
+                continue
+            if char == "#":
                 return
-            else:
-                self.depth += (char in "[{") - (char in "]}")
-                i += 1
+            top = self.stack[-1] if self.stack else None
+            if char in "[{":
+                self.stack.append(_Frame(char == "[", self._open(line)))
+            elif char in "]}":
+                if self.stack:
+                    self.stack.pop()
+            elif char == "," and top is not None:
+                top.expect, top.key, top.value_at = True, "", None
+            elif char == "=" and top is not None and not top.is_array and top.value_at is None:
+                parts = _split_key(top.key)
+                if parts:
+                    top.value_at = top.at + tuple(parts)
+                    self.lines.setdefault(top.value_at, line)
+            elif not char.isspace():
+                self._token(char)
+            i += 1
+
+    def _token(self, text: str) -> None:
+        """Take a piece of a key or of a scalar value."""
+        top = self.stack[-1] if self.stack else None
+        if top is None:
+            return
+        if top.is_array and top.expect:
+            top.count += 1
+            top.expect = False
+        elif not top.is_array and top.value_at is None:
+            top.key += text
+
+    def _open(self, line: int) -> Location:
+        """Return where an array or inline table that opens here belongs."""
+        top = self.stack[-1] if self.stack else None
+        if top is None:
+            return self.pending
+        if top.is_array:
+            at = (*top.at, top.count)
+            top.count += 1
+            top.expect = False
+            self.lines.setdefault(at, line)
+            return at
+        return top.value_at if top.value_at is not None else top.at
 
 
 def _string_end(text: str, start: int) -> int:
@@ -214,12 +273,16 @@ class Table:
             return None
         return self.source.line(self.at if key is None else (*self.at, key))
 
-    def error(self, key: str | None, message: str) -> SchemeError:
-        """Return the error for ``key`` (``None``: the table): "file line N: path: message"."""
+    def error(self, key: str | None, message: str, *, line_of: str | None = None) -> SchemeError:
+        """Return the error for ``key`` (``None``: the table): "file line N: path: message".
+
+        The line is that of ``line_of`` when given (a rule about the table that one key breaks).
+        """
         text = f"{self.where(key)}: {message}"
         if self.source is None:
             return SchemeError(text)
-        return SchemeError(f"{self.source.name} line {self.line(key)}: {text}")
+        line = self.line(line_of if line_of is not None else key)
+        return SchemeError(f"{self.source.name} line {line}: {text}")
 
     def _get(self, key: str) -> Any:
         self.used.add(key)
