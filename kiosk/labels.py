@@ -25,7 +25,14 @@ REASON_LABELS = {
     "repeat_visits": _l("多次跑腿"),
     "other": _l("其他"),
 }
-ROLE_LABELS = {"admin": _l("管理员"), "supervisor": _l("负责人"), "staff": _l("窗口人员")}
+ROLE_LABELS = {
+    "admin": _l("管理员"),
+    "supervisor": _l("负责人"),
+    "staff": _l("窗口人员"),
+    "district_admin": _l("街道管理员"),
+    "district_assessor": _l("街道考核人员"),
+    "resident_rep": _l("居民代表"),
+}
 CHANNEL_LABELS = {
     "qr": _l("扫码"),
     "kiosk": _l("大厅评价终端"),
