@@ -109,6 +109,9 @@ AUDIT_ACTION_LABELS = {
     "device.revoke": _l("撤销评价设备"),
     "setting.change": _l("修改系统设置"),
     "hall.rename": _l("修改大厅名称"),
+    "hall.attach": _l("纳入街道"),
+    "hall.create": _l("新建便民服务站"),
+    "district.create": _l("新建街道"),
 }
 AUDIT_TARGET_LABELS = {
     "complaint": _l("投诉"),
@@ -124,6 +127,7 @@ AUDIT_TARGET_LABELS = {
     "device": _l("评价设备"),
     "setting": _l("系统设置"),
     "hall": _l("大厅"),
+    "district": _l("街道"),
 }
 
 # The evaluation: assessment kinds, ledger entries, tasks and result flags.
