@@ -106,7 +106,7 @@ def collect_pages(app: Flask, out: Path) -> list[str]:
         hall, passwords = demo.hall, demo.passwords
         ids = _staff_ids(app, hall.id)
         window = db.session.get(Window, ids["window_id"])
-        token, slug = window.qr_token, hall.slug
+        token, slug, hall_id = window.qr_token, hall.slug, hall.id
         _kiosk, kiosk_credential = make_device(hall, "kiosk")
         _pad, pad_credential = make_device(hall, "pad", window)
 
@@ -150,7 +150,7 @@ def collect_pages(app: Flask, out: Path) -> list[str]:
             response = client.get(url)
             if response.mimetype == "text/html":
                 keep(f"{role}{re.sub(r'[^a-z0-9]+', '-', url)}", url, response)
-    _collect_district_pages(app, hall.id, keep)
+    _collect_district_pages(app, hall_id, keep)
     return [f"{file}  {url}" for file, url in sorted(pages.items())]
 
 
