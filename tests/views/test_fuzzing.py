@@ -44,7 +44,8 @@ FUZZ_EXAMPLES = {
 assert sum(FUZZ_EXAMPLES.values()) == 10_000
 
 # Every public endpoint that takes input (a POST outside the signed-in staff and district areas,
-# or the JSON API), with the fuzz test that drives it. A new one fails test_every_public_input_is_fuzzed until added.
+# or the JSON API), with the fuzz test that drives it. A new one fails
+# test_every_public_input_is_fuzzed until added.
 FUZZED = {
     "public.submit_rating": "phone_rating",
     "public.submit_complaint": "complaint",
