@@ -86,9 +86,31 @@ def register_converters(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint."""
-    from kiosk import api, auth, board, device_api, disclosure, kiosk_app, main, public, staff
+    from kiosk import (
+        api,
+        auth,
+        board,
+        device_api,
+        disclosure,
+        district,
+        kiosk_app,
+        main,
+        public,
+        staff,
+    )
 
-    for module in (main, public, auth, staff, kiosk_app, device_api, board, disclosure, api):
+    for module in (
+        main,
+        public,
+        auth,
+        staff,
+        district,
+        kiosk_app,
+        device_api,
+        board,
+        disclosure,
+        api,
+    ):
         app.register_blueprint(module.bp)
 
 

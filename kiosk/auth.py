@@ -30,7 +30,7 @@ from kiosk import clock
 from kiosk.device_cookie import ResponseT, device_cookie_id, set_device_cookie
 from kiosk.extensions import db, login_manager
 from kiosk.forms import add_error, filled
-from kiosk.models import User
+from kiosk.models import DISTRICT_ROLES, User
 from kiosk.redirects import local_path_or
 from kiosk.security_log import security_event
 from kiosk.services import anti_stuffing, sign_in_limits
@@ -74,13 +74,23 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
-def safe_next(target: str | None) -> str:
-    """Return target if it is a path on this site, else the staff home page."""
-    return local_path_or(target, url_for("staff.index"))
+def home_for(user: User) -> str:
+    """Return the page a signed-in user starts from: their district's area or the staff area."""
+    if user.is_district_user and user.district is not None:
+        if user.role == "resident_rep":
+            return url_for("district.invitations", slug=user.district.slug)
+        return url_for("district.index", slug=user.district.slug)
+    return url_for("staff.index")
+
+
+def safe_next(target: str | None, user: User | None = None) -> str:
+    """Return target if it is a path on this site, else the user's home page."""
+    return local_path_or(target, home_for(user) if user is not None else url_for("staff.index"))
 
 
 def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Allow the view only to signed-in users holding one of roles (admins always pass)."""
+    """Allow the view only to signed-in users holding one of roles (hall admins pass any
+    hall role's check; no district account passes, see User.has_role)."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -88,6 +98,33 @@ def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., 
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.has_role(*roles):
                 abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def district_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Allow the view only to signed-in district accounts whose role is one of roles.
+
+    Hall accounts, hall admins included, get 403: district roles are held by name only. A view
+    with a slug URL parameter shows one district: another district's pages are 404 to its
+    users, as another hall's objects are to a hall's.
+    """
+    unknown = set(roles) - set(DISTRICT_ROLES)
+    if unknown:  # a hall role here would be a bug: it could never pass
+        raise ValueError(f"not district roles: {', '.join(sorted(unknown))}")
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            district = current_user.district
+            if current_user.role not in roles or district is None:
+                abort(403)
+            if "slug" in kwargs and kwargs["slug"] != district.slug:
+                abort(404)
             return view(*args, **kwargs)
 
         return wrapped
@@ -163,7 +200,7 @@ def login() -> ResponseReturnValue:
         login_user(user)
         session["auth_at"] = session["seen_at"] = _epoch(clock.session_now())
         user.last_login_at = clock.now()
-        response = _remember_staff_device(redirect(safe_next(request.args.get("next"))))
+        response = _remember_staff_device(redirect(safe_next(request.args.get("next"), user)))
         db.session.commit()
         security_event("login", user_id=user.id, role=user.role)
         return response

@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from kiosk import cli_evaluation, cli_ops, clock
 from kiosk.cli_complaints import complaints_cli, notify_command
+from kiosk.cli_districts import district_or_fail, init_districts_cli
 from kiosk.database import intend_write
 from kiosk.extensions import db
-from kiosk.models import ROLES, Hall, Window
+from kiosk.models import DISTRICT_ROLES, ROLES, District, Hall, Window
 from kiosk.services import qr, rating_log
 from kiosk.services.accounts import AccountError, create_user
 from kiosk.services.demo import DEMO_SETTINGS, create_demo
@@ -46,21 +47,50 @@ def _hall_for_account(slug: str | None) -> Hall:
     raise click.ClickException("several halls: choose one with --hall SLUG")
 
 
+def _belonging(
+    role: str, hall_slug: str | None, district_slug: str | None
+) -> tuple[Hall | None, District | None]:
+    """Return the hall or the district the new account belongs to; refuse a wrong pairing."""
+    if role in DISTRICT_ROLES:
+        if district_slug is None:
+            raise click.ClickException(
+                f"a {role} account belongs to a district: give --district SLUG "
+                "(see: flask --app kiosk districts list)"
+            )
+        if hall_slug is not None:
+            raise click.ClickException(
+                f"a {role} account belongs to its district, not to a hall: leave out --hall"
+            )
+        return None, district_or_fail(district_slug)
+    if district_slug is not None:
+        raise click.ClickException(
+            f"a {role} account works in a hall, not in a district: leave out --district "
+            f"(district roles: {', '.join(DISTRICT_ROLES)})"
+        )
+    return _hall_for_account(hall_slug), None
+
+
 @users_cli.command("create")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the account may do.")
 @click.option("--hall", "hall_slug", help="The hall the account works in (default: the only one).")
-def create_user_command(name: str, role: str, hall_slug: str | None) -> None:
+@click.option(
+    "--district", "district_slug", help="The district a district role's account works in."
+)
+def create_user_command(
+    name: str, role: str, hall_slug: str | None, district_slug: str | None
+) -> None:
     """Create an account; the password is prompted for, or read from stdin."""
-    hall = _hall_for_account(hall_slug)
+    hall, district = _belonging(role, hall_slug, district_slug)
     password = _read_password(role)
     intend_write()
     try:
-        user = create_user(name, role, password, hall=hall)
+        user = create_user(name, role, password, hall=hall, district=district)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"created {role} {user.username} in {hall.name}")
+    place = hall or district
+    click.echo(f"created {role} {user.username} in {place.name if place else ''}")
 
 
 @halls_cli.command("create")
@@ -190,6 +220,7 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(verify_log_command)
     app.cli.add_command(cli_evaluation.evaluate_command)
     cli_ops.init_ops_cli(app)
+    init_districts_cli(app)
     app.cli.add_command(complaints_cli)
     app.cli.add_command(notify_command)
     from kiosk.cli_ratings import ratings_cli

@@ -25,7 +25,14 @@ REASON_LABELS = {
     "repeat_visits": _l("多次跑腿"),
     "other": _l("其他"),
 }
-ROLE_LABELS = {"admin": _l("管理员"), "supervisor": _l("负责人"), "staff": _l("窗口人员")}
+ROLE_LABELS = {
+    "admin": _l("管理员"),
+    "supervisor": _l("负责人"),
+    "staff": _l("窗口人员"),
+    "district_admin": _l("街道管理员"),
+    "district_assessor": _l("街道考核人员"),
+    "resident_rep": _l("居民代表"),
+}
 CHANNEL_LABELS = {
     "qr": _l("扫码"),
     "kiosk": _l("大厅评价终端"),
@@ -102,6 +109,9 @@ AUDIT_ACTION_LABELS = {
     "device.revoke": _l("撤销评价设备"),
     "setting.change": _l("修改系统设置"),
     "hall.rename": _l("修改大厅名称"),
+    "hall.attach": _l("纳入街道"),
+    "hall.create": _l("新建便民服务站"),
+    "district.create": _l("新建街道"),
 }
 AUDIT_TARGET_LABELS = {
     "complaint": _l("投诉"),
@@ -117,6 +127,7 @@ AUDIT_TARGET_LABELS = {
     "device": _l("评价设备"),
     "setting": _l("系统设置"),
     "hall": _l("大厅"),
+    "district": _l("街道"),
 }
 
 # The evaluation: assessment kinds, ledger entries, tasks and result flags.

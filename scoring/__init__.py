@@ -1,7 +1,9 @@
-"""Pure scoring for the 好差评 hall: satisfaction indexes, the board, and staff evaluation.
+"""Pure scoring for the 好差评 hall: satisfaction indexes, the board, staff evaluation, and the
+street office's assessment of its stations (:func:`evaluate_round`).
 
-Frozen dataclasses in, frozen dataclasses out. No Flask, no SQLAlchemy, no clock; the only file
-read is a scheme file handed to :func:`load_scheme` (or the shipped default scheme).
+Frozen dataclasses in, frozen dataclasses out. No Flask, no SQLAlchemy, no clock; the only files
+read are a scheme file handed to :func:`load_scheme` or :func:`load_station_scheme` and the
+shipped schemes (:func:`default_scheme`, :func:`station_scheme`).
 
 Numbers: points, indexes and scores are on 0–100 (final scores on ``score.min``..``score.max``,
 default 0..110); all returned values are rounded half up to two decimals (rates to four).
@@ -51,6 +53,25 @@ from scoring.scheme import (
     load_scheme,
     parse_scheme,
 )
+from scoring.station import evaluate_round
+from scoring.station_export import round_from_dict, round_to_dict
+from scoring.station_inputs import BonusClaim, Deduction, MemberScore, StationInput
+from scoring.station_results import (
+    STATION_TIE_RULE,
+    AppliedEntry,
+    ItemScore,
+    RoundResult,
+    StationResult,
+)
+from scoring.station_scheme import (
+    AutoFill,
+    BonusCategory,
+    DeductionCategory,
+    StationScheme,
+    load_station_scheme,
+    parse_station_scheme,
+    station_scheme,
+)
 
 __all__ = [
     "LEVEL_LABELS",
@@ -59,19 +80,29 @@ __all__ = [
     "SEVERITY_LABELS",
     "SOURCES",
     "SOURCE_LABELS",
+    "STATION_TIE_RULE",
     "TIE_RULE",
     "Adjustment",
     "AppliedAdjustment",
+    "AppliedEntry",
     "Assessment",
+    "AutoFill",
+    "BonusCategory",
+    "BonusClaim",
     "ComplaintFinding",
     "Criterion",
     "CriterionScore",
+    "Deduction",
+    "DeductionCategory",
     "ExplanationLine",
     "GradeBand",
+    "ItemScore",
     "LevelCounts",
+    "MemberScore",
     "PendingReason",
     "PeriodResult",
     "Quota",
+    "RoundResult",
     "SatisfactionIndex",
     "Scheme",
     "SchemeError",
@@ -80,14 +111,23 @@ __all__ = [
     "StaffResult",
     "Standing",
     "Standings",
+    "StationInput",
+    "StationResult",
+    "StationScheme",
     "Veto",
     "default_scheme",
     "evaluate_period",
+    "evaluate_round",
     "hall_mean",
     "load_scheme",
+    "load_station_scheme",
     "parse_scheme",
+    "parse_station_scheme",
     "rank_satisfaction",
     "result_from_dict",
     "result_to_dict",
+    "round_from_dict",
+    "round_to_dict",
     "satisfaction_index",
+    "station_scheme",
 ]

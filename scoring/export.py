@@ -75,7 +75,7 @@ def staff_to_dict(staff: StaffResult) -> Plain:
         "bonus_applied": staff.bonus_applied,
         "deduction_total": staff.deduction_total,
         "flags": list(staff.flags),
-        "explanation": [_line_to_dict(line) for line in staff.explanation],
+        "explanation": [line_to_dict(line) for line in staff.explanation],
         "scheme_version": staff.scheme_version,
     }
 
@@ -96,7 +96,7 @@ def staff_from_dict(data: Mapping[str, Any]) -> StaffResult:
         bonus_applied=data["bonus_applied"],
         deduction_total=data["deduction_total"],
         flags=tuple(data["flags"]),
-        explanation=tuple(_line_from_dict(line) for line in data["explanation"]),
+        explanation=tuple(line_from_dict(line) for line in data["explanation"]),
         scheme_version=data["scheme_version"],
     )
 
@@ -141,7 +141,8 @@ def _optional_phrase(data: Mapping[str, Any]) -> Phrase | None:
     return None if phrase is None else phrase_from_dict(phrase)
 
 
-def _line_to_dict(line: ExplanationLine) -> Plain:
+def line_to_dict(line: ExplanationLine) -> Plain:
+    """Return an explanation line as ``{"text", "points", "depth", "phrase"}``."""
     return {
         "text": line.text,
         "points": line.points,
@@ -150,7 +151,8 @@ def _line_to_dict(line: ExplanationLine) -> Plain:
     }
 
 
-def _line_from_dict(data: Mapping[str, Any]) -> ExplanationLine:
+def line_from_dict(data: Mapping[str, Any]) -> ExplanationLine:
+    """Return the explanation line a :func:`line_to_dict` form holds."""
     return ExplanationLine(data["text"], data["points"], data["depth"], _optional_phrase(data))
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import itertools
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from scoring._numbers import dec, floor_int, fmt_plain, total
+from scoring._toml import SchemeError, Table
 
 #: Evaluation sources, in the order they are reported.
 SOURCES: tuple[str, ...] = ("self", "supervisor", "residents", "peer")
@@ -40,12 +40,6 @@ SEVERITY_LABELS: Mapping[str, str] = MappingProxyType(
 LEVEL_LABELS: Mapping[int, str] = MappingProxyType(
     {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 )
-
-_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-class SchemeError(ValueError):
-    """An invalid scheme; the message starts with the path of the bad entry."""
 
 
 @dataclass(frozen=True)
@@ -139,16 +133,7 @@ class Scheme:
     )
 
     def __post_init__(self) -> None:
-        index: dict[str, Criterion] = {}
-
-        def walk(node: Criterion) -> None:
-            index[node.code] = node
-            for child in node.children:
-                walk(child)
-
-        for top in self.rubric:
-            walk(top)
-        object.__setattr__(self, "_by_code", MappingProxyType(index))
+        object.__setattr__(self, "_by_code", criteria_index(self.rubric))
 
     @property
     def leaves(self) -> tuple[Criterion, ...]:
@@ -165,10 +150,7 @@ class Scheme:
 
     def grade_for(self, score: float) -> GradeBand:
         """Return the band of a score: the first band whose minimum the score reaches."""
-        for band in self.grades:
-            if score >= band.min_score:
-                return band
-        return self.grades[-1]
+        return band_for(self.grades, score)
 
 
 def load_scheme(path: str | os.PathLike[str]) -> Scheme:
@@ -193,7 +175,7 @@ def default_scheme() -> Scheme:
 
 def parse_scheme(data: Mapping[str, Any]) -> Scheme:
     """Validate a scheme given as parsed TOML (a mapping) and return it."""
-    root = _Table(data, "")
+    root = Table(data, "")
     name = root.text("name")
     version = root.text("version")
 
@@ -238,7 +220,7 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
     deductions_table.done()
     adjustments.done()
 
-    grades = _grades(root.array("grades"), score_min, score_max)
+    grades = read_grades(root, score_min, score_max)
 
     quota_table = root.table("quota")
     quota_on = quota_table.boolean("enabled")
@@ -259,9 +241,8 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
     min_sources = gates.integer("min_sources", low=1, default=1)
     gates.done()
     if min_sources > len(SOURCES):
-        raise SchemeError(
-            f"gates.min_sources: must be at most {len(SOURCES)} (the number of sources)"
-        )
+        message = f"must be at most {len(SOURCES)} (the number of sources)"
+        raise gates.error("min_sources", message)
 
     rubric = _rubric(root.array("rubric"))
     root.done()
@@ -288,9 +269,11 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
     )
 
 
-def _grades(items: list[_Table], score_min: float, score_max: float) -> tuple[GradeBand, ...]:
+def read_grades(parent: Table, score_min: float, score_max: float) -> tuple[GradeBand, ...]:
+    """Read ``parent``'s ``[[grades]]``: at least two bands, descending, the last ≤ score_min."""
+    items = parent.array("grades")
     if len(items) < 2:
-        raise SchemeError("grades: needs at least two bands")
+        raise parent.error("grades", "needs at least two bands")
     bands: list[GradeBand] = []
     for item in items:
         band = GradeBand(
@@ -298,25 +281,49 @@ def _grades(items: list[_Table], score_min: float, score_max: float) -> tuple[Gr
         )
         item.done()
         if any(b.code == band.code for b in bands):
-            raise SchemeError(f"{item.path}.code: duplicate grade code {band.code!r}")
+            raise item.error("code", f"duplicate grade code {band.code!r}")
         if bands and band.min_score >= bands[-1].min_score:
-            raise SchemeError(
-                f"{item.path}.min: grade bands must be descending "
+            raise item.error(
+                "min",
+                f"grade bands must be descending "
                 f"({fmt_plain(dec(band.min_score))} is not below "
-                f"{fmt_plain(dec(bands[-1].min_score))})"
+                f"{fmt_plain(dec(bands[-1].min_score))})",
             )
         bands.append(band)
     if bands[0].min_score > score_max:
-        raise SchemeError(f"{items[0].path}.min: the top band starts above score.max")
+        raise items[0].error("min", f"the top band starts above {fmt_plain(dec(score_max))}")
     if bands[-1].min_score > score_min:
-        raise SchemeError(
-            f"{items[-1].path}.min: the last band must start at or below score.min "
-            f"({fmt_plain(dec(score_min))}) so that every score has a grade"
+        raise items[-1].error(
+            "min",
+            f"the last band must start at or below {fmt_plain(dec(score_min))} "
+            "so that every score has a grade",
         )
     return tuple(bands)
 
 
-def _rubric(items: list[_Table]) -> tuple[Criterion, ...]:
+def band_for(grades: tuple[GradeBand, ...], score: float) -> GradeBand:
+    """Return the band of a score: the first (highest) band whose minimum the score reaches."""
+    for band in grades:
+        if score >= band.min_score:
+            return band
+    return grades[-1]
+
+
+def criteria_index(tops: tuple[Criterion, ...]) -> Mapping[str, Criterion]:
+    """Return every node of a criteria tree by its dotted code."""
+    index: dict[str, Criterion] = {}
+
+    def walk(node: Criterion) -> None:
+        index[node.code] = node
+        for child in node.children:
+            walk(child)
+
+    for top in tops:
+        walk(top)
+    return MappingProxyType(index)
+
+
+def _rubric(items: list[Table]) -> tuple[Criterion, ...]:
     if not items:
         raise SchemeError("rubric: needs at least one criterion")
     nodes = _criteria(items, "")
@@ -326,7 +333,7 @@ def _rubric(items: list[_Table]) -> tuple[Criterion, ...]:
     return nodes
 
 
-def _criteria(items: list[_Table], prefix: str) -> tuple[Criterion, ...]:
+def _criteria(items: list[Table], prefix: str) -> tuple[Criterion, ...]:
     nodes: list[Criterion] = []
     for item in items:
         code = prefix + item.code("code")
@@ -349,115 +356,6 @@ def _criteria(items: list[_Table], prefix: str) -> tuple[Criterion, ...]:
     return tuple(nodes)
 
 
-class _Table:
-    """One TOML table being read; remembers which keys were used so leftovers are rejected."""
-
-    def __init__(self, data: object, path: str) -> None:
-        if not isinstance(data, Mapping):
-            raise SchemeError(f"{path or 'scheme'}: must be a table")
-        self.data: Mapping[str, Any] = data
-        self.path = path
-        self.used: set[str] = set()
-
-    def _where(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def _get(self, key: str) -> Any:
-        self.used.add(key)
-        if key not in self.data:
-            raise SchemeError(f"{self._where(key)}: missing")
-        return self.data[key]
-
-    def done(self) -> None:
-        for key in sorted(set(self.data) - self.used):
-            raise SchemeError(f"{self._where(key)}: unknown key")
-
-    def table(self, key: str, *, required: bool = True) -> _Table:
-        if not required and key not in self.data:
-            self.used.add(key)
-            return _Table({}, self._where(key))
-        return _Table(self._get(key), self._where(key))
-
-    def array(self, key: str, *, required: bool = True) -> list[_Table]:
-        if not required and key not in self.data:
-            self.used.add(key)
-            return []
-        value = self._get(key)
-        if not isinstance(value, list):
-            raise SchemeError(f"{self._where(key)}: must be an array of tables")
-        return [_Table(item, f"{self._where(key)}[{i}]") for i, item in enumerate(value)]
-
-    def text(self, key: str) -> str:
-        value = self._get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise SchemeError(f"{self._where(key)}: must be a non-empty string")
-        return value
-
-    def code(self, key: str) -> str:
-        value = self.text(key)
-        if not _CODE.match(value):
-            raise SchemeError(
-                f"{self._where(key)}: {value!r} must be lower-case ASCII letters, digits and _"
-            )
-        return value
-
-    def boolean(self, key: str) -> bool:
-        value = self._get(key)
-        if not isinstance(value, bool):
-            raise SchemeError(f"{self._where(key)}: must be true or false")
-        return value
-
-    def number(
-        self,
-        key: str,
-        *,
-        low: float | None = None,
-        high: float | None = None,
-        low_open: bool = False,
-    ) -> float:
-        value = self._get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise SchemeError(f"{self._where(key)}: must be a number")
-        number = dec(value)  # also rejects inf and nan
-        too_low = low is not None and (number <= dec(low) if low_open else number < dec(low))
-        too_high = high is not None and number > dec(high)
-        if too_low or too_high:
-            raise SchemeError(f"{self._where(key)}: {_range_text(low, high, low_open)}")
-        return float(value)
-
-    def integer(self, key: str, *, low: int, default: int | None = None) -> int:
-        if default is not None and key not in self.data:
-            self.used.add(key)
-            return default
-        value = self._get(key)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise SchemeError(f"{self._where(key)}: must be a whole number")
-        if value < low:
-            raise SchemeError(f"{self._where(key)}: must be at least {low}")
-        return value
-
-    def strings(self, key: str, *, allowed: tuple[str, ...]) -> tuple[str, ...]:
-        value = self._get(key)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise SchemeError(f"{self._where(key)}: must be a list of strings")
-        for item in value:
-            if item not in allowed:
-                raise SchemeError(
-                    f"{self._where(key)}: unknown value {item!r} (allowed: {', '.join(allowed)})"
-                )
-        return tuple(value)
-
-
-def _range_text(low: float | None, high: float | None, low_open: bool) -> str:
-    if low is not None and high is not None:
-        if low_open:
-            return f"must be greater than {low:g} and at most {high:g}"
-        return f"must be between {low:g} and {high:g}"
-    if low is not None:
-        return f"must be greater than {low:g}" if low_open else f"must be at least {low:g}"
-    return f"must be at most {high:g}"
-
-
 __all__ = [
     "LEVEL_LABELS",
     "SEVERITIES",
@@ -470,7 +368,10 @@ __all__ = [
     "Scheme",
     "SchemeError",
     "Veto",
+    "band_for",
+    "criteria_index",
     "default_scheme",
     "load_scheme",
     "parse_scheme",
+    "read_grades",
 ]

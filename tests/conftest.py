@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from kiosk import create_app
 from kiosk.extensions import db
-from kiosk.models import Duty, Hall, Staff, User, Window
+from kiosk.models import District, Duty, Hall, Staff, User, Window
 from kiosk.models._types import utcnow
 from tests.helpers import give_rating
 from tests.pgserver import PostgresServer
@@ -201,13 +201,27 @@ def put_on_duty() -> Callable[..., Duty]:
     return make
 
 
-PASSWORDS = {"admin": "correct horse battery", "supervisor": "s3cure-pass", "staff": "clerk-pass-1"}
+PASSWORDS = {
+    "admin": "correct horse battery",
+    "supervisor": "s3cure-pass",
+    "staff": "clerk-pass-1",
+    "district_admin": "street office keys",
+    "district_assessor": "assessor-pass-1",
+    "resident_rep": "resident-pass-1",
+}
 
 
 @pytest.fixture
 def make_user(hall: Hall) -> Callable[..., User]:
+    """Return make_user(username, role, **fields): an account in the hall by default.
+
+    A district account passes district=… (and gets no hall unless it is given one).
+    """
+
     def make(username: str, role: str = "supervisor", **fields: Any) -> User:
-        user = User(username=username, role=role, hall=hall, **fields)
+        if "district" not in fields:
+            fields.setdefault("hall", hall)
+        user = User(username=username, role=role, **fields)
         user.set_password(PASSWORDS[role])
         db.session.add(user)
         db.session.commit()
@@ -236,6 +250,20 @@ class Auth:
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
+
+
+@pytest.fixture
+def make_district(ctx: None) -> Callable[..., District]:
+    counter = itertools.count(1)
+
+    def make(**fields: Any) -> District:
+        n = next(counter)
+        district = District(**{"slug": f"district{n}", "name": f"测试街道{n}", **fields})
+        db.session.add(district)
+        db.session.commit()
+        return district
+
+    return make
 
 
 # --- hall management (windows, people, roster, users, audit log) -----------------------------

@@ -9,6 +9,7 @@ from kiosk.models.complaint_event import (
     ComplaintEvent,
 )
 from kiosk.models.device import DEVICE_KINDS, Device, ServiceInvitation
+from kiosk.models.district import District
 from kiosk.models.evaluation import (
     ADJUSTMENT_KINDS,
     ASSESSOR_KINDS,
@@ -32,7 +33,7 @@ from kiosk.models.rating import (
 from kiosk.models.rating_log import RatingLogEntry
 from kiosk.models.retired_token import RetiredQrToken
 from kiosk.models.setting import Setting
-from kiosk.models.user import ROLES, User
+from kiosk.models.user import DISTRICT_ROLES, HALL_ROLES, ROLES, User
 
 __all__ = [
     "ADJUSTMENT_KINDS",
@@ -40,6 +41,8 @@ __all__ = [
     "COMPLAINT_ACTIONS",
     "COMPLAINT_STATUSES",
     "DEVICE_KINDS",
+    "DISTRICT_ROLES",
+    "HALL_ROLES",
     "NOTIFICATION_CHANNELS",
     "RATING_CHANNELS",
     "RATING_STATUSES",
@@ -55,6 +58,7 @@ __all__ = [
     "Complaint",
     "ComplaintEvent",
     "Device",
+    "District",
     "Duty",
     "EvaluationSnapshot",
     "Hall",

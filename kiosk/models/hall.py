@@ -2,12 +2,16 @@
 
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kiosk.extensions import Model
 from kiosk.models._types import utcnow
+
+if TYPE_CHECKING:
+    from kiosk.models.district import District
 
 
 def new_qr_token() -> str:
@@ -22,8 +26,12 @@ class Hall(Model):
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The street office that assesses this hall as one of its stations; None for a hall that
+    # stands alone.
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"))
 
     windows: Mapped[list["Window"]] = relationship(back_populates="hall", order_by="Window.number")
+    district: Mapped["District | None"] = relationship(back_populates="stations")
 
 
 class Window(Model):

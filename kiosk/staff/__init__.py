@@ -4,8 +4,8 @@ The blueprint lives here; each part of the area is a module of its own that adds
 (imported at the bottom), with templates under templates/staff/.
 """
 
-from flask import Blueprint, Response
-from flask_login import login_required
+from flask import Blueprint, Response, abort
+from flask_login import current_user, login_required
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -13,7 +13,13 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @bp.before_request
 @login_required
 def require_login() -> None:
-    """Guard the whole area once: anonymous visitors go to the sign-in page."""
+    """Guard the whole area once: anonymous visitors go to the sign-in page.
+
+    The area is a hall's: district accounts (district admins included) get 403 on every page
+    of it, whatever a page's own role check would say.
+    """
+    if current_user.is_district_user:
+        abort(403)
 
 
 @bp.after_request

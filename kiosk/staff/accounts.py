@@ -1,4 +1,8 @@
-"""Hall management: staff-area accounts and their roles (admins only)."""
+"""Hall management: staff-area accounts and their roles (admins only).
+
+Only hall accounts and hall roles: district accounts are made with `flask users create
+--district` and never appear, nor can be given, here.
+"""
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -14,7 +18,7 @@ from kiosk.errors import render_error
 from kiosk.extensions import db
 from kiosk.forms import SelectChoice, add_error, filled
 from kiosk.labels import ROLE_LABELS
-from kiosk.models import ROLES, Staff, User
+from kiosk.models import HALL_ROLES, Staff, User
 from kiosk.services import accounts as accounts_service
 from kiosk.services import people as people_service
 from kiosk.services.accounts import AccountError, check_password_strength, minimum_length
@@ -24,7 +28,7 @@ NO_STAFF = 0
 
 
 def _role_choices() -> list[SelectChoice]:
-    return [SelectChoice(role, str(ROLE_LABELS[role])) for role in ROLES]
+    return [SelectChoice(role, str(ROLE_LABELS[role])) for role in HALL_ROLES]
 
 
 def _password_problem(password: str, role: str, username: str) -> str | None:

@@ -1,10 +1,10 @@
 """Every kind of page passes the Nu HTML checker (vnu.jar), all of them in one run of it.
 
 The pages are rendered from the demo hall: the public pages, the phone's rating and thank-you
-pages, a paired kiosk and pad and the pairing screen, the board, and every staff GET page that
-tests/views/test_role_matrix.py says each role may open. The checker starts one JVM for all of
-them. Only its complaints about htmx's own hx-* attributes are ignored: they are how htmx is
-written, and no HTML standard will ever know them.
+pages, a paired kiosk and pad and the pairing screen, the board, every staff GET page that
+tests/views/test_role_matrix.py says each role may open, and the district area's pages. The
+checker starts one JVM for all of them. Only its complaints about htmx's own hx-* attributes
+are ignored: they are how htmx is written, and no HTML standard will ever know them.
 """
 
 import json
@@ -106,7 +106,7 @@ def collect_pages(app: Flask, out: Path) -> list[str]:
         hall, passwords = demo.hall, demo.passwords
         ids = _staff_ids(app, hall.id)
         window = db.session.get(Window, ids["window_id"])
-        token, slug = window.qr_token, hall.slug
+        token, slug, hall_id = window.qr_token, hall.slug, hall.id
         _kiosk, kiosk_credential = make_device(hall, "kiosk")
         _pad, pad_credential = make_device(hall, "pad", window)
 
@@ -150,7 +150,38 @@ def collect_pages(app: Flask, out: Path) -> list[str]:
             response = client.get(url)
             if response.mimetype == "text/html":
                 keep(f"{role}{re.sub(r'[^a-z0-9]+', '-', url)}", url, response)
+    _collect_district_pages(app, hall_id, keep)
     return [f"{file}  {url}" for file, url in sorted(pages.items())]
+
+
+DISTRICT_PASSWORD = "street office keys"
+
+
+def _collect_district_pages(app: Flask, hall_id: int, keep) -> None:  # type: ignore[no-untyped-def]
+    """Render the district area's pages, with the demo hall as a station of the district."""
+    from kiosk.models import Hall
+    from kiosk.services import accounts, districts
+
+    with app.app_context():
+        district = districts.create_district("fuxing", "复兴街道")
+        districts.attach_hall(district, db.session.get(Hall, hall_id))
+        db.session.add(Hall(slug="alone", name="未归属的服务大厅"))  # offered for attaching
+        for role in ("district_admin", "resident_rep"):
+            accounts.create_user(role, role, DISTRICT_PASSWORD, district=district)
+        db.session.commit()
+    pages = {
+        "district_admin": ["/district/fuxing/", "/district/fuxing/stations/new"],
+        "resident_rep": ["/district/fuxing/invitations"],
+    }
+    for username, urls in pages.items():
+        client = app.test_client()
+        form = hidden_fields(client.get("/auth/login").get_data(as_text=True))
+        signed_in = client.post(
+            "/auth/login", data={**form, "username": username, "password": DISTRICT_PASSWORD}
+        )
+        assert signed_in.status_code == 302, username
+        for url in urls:
+            keep(f"{username}{re.sub(r'[^a-z0-9]+', '-', url)}", url, client.get(url))
 
 
 def test_every_page_passes_the_nu_html_checker(app, tmp_path, vnu_jar):

@@ -3,6 +3,7 @@
 The table below is the contract. A route added to the staff area fails this test until its
 row is added here, with the status each role must get; a row whose route is gone fails too.
 URL parameters are filled with the ids of real rows, so "200" means the page really rendered.
+District accounts (tests/views/test_district_pages.py) get 403 on every page of the area.
 """
 
 import re
@@ -15,7 +16,8 @@ from kiosk.extensions import db
 from kiosk.models._types import utcnow
 from tests.helpers import give_rating
 
-ROLES = ("anonymous", "staff", "supervisor", "admin")
+DISTRICT_ROLES = ("district_admin", "district_assessor", "resident_rep")
+ROLES = ("anonymous", "staff", "supervisor", "admin", *DISTRICT_ROLES)
 LOGIN = "/auth/login"
 
 
@@ -23,7 +25,7 @@ def allowed(*roles: str) -> dict[str, int]:
     """200 for the given signed-in roles, 403 for the other signed-in ones, login for anonymous."""
     return {
         "anonymous": 302,
-        **{role: 200 if role in roles else 403 for role in ("staff", "supervisor", "admin")},
+        **{role: 200 if role in roles else 403 for role in ROLES if role != "anonymous"},
     }
 
 
@@ -31,7 +33,13 @@ EVERYONE = allowed("staff", "supervisor", "admin")
 SUPERVISORS = allowed("supervisor", "admin")
 ADMINS = allowed("admin")
 # Pages that send every signed-in user on to a page of their own (checked in that table row).
-REDIRECTS_SIGNED_IN = {"anonymous": 302, "staff": 302, "supervisor": 302, "admin": 302}
+REDIRECTS_SIGNED_IN = {
+    "anonymous": 302,
+    "staff": 302,
+    "supervisor": 302,
+    "admin": 302,
+    **dict.fromkeys(DISTRICT_ROLES, 403),
+}
 
 EXPECTED: dict[str, dict[str, int]] = {
     "/staff/": EVERYONE,
@@ -153,8 +161,14 @@ def test_every_staff_get_route_is_in_the_table(app):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_gets_exactly_the_expected_status(app, client, auth, ids, make_user, staff, role):
-    if role != "anonymous":
+def test_each_role_gets_exactly_the_expected_status(
+    app, client, auth, ids, make_user, make_district, hall, staff, role
+):
+    if role in DISTRICT_ROLES:  # of the district that holds this very hall as a station
+        hall.district = make_district()
+        user = make_user(f"matrix-{role}", role, district=hall.district)
+        assert auth.login_as(user).status_code == 302
+    elif role != "anonymous":
         user = make_user(f"matrix-{role}", role, staff=staff if role == "staff" else None)
         assert auth.login_as(user).status_code == 302
     wrong = []
