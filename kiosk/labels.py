@@ -150,6 +150,8 @@ FLAG_LABELS = {
     "veto": _l("一票否决"),
     "quota_demoted": _l("优秀名额所限"),
     "unscored": _l("不计分"),
+    "too_few_sources": _l("未评定（评价来源不足）"),
+    "complaints_pending": _l("有待定投诉"),
 }
 
 

@@ -11,7 +11,14 @@ default 0..110); all returned values are rounded half up to two decimals (rates 
 
 from scoring.evaluate import evaluate_period
 from scoring.export import result_from_dict, result_to_dict
-from scoring.inputs import Adjustment, Assessment, ComplaintFinding, StaffInput
+from scoring.inputs import (
+    PENDING_REASONS,
+    Adjustment,
+    Assessment,
+    ComplaintFinding,
+    PendingReason,
+    StaffInput,
+)
 from scoring.results import (
     TIE_RULE,
     AppliedAdjustment,
@@ -68,6 +75,7 @@ from scoring.station_scheme import (
 
 __all__ = [
     "LEVEL_LABELS",
+    "PENDING_REASONS",
     "SEVERITIES",
     "SEVERITY_LABELS",
     "SOURCES",
@@ -91,6 +99,7 @@ __all__ = [
     "ItemScore",
     "LevelCounts",
     "MemberScore",
+    "PendingReason",
     "PeriodResult",
     "Quota",
     "RoundResult",

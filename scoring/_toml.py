@@ -299,7 +299,10 @@ class Table:
         for key in sorted(set(self.data) - self.used):
             raise self.error(key, "unknown key")
 
-    def table(self, key: str) -> Table:
+    def table(self, key: str, *, required: bool = True) -> Table:
+        if not required and key not in self.data:
+            self.used.add(key)
+            return Table({}, self.where(key), at=(*self.at, key), source=self.source)
         return Table(self._get(key), self.where(key), at=(*self.at, key), source=self.source)
 
     def array(self, key: str, *, required: bool = True) -> list[Table]:
@@ -356,7 +359,10 @@ class Table:
             raise self.error(key, range_text(low, high, low_open))
         return float(value)
 
-    def integer(self, key: str, *, low: int) -> int:
+    def integer(self, key: str, *, low: int, default: int | None = None) -> int:
+        if default is not None and key not in self.data:
+            self.used.add(key)
+            return default
         value = self._get(key)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(key, "must be a whole number")

@@ -22,7 +22,11 @@ For each staff member:
    :func:`evaluate_period`.
 6. **Rank**: see :func:`evaluate_period`.
 
-A staff member with no present source at all has no score, grade or rank (flag ``unscored``).
+A staff member with no present source at all, or fewer than the scheme's
+``gates.min_sources``, has no score, grade or rank (flag ``unscored``; with some sources but
+too few also ``too_few_sources``: 未评定). A verified complaint whose verdict may still change
+on appeal (``ComplaintFinding.pending``) is listed as 待定 and deducts nothing, vetoes nothing
+and does not count in the rank (flag ``complaints_pending``).
 """
 
 from __future__ import annotations
@@ -308,6 +312,17 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
         draft.flags.add("unscored")
         draft.line(Phrase("没有可计分的来源，本期不计分、不评等级、不排名"))
         return draft
+    present = sum(1 for code in SOURCES if values[code] is not None)
+    if present < scheme.min_sources:
+        draft.flags.update(("unscored", "too_few_sources"))
+        draft.line(
+            Phrase(
+                "未评定：本期只有 %(count)s 项评价来源，方案要求至少 %(min)s 项，"
+                "不计分、不评等级、不排名",
+                {"count": str(present), "min": str(scheme.min_sources)},
+            )
+        )
+        return draft
 
     base = total(contributions)
     draft.base = base
@@ -339,7 +354,7 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
 
     if scheme.veto is not None:
         hits = sorted(
-            (c for c in person.complaints if c.severity in scheme.veto.severities),
+            (c for c in _deducting(person) if c.severity in scheme.veto.severities),
             key=_complaint_order,
         )
         if hits:
@@ -359,7 +374,7 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
         score,
         dec(draft.satisfaction.smoothed),
         supervisor if supervisor is not None else Decimal(-1),
-        Decimal(-len(person.complaints)),
+        Decimal(-len(_deducting(person))),
         Decimal(person.ratings.total),
     )
     return draft
@@ -507,8 +522,9 @@ def _missing_text(code: str, count: int, scheme: Scheme) -> Phrase:
     return Phrase("本期无此项评价")
 
 
-_FINDING = "投诉 %(id)s 经核实（%(severity)s）"
-_DEDUCTED = "扣分 −%(points)s：%(reason)s"
+# Templates kept as Phrases so that the catalog extraction (-k Phrase) finds them.
+_FINDING = Phrase("投诉 %(id)s 经核实（%(severity)s）").template
+_DEDUCTED = Phrase("扣分 −%(points)s：%(reason)s").template
 
 
 def _complaint_costs(scheme: Scheme) -> dict[str, tuple[Decimal, str, Phrase]]:
@@ -518,6 +534,17 @@ def _complaint_costs(scheme: Scheme) -> dict[str, tuple[Decimal, str, Phrase]]:
         points = round2(scheme.complaint_deductions[severity])
         costs[severity] = (points, fmt(points), Phrase(SEVERITY_LABELS[severity]))
     return costs
+
+
+_PENDING = {
+    "appeal": Phrase("申诉待复核"),
+    "appeal_window": Phrase("仍在申诉期内"),
+}
+
+
+def _deducting(person: StaffInput) -> list[ComplaintFinding]:
+    """Return the person's complaints whose verdict stands (not 待定)."""
+    return [c for c in person.complaints if c.pending is None]
 
 
 def _complaint_order(complaint: ComplaintFinding) -> tuple[int, str]:
@@ -569,6 +596,20 @@ def _adjust(draft: _Draft, scheme: Scheme) -> Decimal:
 
     costs = _complaint_costs(scheme)
     for complaint in sorted(person.complaints, key=_complaint_order):
+        if complaint.pending is not None:
+            draft.flags.add("complaints_pending")
+            label = costs[complaint.severity][2]
+            draft.line(
+                Phrase(
+                    "待定：投诉 %(id)s 经核实（%(severity)s），%(why)s，暂不扣分",
+                    {
+                        "id": complaint.complaint_id,
+                        "severity": label,
+                        "why": _PENDING[complaint.pending],
+                    },
+                )
+            )
+            continue
         # A line per complaint, so its words are put together once here rather than rendered
         # again from the phrase: a busy clerk's year has dozens of them.
         points, shown, label = costs[complaint.severity]

@@ -18,6 +18,9 @@ from scoring.scheme import SEVERITIES, Scheme
 AssessorKind = Literal["self", "peer", "supervisor"]
 AdjustmentKind = Literal["bonus", "deduction"]
 Severity = Literal["minor", "major", "severe"]
+PendingReason = Literal["appeal", "appeal_window"]
+#: Why a verified complaint may still be withdrawn (it is 待定 and deducts nothing).
+PENDING_REASONS: tuple[PendingReason, ...] = ("appeal", "appeal_window")
 
 
 @dataclass(frozen=True)
@@ -95,17 +98,26 @@ class Adjustment:
 class ComplaintFinding:
     """A complaint verified as valid (核实有效); only these deduct points.
 
-    ``severity`` is ``"minor"`` (一般), ``"major"`` (较重) or ``"severe"`` (严重).
+    ``severity`` is ``"minor"`` (一般), ``"major"`` (较重) or ``"severe"`` (严重). ``pending``
+    says why the verdict is not final yet, so the complaint is shown as 待定 and deducts nothing:
+    ``"appeal"`` (an appeal waits for review) or ``"appeal_window"`` (the staff member may
+    still appeal); ``None``: the verdict stands and the complaint deducts.
     """
 
     complaint_id: str
     severity: Severity
+    pending: PendingReason | None = None
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(
                 f"complaint {self.complaint_id}: severity must be minor, major or severe, "
                 f"got {self.severity!r}"
+            )
+        if self.pending not in (None, *PENDING_REASONS):
+            raise ValueError(
+                f"complaint {self.complaint_id}: pending must be None, appeal or "
+                f"appeal_window, got {self.pending!r}"
             )
 
 

@@ -101,9 +101,11 @@ class StaffResult:
 
     ``score`` (final) and ``base_score`` are rounded to two decimals; ``grade`` is the band's
     Chinese label (优秀/良好/合格/不合格) and ``grade_code`` its code; ``rank`` is 1-based
-    competition ranking. The three are ``None`` only for an unscored person (no source).
+    competition ranking. The three are ``None`` only for an unscored person (no source, or too few).
     ``flags`` (sorted): ``missing:<source>``, ``insufficient_ratings``, ``peers_trimmed``,
-    ``bonus_capped``, ``clipped``, ``veto``, ``quota_demoted``, ``unscored``.
+    ``bonus_capped``, ``clipped``, ``veto``, ``quota_demoted``, ``unscored``,
+    ``too_few_sources`` (未评定: fewer sources than the scheme's minimum), ``complaints_pending``
+    (a verified complaint is 待定 while its appeal may change it).
     """
 
     staff_id: str

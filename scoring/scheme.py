@@ -126,6 +126,8 @@ class Scheme:
     grades: tuple[GradeBand, ...]
     quota: Quota | None = None
     veto: Veto | None = None
+    #: Fewer present sources than this: no score, grade or rank (未评定).
+    min_sources: int = 1
     _by_code: Mapping[str, Criterion] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
@@ -235,6 +237,13 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
     if veto_on and not severities:
         raise SchemeError("veto.severities: must name at least one severity when the veto is on")
 
+    gates = root.table("gates", required=False)
+    min_sources = gates.integer("min_sources", low=1, default=1)
+    gates.done()
+    if min_sources > len(SOURCES):
+        message = f"must be at most {len(SOURCES)} (the number of sources)"
+        raise gates.error("min_sources", message)
+
     rubric = _rubric(root.array("rubric"))
     root.done()
 
@@ -256,6 +265,7 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
         grades=grades,
         quota=quota if quota_on else None,
         veto=Veto(tuple(s for s in SEVERITIES if s in severities)) if veto_on else None,
+        min_sources=min_sources,
     )
 
 

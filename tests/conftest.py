@@ -353,6 +353,46 @@ def make_complaint(
     return make
 
 
+@pytest.fixture
+def give_assessment() -> Callable[..., Any]:
+    """Record a submitted, locked assessment of staff for a period: self, or by a supervisor.
+
+    Since the scheme's gate asks for two sources, a test about the arithmetic of a
+    residents-only score gives the person a second source with this.
+    """
+    from kiosk.models import Assessment
+    from kiosk.services import evaluation
+
+    def make(
+        staff: Staff,
+        period: str,
+        *,
+        by: User | None = None,
+        share: float = 0.9,
+        at: datetime | None = None,
+    ):  # type: ignore[no-untyped-def]
+        scores = {leaf.code: leaf.max_points * share for leaf in evaluation.current_scheme().leaves}
+        if by is not None:
+            who = {"kind": "supervisor", "assessor_user_id": by.id, "assessor_key": f"user:{by.id}"}
+        else:
+            key = f"staff:{staff.id}"
+            who = {"kind": "self", "assessor_staff_id": staff.id, "assessor_key": key}
+        row = Assessment(
+            hall_id=staff.hall_id,
+            period=period,
+            subject_id=staff.id,
+            scores=scores,
+            submitted_at=at or utcnow(),
+            locked=True,
+            **who,
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    return make
+
+
 # --- ballot stuffing and security (issue 7) ----------------------------------------------
 
 

@@ -235,14 +235,37 @@ def appeal_states(complaint_list: list[Complaint]) -> dict[int, str | None]:
     return states
 
 
+def appealed_clause() -> ColumnElement[bool]:
+    """Return a SQL condition true for complaints that were ever appealed (申诉)."""
+    return exists().where(
+        ComplaintEvent.complaint_id == Complaint.id, ComplaintEvent.action == "appealed"
+    )
+
+
 def appeal_pending_clause() -> ColumnElement[bool]:
     """Return a SQL condition true for complaints whose appeal (申诉) waits for 复核."""
-    of_complaint = ComplaintEvent.complaint_id == Complaint.id
-    appealed = exists().where(of_complaint, ComplaintEvent.action == "appealed")
     reviewed = exists().where(
-        of_complaint, ComplaintEvent.action.in_(["appeal_upheld", "appeal_overturned"])
+        ComplaintEvent.complaint_id == Complaint.id,
+        ComplaintEvent.action.in_(["appeal_upheld", "appeal_overturned"]),
     )
-    return appealed & ~reviewed
+    return appealed_clause() & ~reviewed
+
+
+def appeal_window_start(hall_id: int, now: datetime) -> datetime:
+    """Return the naive-UTC moment from which a valid verdict may still be appealed at now.
+
+    The same rule as may_still_appeal() for every complaint at once: a verdict given at or
+    after this moment (and not appealed yet) is inside its appeal period, one given before is
+    not. The period ends with the N-th working day after the verdict's local day, which moves
+    forward with that day, so the earliest such day is found by stepping back from today.
+    """
+    days = setting("COMPLAINT_APPEAL_DAYS", hall=hall_id)
+    today = clock.to_local(now).date()
+    day = today
+    while workdays.add_working_days(day - timedelta(days=1), days, hall=hall_id) >= today:
+        day -= timedelta(days=1)
+    start = datetime.combine(day, datetime.min.time(), clock.hall_zone())
+    return start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
 def appeals_pending_count(hall_id: int) -> int:

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import functools
 import os
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 import scoring
+from kiosk import clock
 from kiosk.extensions import db
-from kiosk.models import EvaluationSnapshot, Hall, Staff, User
-from kiosk.services import audit
+from kiosk.models import Complaint, EvaluationSnapshot, Hall, Staff, User
+from kiosk.services import audit, complaints
 from kiosk.services.evaluation_error import EvaluationError, refuse
 from kiosk.services.evaluation_inputs import period_inputs, trend_counts
 from kiosk.services.periods import Period, not_ended
@@ -72,10 +75,10 @@ class Evaluation:
     people: tuple[PersonResult, ...]
 
 
-def live_results(hall: Hall, period: Period) -> Evaluation:
-    """Evaluate the period from today's rows."""
+def live_results(hall: Hall, period: Period, now: datetime | None = None) -> Evaluation:
+    """Evaluate the period from today's rows (as they stand at now, default the clock's)."""
     scheme = current_scheme()
-    data = period_inputs(hall, period, scheme)
+    data = period_inputs(hall, period, scheme, now)
     try:
         result = scoring.evaluate_period(data.inputs, scheme, data.hall_mean)
     except ValueError as error:  # a stored assessment no longer fits the scheme's rubric
@@ -191,14 +194,91 @@ def _as_recorded(evaluation: Evaluation) -> Evaluation:
     return replace(evaluation, people=people, result=replace(evaluation.result, results=()))
 
 
+@dataclass(frozen=True)
+class OpenMatter:
+    """A complaint of the period whose outcome may still change a result."""
+
+    complaint: Complaint
+    why: str  # "unverified", "appeal" or "appeal_window"
+
+
+OPEN_MATTER_LABELS = {
+    "unverified": _l("尚未核实"),
+    "appeal": _l("申诉待复核"),
+    "appeal_window": _l("仍在申诉期内"),
+}
+
+
+def open_matters(hall: Hall, period: Period, now: datetime) -> list[OpenMatter]:
+    """Return the period's complaints not settled yet, oldest first.
+
+    Unsettled: not verified yet (it may deduct once verified), an appeal waiting for review, or
+    a valid verdict the staff member may still appeal. The period's complaints are those the
+    evaluation counts: created in the period.
+    """
+    start, end = period.bounds(clock.hall_zone())
+    window_start = complaints.appeal_window_start(hall.id, now)
+    under_appeal = complaints.appeal_pending_clause()
+    appealable = (
+        Complaint.is_valid.is_(True)
+        & ~complaints.appealed_clause()
+        & (Complaint.verified_at >= window_start)
+    )
+    rows = db.session.execute(
+        select(Complaint, under_appeal, appealable)
+        .where(
+            Complaint.hall_id == hall.id,
+            Complaint.created_at >= start,
+            Complaint.created_at < end,
+            Complaint.is_valid.is_(None) | under_appeal | appealable,
+        )
+        .order_by(Complaint.created_at, Complaint.id)
+    )
+    matters = []
+    for complaint, appeal, window in rows:
+        why = "appeal" if appeal else "appeal_window" if window else "unverified"
+        matters.append(OpenMatter(complaint, why))
+    return matters
+
+
+def open_matters_text(matters: list[OpenMatter]) -> str:
+    """Return how many complaints are open and why, e.g. 2 件尚未核实、1 件申诉待复核."""
+    counts = Counter(m.why for m in matters)
+    return "、".join(
+        _("%(n)s 件%(why)s", n=counts[why], why=label)
+        for why, label in OPEN_MATTER_LABELS.items()
+        if counts[why]
+    )
+
+
 def finalise_period(
-    hall: Hall, period: Period, *, actor: User, now: datetime
+    hall: Hall,
+    period: Period,
+    *,
+    actor: User,
+    now: datetime,
+    override_reason: str = "",
 ) -> EvaluationSnapshot:
-    """Freeze the period's live results as its snapshot (once); audit it."""
+    """Freeze the period's live results as its snapshot (once); audit it.
+
+    Refused while complaints of the period are open (open_matters), unless the supervisor
+    gives a reason to finalise anyway: the reason and the open complaints go to the audit log.
+    """
     if snapshot_for(hall, period) is not None:
         raise EvaluationError(_("%(period)s 已经定稿。", period=period.label))
     refuse(not_ended(period, now))
-    live = live_results(hall, period)
+    matters = open_matters(hall, period, now)
+    override_reason = override_reason.strip()
+    if matters and not override_reason:
+        raise EvaluationError(
+            _(
+                "%(period)s 还有投诉未了结（%(open)s），处理完毕后才能定稿；"
+                "如确需现在定稿，请填写理由。",
+                period=period.label,
+                open=open_matters_text(matters),
+            )
+        )
+    live = live_results(hall, period, now)
     snapshot = EvaluationSnapshot(
         hall_id=hall.id,
         period=period.code,
@@ -220,6 +300,14 @@ def finalise_period(
             "period": period.code,
             "scheme_version": snapshot.scheme_version,
             "people": len(live.people),
+            **(
+                {
+                    "override_reason": override_reason,
+                    "open_complaints": [{"id": m.complaint.id, "why": m.why} for m in matters],
+                }
+                if matters
+                else {}
+            ),
         },
     )
     return snapshot

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, select
 
@@ -27,7 +27,7 @@ import scoring
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import TALLY_GRAINS, Adjustment, Assessment, Complaint, Hall, Staff, User
-from kiosk.services import tallies
+from kiosk.services import complaints, tallies
 from kiosk.services.periods import Period
 
 
@@ -109,20 +109,37 @@ def valid_complaints(hall: Hall, period: Period) -> list[Complaint]:
     )
 
 
-def _findings(hall: Hall, period: Period) -> dict[int, list[scoring.ComplaintFinding]]:
+def _findings(
+    hall: Hall, period: Period, now: datetime
+) -> dict[int, list[scoring.ComplaintFinding]]:
     """Return each staff member's verified complaints as scoring reads them.
 
     Plain rows rather than Complaint objects: a busy hall's year has hundreds of them, and the
-    evaluation needs only who, which and how severe.
+    evaluation needs only who, which, how severe and whether the verdict is final. It is not
+    while an appeal waits for review, or while the staff member may still appeal (the
+    complaint is 待定 and deducts nothing until then).
     """
+    window_start = complaints.appeal_window_start(hall.id, now)
     findings: dict[int, list[scoring.ComplaintFinding]] = defaultdict(list)
     rows = db.session.execute(
-        select(Complaint.id, Complaint.staff_id, Complaint.severity).where(*_valid_in(hall, period))
+        select(
+            Complaint.id,
+            Complaint.staff_id,
+            Complaint.severity,
+            complaints.appeal_pending_clause(),
+            complaints.appealed_clause(),
+            Complaint.verified_at >= window_start,
+        ).where(*_valid_in(hall, period))
     )
-    for complaint_id, staff_id, severity in rows:
+    for complaint_id, staff_id, severity, under_appeal, appealed, recent in rows:
         assert staff_id is not None  # noqa: S101 - filtered in the query
+        pending: scoring.PendingReason | None = None
+        if under_appeal:
+            pending = "appeal"
+        elif not appealed and recent:
+            pending = "appeal_window"
         findings[staff_id].append(
-            scoring.ComplaintFinding(f"#{complaint_id}", severity)  # type: ignore[arg-type]  # the query takes only scoring.SEVERITIES
+            scoring.ComplaintFinding(f"#{complaint_id}", severity, pending)  # type: ignore[arg-type]  # the query takes only scoring.SEVERITIES
         )
     return findings
 
@@ -143,8 +160,13 @@ class PeriodInputs:
     staff: dict[int, Staff]
 
 
-def period_inputs(hall: Hall, period: Period, scheme: scoring.Scheme) -> PeriodInputs:
-    """Turn the period's rows into scoring inputs (the only place that does so)."""
+def period_inputs(
+    hall: Hall, period: Period, scheme: scoring.Scheme, now: datetime | None = None
+) -> PeriodInputs:
+    """Turn the period's rows into scoring inputs (the only place that does so).
+
+    ``now`` (default: the clock's) decides which verified complaints are still 待定.
+    """
     counts = level_counts(hall, period)
     hall_counts = hall_level_counts(hall, period)
     mean = scoring.hall_mean([hall_counts], scheme)
@@ -184,7 +206,7 @@ def period_inputs(hall: Hall, period: Period, scheme: scoring.Scheme) -> PeriodI
             )
         )
 
-    findings = _findings(hall, period)
+    findings = _findings(hall, period, now or clock.now())
 
     wanted = set(counts) | set(assessments)
     wanted |= set(adjustments) | set(findings)

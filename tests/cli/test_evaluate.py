@@ -33,13 +33,17 @@ def test_json_lists_each_person_with_staff_no_name_and_breakdown(
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["period"] == "2026Q4" and data["finalised_at"] is None
-    assert data["scheme"] == {"name": "窗口人员考核方案", "version": "2026.1"}
+    assert data["scheme"] == {"name": "窗口人员考核方案", "version": "2026.2"}
     (row,) = data["results"]
     assert (row["staff_no"], row["name"]) == ("XF001", "王芳")
     # 10 ratings, 5 × 100 + 5 × 80 = 900: mean 90 is also the hall mean, so the index is 90.
-    assert row["satisfaction"]["smoothed"] == 90.0 and row["score"] == 90.0
-    assert row["grade"] == "优秀" and row["rank"] == 1
-    assert any("居民满意度 90.00" in line["text"] for line in row["explanation"])
+    assert row["satisfaction"]["smoothed"] == 90.0
+    # Residents' taps are the only source: under the default scheme's gate that is 未评定.
+    assert (row["score"], row["grade"], row["rank"]) == (None, None, None)
+    assert "too_few_sources" in row["flags"]
+    texts = [line["text"] for line in row["explanation"]]
+    assert any("居民满意度 90.00" in text for text in texts)
+    assert any(text.startswith("未评定：本期只有 1 项评价来源") for text in texts)
 
 
 def test_plain_output_is_one_line_per_person(runner, staff):

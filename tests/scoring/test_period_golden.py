@@ -72,7 +72,7 @@ def test_all_four_sources_are_weighted_as_the_scheme_says(scheme, assess):
     assert result.grade == "良好"
     assert result.rank == 1
     assert result.flags == ()
-    assert result.scheme_version == "2026.1"
+    assert result.scheme_version == "2026.2"
     assert [(s.code, s.value, s.effective_weight, s.contribution) for s in result.sources] == [
         ("self", 90.0, 0.1, 9.0),
         ("supervisor", 85.0, 0.4, 34.0),
@@ -295,7 +295,8 @@ def quota_staff(assess):
 
 
 def test_the_quota_cuts_a_tie_by_the_tie_rule(scheme_with, assess):
-    scheme = scheme_with({"quota.enabled": True})
+    # c, d and e have the supervisor's assessment only: one source is enough here.
+    scheme = scheme_with({"quota.enabled": True, "gates.min_sources": 1})
 
     period = evaluate_period(quota_staff(assess), scheme, hall_mean=90)
 
@@ -314,7 +315,7 @@ def test_the_quota_cuts_a_tie_by_the_tie_rule(scheme_with, assess):
 
 
 def test_candidates_tied_on_every_measure_share_the_quota_seat(scheme_with, assess):
-    scheme = scheme_with({"quota.enabled": True})
+    scheme = scheme_with({"quota.enabled": True, "gates.min_sources": 1})
     twins = quota_staff(assess)
     twins[1] = StaffInput(
         "b", twins[0].ratings, (assess("b", "self", 90), *twins[0].assessments[1:])
@@ -335,8 +336,10 @@ def test_without_a_quota_everyone_over_ninety_is_excellent(scheme, assess):
     assert [period.result_for(s).grade for s in "ab"] == ["优秀", "优秀"]
 
 
-def test_equal_scores_rank_by_satisfaction_then_ratings_and_exact_ties_share(scheme, assess):
+def test_equal_scores_rank_by_satisfaction_then_ratings_and_exact_ties_share(scheme_with, assess):
     # Everyone has fewer than 10 ratings, so the supervisor's 80 is their only source.
+    scheme = scheme_with({"gates.min_sources": 1})
+
     def person(staff_id, ratings, supervisor=80):
         return StaffInput(staff_id, ratings, (assess("boss", "supervisor", supervisor),))
 
@@ -381,7 +384,9 @@ def test_equal_score_and_satisfaction_rank_by_the_supervisor(scheme, assess):
     ]
 
 
-def test_fewer_verified_complaints_win_a_tie(scheme, assess):
+def test_fewer_verified_complaints_win_a_tie(scheme_with, assess):
+    scheme = scheme_with({"gates.min_sources": 1})  # the supervisors are the only source
+
     def person(staff_id, complaints):
         return StaffInput(
             staff_id,
@@ -403,7 +408,8 @@ def test_fewer_verified_complaints_win_a_tie(scheme, assess):
     ]
 
 
-def test_a_person_with_no_source_is_not_scored_graded_or_ranked(scheme, assess):
+def test_a_person_with_no_source_is_not_scored_graded_or_ranked(scheme_with, assess):
+    scheme = scheme_with({"gates.min_sources": 1})
     period = evaluate_period(
         [
             StaffInput("new", LevelCounts.of(l5=3)),
@@ -451,7 +457,7 @@ def test_the_json_form_names_the_scheme_and_keeps_every_number(scheme, all_85):
     data = result_to_dict(period)
 
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
-    assert data["scheme"] == {"name": "窗口人员考核方案", "version": "2026.1"}
+    assert data["scheme"] == {"name": "窗口人员考核方案", "version": "2026.2"}
     entry = data["results"][0]
     assert (entry["staff_id"], entry["score"], entry["grade"], entry["rank"]) == (
         "qian",
@@ -459,6 +465,6 @@ def test_the_json_form_names_the_scheme_and_keeps_every_number(scheme, all_85):
         "良好",
         1,
     )
-    assert entry["scheme_version"] == "2026.1"
+    assert entry["scheme_version"] == "2026.2"
     assert entry["sources"][2]["code"] == "residents"
     assert entry["explanation"][0]["text"].startswith("考核方案：")

@@ -431,12 +431,13 @@ def test_finalised_period_keeps_its_results_when_inputs_change(
 
 
 def test_a_snapshot_from_before_phrases_reads_as_written_and_is_no_change(
-    rctx, hall, window, staff, put_on_duty, supervisor
+    rctx, hall, window, staff, put_on_duty, supervisor, give_assessment
 ):
     from kiosk.labels import explanation_text
 
     start = NOV_START_UTC + timedelta(days=1)
     put_on_duty(staff, window, start, start + timedelta(hours=9))
+    give_assessment(staff, NOV.code, by=supervisor, at=start)
     for minute in range(12):
         rate(window, 4, start + timedelta(minutes=minute))
     snapshot = ev.finalise_period(hall, NOV, actor=supervisor, now=start + timedelta(days=30))
@@ -483,6 +484,6 @@ def test_scheme_comes_from_the_configured_file(app, rctx, tmp_path):
 
     text = resources.files("scoring").joinpath("default_scheme.toml").read_text("utf-8")
     path = tmp_path / "scheme.toml"
-    path.write_text(text.replace('version = "2026.1"', 'version = "2027.1-test"'), "utf-8")
+    path.write_text(text.replace('version = "2026.2"', 'version = "2027.1-test"'), "utf-8")
     app.config["SCORING_SCHEME_PATH"] = str(path)
     assert ev.current_scheme().version == "2027.1-test"

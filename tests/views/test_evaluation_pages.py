@@ -382,12 +382,13 @@ def test_finalise_then_edit_keeps_the_finalised_result_and_shows_a_notice(
 
 
 def test_detail_page_explains_the_score_and_draws_the_trend(
-    client, auth, boss, people, window, put_on_duty
+    client, auth, boss, people, window, put_on_duty, give_assessment
 ):
     wang = people[0]
     put_ratings(window, wang, put_on_duty, [5, 4] * 6, utcnow() - timedelta(minutes=30))
-    auth.login_as(boss)
     code = this_month(client.application)
+    give_assessment(wang, code, by=boss)
+    auth.login_as(boss)
     html = client.get(f"/staff/evaluation/{code}/staff/{wang.id}").get_data(as_text=True)
     assert "考核方案：窗口人员考核方案" in html and "最终得分 = " in html
     assert "<svg" in html and "<polyline" in html and "<script" not in html
@@ -395,12 +396,13 @@ def test_detail_page_explains_the_score_and_draws_the_trend(
 
 
 def test_exports_read_back_with_headers_frozen_pane_formats_and_safe_cells(
-    client, auth, boss, people, window, put_on_duty, make_staff
+    client, auth, boss, people, window, put_on_duty, make_staff, give_assessment
 ):
     make_staff(staff_no="XF003", name='=HYPERLINK("http://x")')
     put_ratings(window, people[0], put_on_duty, [5] * 11, utcnow() - timedelta(minutes=30))
-    auth.login_as(boss)
     code = this_month(client.application)
+    give_assessment(people[0], code, by=boss)
+    auth.login_as(boss)
 
     response = client.get(f"/staff/evaluation/{code}/export.xlsx")
     assert response.status_code == 200
@@ -516,7 +518,7 @@ def test_the_running_month_offers_no_finalise_button_until_it_has_ended(app, cli
 
 
 def test_in_english_sources_grades_rubric_and_tie_rule_read_in_english(
-    client, auth, boss, staff, make_staff, window, put_on_duty, make_complaint
+    client, auth, boss, staff, make_staff, window, put_on_duty, make_complaint, set_clock
 ):
     from kiosk.services import complaints
 
@@ -544,6 +546,10 @@ def test_in_english_sources_grades_rubric_and_tie_rule_read_in_english(
     assert "Final score = " in detail and "Grade: Excellent" in detail
     assert "Rank: 1 of 1 ranked" in detail
     finding = f"complaint #{complaint.id} verified (Minor)"
+    assert f"Pending: {finding}, " in detail  # the clerk may still appeal it
+    set_clock(complaints.appeal_due_at(complaint))  # the appeal window has closed
+    auth.login_as(boss)  # a week on, the sign-in has lapsed
+    detail = client.get(f"/staff/evaluation/{code}/staff/{wang.id}").get_data(as_text=True)
     assert f"Deduction −3.00: {finding}" in detail
     assert f"<td>{finding}</td>" in detail
     assert "最终得分" not in detail and "排名" not in detail
@@ -584,3 +590,58 @@ def test_a_scheme_that_cannot_be_read_answers_409_with_the_reason(
     page = client.get(f"/staff/evaluation/{P}/report")
     assert page.status_code == 409
     assert "missing.toml" in page.get_data(as_text=True)
+
+
+def test_finalising_with_open_complaints_needs_a_reason_and_lists_them(
+    app, client, auth, boss, staff, window, put_on_duty, make_complaint
+):
+    wang = staff
+    when = utcnow() - timedelta(minutes=30)
+    put_ratings(window, wang, put_on_duty, [5] * 12, when)
+    open_one = make_complaint(when, who=wang)
+    auth.login_as(boss)
+    code = this_month(app)
+    post_form(client, f"/staff/evaluation/{code}/assess/supervisor/{wang.id}", marks(0.6))
+    after_period(app, code)
+    report_url = f"/staff/evaluation/{code}/report"
+
+    page = client.get(report_url).get_data(as_text=True)
+    assert "定稿前须了结的投诉（1 件）" in page and "尚未核实" in page
+    assert f'href="/staff/complaints/{open_one.id}"' in page
+    assert "定稿本期结果" not in page and "仍要定稿" in page
+
+    refused = client.post(
+        f"/staff/evaluation/{code}/finalise", data=csrf(client, report_url), follow_redirects=True
+    ).get_data(as_text=True)
+    assert "还有投诉未了结（1 件尚未核实）" in refused and count(EvaluationSnapshot) == 0
+    too_long = client.post(
+        f"/staff/evaluation/{code}/finalise",
+        data={**csrf(client, report_url), "reason": "长" * 501},
+    )
+    assert too_long.status_code == 422 and count(EvaluationSnapshot) == 0
+    assert (
+        client.post(f"/staff/evaluation/{code}/finalise", data={"reason": "x"}).status_code == 400
+    )
+
+    done = client.post(
+        f"/staff/evaluation/{code}/finalise",
+        data={**csrf(client, report_url), "reason": "上级要求按时报送"},
+    )
+    assert done.status_code == 302 and count(EvaluationSnapshot) == 1
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "evaluation.finalise"))
+    assert entry.detail["override_reason"] == "上级要求按时报送"
+    assert entry.detail["open_complaints"] == [{"id": open_one.id, "why": "unverified"}]
+
+
+def test_residents_taps_alone_show_as_not_rated(
+    app, client, auth, boss, people, window, put_on_duty
+):
+    wang = people[0]
+    put_ratings(window, wang, put_on_duty, [5] * 12, utcnow() - timedelta(minutes=30))
+    auth.login_as(boss)
+    code = this_month(app)
+    report = client.get(f"/staff/evaluation/{code}/report").get_data(as_text=True)
+    row = report.split(f'data-staff-no="{wang.staff_no}"')[1].split("</tr>")[0]
+    assert "未评定" in row
+    detail = client.get(f"/staff/evaluation/{code}/staff/{wang.id}").get_data(as_text=True)
+    assert "未评定：本期只有 1 项评价来源，方案要求至少 2 项" in detail

@@ -20,13 +20,16 @@ from sqlalchemy import select
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Assessment, Complaint, EvaluationSnapshot, Staff, User
-from kiosk.services import adjustments, assessment_import, periods
+from kiosk.services import adjustments, assessment_import, complaints, periods
 from kiosk.services import evaluation as ev
 from kiosk.services.demo import DemoResult, create_demo
 
 NOW = datetime(2026, 11, 20, 6, 0)  # 14:00 local, a Friday
 PERIOD = "2026Q4"  # the demo seeds assessments, a bonus and complaints for the quarter
 FINALISED_AT = datetime(2026, 11, 20, 5, 0)
+# Two weeks on, every appeal window of the demo's verdicts has closed: today's rows then give
+# the recorded results (at NOW a complaint verified that week is still 待定 and deducts nothing).
+SETTLED = datetime(2026, 12, 4, 6, 0)
 FIXTURES = Path(__file__).parent / "fixtures"
 MAIN = re.compile(r"<main\b.*?</main>", re.S)
 WHITESPACE = re.compile(r"\s+")
@@ -34,8 +37,14 @@ CSRF = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*"')
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, "CLOCK": lambda: NOW}
+def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    """The clock of the fixtures, and the rules they were recorded under: scheme 2026.1, which
+    graded a person from a single source (2026.2 asks for two)."""
+    default = Path(ev.__file__).parents[2] / "scoring" / "default_scheme.toml"
+    text = default.read_text("utf-8").replace('version = "2026.2"', 'version = "2026.1"')
+    scheme = tmp_path / "scheme-2026.1.toml"
+    scheme.write_text(text.replace("min_sources = 2", "min_sources = 1"), "utf-8")
+    return {**app_config, "CLOCK": lambda: NOW, "SCORING_SCHEME_PATH": str(scheme)}
 
 
 @pytest.fixture
@@ -102,6 +111,10 @@ def demo(app: Any, ctx: None) -> DemoResult:
             )
         )
         db.session.add(Staff(hall_id=hall.id, staff_no="XF099", name="新人"))
+        # The demo leaves an appeal for 复核; the fixtures were recorded when an appealed
+        # complaint deducted at once, so the appeal is decided (upheld) before comparing.
+        appealed = db.session.scalar(select(Complaint).where(complaints.appealed_clause()))
+        complaints.review_appeal(appealed, boss, overturn=False, reason="维持原核实结论", now=NOW)
         db.session.commit()
     return result
 
@@ -157,7 +170,10 @@ def without_phrases(results: dict[str, Any]) -> dict[str, Any]:
     return {**results, "results": rows}
 
 
-def test_a_snapshot_finalised_before_the_change_renders_the_same_pages(demo, client, auth):
+def test_a_snapshot_finalised_before_the_change_renders_the_same_pages(
+    demo, client, auth, set_clock
+):
+    set_clock(SETTLED)
     stored = json.loads((FIXTURES / "snapshot-2026Q4.json").read_text("utf-8"))
     expected = json.loads((FIXTURES / "snapshot-2026Q4-pages.json").read_text("utf-8"))
     store_snapshot(demo, stored)
@@ -173,7 +189,10 @@ def test_a_snapshot_finalised_before_the_change_renders_the_same_pages(demo, cli
     assert "以下为定稿结果" in report and "eval-live-differs" not in report
 
 
-def test_a_snapshot_from_before_phrases_renders_the_same_chinese_pages(demo, client, auth):
+def test_a_snapshot_from_before_phrases_renders_the_same_chinese_pages(
+    demo, client, auth, set_clock
+):
+    set_clock(SETTLED)
     stored = json.loads((FIXTURES / "snapshot-2026Q4.json").read_text("utf-8"))
     expected = json.loads((FIXTURES / "snapshot-2026Q4-pages.json").read_text("utf-8"))
     store_snapshot(demo, without_phrases(stored))
@@ -188,13 +207,15 @@ def test_finalising_today_stores_what_finalising_stored_before(demo, app):
     stored = json.loads((FIXTURES / "snapshot-2026Q4.json").read_text("utf-8"))
 
     with app.test_request_context():
-        today = ev.plain_results(ev.live_results(demo.hall, periods.parse_period(PERIOD)))
+        period = periods.parse_period(PERIOD)
+        today = ev.plain_results(ev.live_results(demo.hall, period, now=SETTLED))
 
     # Key for key in the same order, value for value, as the JSON column writes it.
     assert json.dumps(today, ensure_ascii=False) == json.dumps(stored, ensure_ascii=False)
 
 
-def test_the_cli_prints_a_stored_snapshot_as_it_was_stored(demo, runner):
+def test_the_cli_prints_a_stored_snapshot_as_it_was_stored(demo, runner, set_clock):
+    set_clock(SETTLED)
     stored = json.loads((FIXTURES / "snapshot-2026Q4.json").read_text("utf-8"))
     store_snapshot(demo, stored)
 
