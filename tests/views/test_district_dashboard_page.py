@@ -137,3 +137,12 @@ def test_the_district_nav_links_the_dashboard_for_admins_and_assessors_only(app,
         _sign_in(client, make_user, world, role)
         shown[role] = link in client.get(url).get_data(as_text=True)
     assert shown == {"district_admin": True, "district_assessor": True, "resident_rep": False}
+
+
+def test_the_dashboard_is_in_english_when_asked(client, make_user, rated):
+    _sign_in(client, make_user, rated, "district_admin")
+    client.set_cookie("lang", "en")
+    page = client.get(f"/district/{rated['own'].slug}/dashboard").get_data(as_text=True)
+    assert "暂无考核轮次" not in page and "站点看板" not in page
+    assert "No assessment round yet" in page and "Stations dashboard" in page
+    assert "This month so far" in page
