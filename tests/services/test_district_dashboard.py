@@ -1,12 +1,13 @@
 """The district dashboard's figures: per station, from the tallies, equal to the rows' own."""
 
 import random
+import re
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from kiosk.extensions import db
 from kiosk.models import Complaint, Rating, Window
@@ -99,6 +100,25 @@ def test_each_stations_figures_equal_what_its_rating_rows_say(district, hall):
             assert (key, row.ratings) == (key, len(levels))
             assert (key, row.index) == (key, _mean(levels))
             assert (key, row.bad_rate) == (key, _bad_rate(levels))
+
+
+def test_the_dashboard_reads_tallies_and_complaints_never_the_ratings_themselves(district):
+    # Issue #28: a page's cost must not grow with the ratings; the tallies hold the counts.
+    _generate(seed=28)
+    sent: list[str] = []
+
+    def keep(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        for key in district_dashboard.RANGES:
+            district_dashboard.figures(district, key, NOW)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    tables = {t for s in sent for t in re.findall(r"\b(?:FROM|JOIN)\s+(\w+)", s)}
+    assert "rating_tally" in tables and "complaint" in tables
+    assert "rating" not in tables, [s for s in sent if re.search(r"\bFROM\s+rating\b", s)]
 
 
 def test_the_trend_is_each_of_the_last_twelve_months_from_the_month_tallies(district, hall):
