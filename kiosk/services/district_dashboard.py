@@ -13,7 +13,8 @@ Every figure is one the product already computes for a single hall, counted the 
   kiosk.services.complaints.overdue_count).
 
 A range is "so far": each ends today (hall-local). This month, quarter and year are read from
-that period's own tally rows; the last 30 days from the day rows.
+that period's own tally rows, which hold nothing after today since a rating is stamped when it
+arrives (the board reads them the same way); the last 30 days from the day rows.
 """
 
 from dataclasses import dataclass
