@@ -49,6 +49,13 @@ COMPLAINT_STATUS_LABELS = {
     "followed_up": _l("已回访"),
     "closed": _l("已办结"),
 }
+# The district dashboard's ranges (kiosk.services.district_dashboard.RANGES), each up to today.
+DASHBOARD_RANGE_LABELS = {
+    "month": _l("本月至今"),
+    "30d": _l("近30天"),
+    "quarter": _l("本季度至今"),
+    "year": _l("本年度至今"),
+}
 SEVERITY_LABELS = {"minor": _l("一般"), "major": _l("较重"), "severe": _l("严重")}
 SATISFACTION_LABELS = {
     "satisfied": _l("满意"),

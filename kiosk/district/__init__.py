@@ -27,6 +27,6 @@ def never_cache(response: Response) -> Response:
 
 
 # Each part of the area registers its routes on bp when imported.
-from kiosk.district import home, stations  # noqa: E402
+from kiosk.district import dashboard, home, stations  # noqa: E402
 
-__all__ = ["bp", "home", "stations"]
+__all__ = ["bp", "dashboard", "home", "stations"]

@@ -49,6 +49,13 @@ def raw_mean(counts: LevelCounts) -> float | None:
     return satisfaction_index(counts, 60, default_scheme()).raw_mean
 
 
+def bad_rate(counts: LevelCounts) -> float | None:
+    """Return the share of 差评 (levels 1–2) in counts, 0..1, None without ratings."""
+    if counts.total == 0:
+        return None
+    return satisfaction_index(counts, 60, default_scheme()).bad_rate
+
+
 @dataclass(frozen=True)
 class PeriodFigures:
     count: int
@@ -204,14 +211,21 @@ class Chart:
 
 
 def line_chart(
-    series: list[tuple[date, float | None, int]], width: int = 720, height: int = 240
+    series: list[tuple[date, float | None, int]],
+    width: int = 720,
+    height: int = 240,
+    *,
+    months: bool = False,
 ) -> Chart:
     """Lay out series (day, index 0–100 or None, ratings) as an SVG line chart.
 
     Days without ratings (weekends, holidays) get no dot and the line runs on to the next
     rated day. The y axis ends at 100 and starts at the ten below the lowest value (at most
     80, at least 0), so day-to-day changes stay visible without hiding how high they are.
+    With months, each point is a month (its first day) and every third month is labelled,
+    counted back from the last, so the latest month always has its label.
     """
+    tick_format, tip_format = ("%Y-%m", "%Y-%m") if months else ("%m-%d", "%Y-%m-%d")
     left, right, top, bottom = 40, width - 24, 10, height - 28
     n = max(len(series) - 1, 1)
     values = [v for _d, v, _c in series if v is not None]
@@ -230,11 +244,11 @@ def line_chart(
         if value is None:
             continue
         points.append(f"{x(i)},{y(value)}")
-        dots.append((x(i), y(value), f"{day.isoformat()}  {value:.1f}  ({count})"))
+        dots.append((x(i), y(value), f"{day.strftime(tip_format)}  {value:.1f}  ({count})"))
     x_ticks = [
-        (x(i), day.strftime("%m-%d"))
+        (x(i), day.strftime(tick_format))
         for i, (day, _v, _c) in enumerate(series)
-        if i % 15 == 0 or i == len(series) - 1
+        if ((len(series) - 1 - i) % 3 == 0 if months else i % 15 == 0 or i == len(series) - 1)
     ]
     return Chart(
         width=width,

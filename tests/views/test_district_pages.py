@@ -38,6 +38,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "/district/other/": only(district_admin=404, district_assessor=404),
     "/district/own/stations/new": only(district_admin=200),
     "/district/other/stations/new": only(district_admin=404),
+    "/district/own/dashboard": only(district_admin=200, district_assessor=200),
+    "/district/other/dashboard": only(district_admin=404, district_assessor=404),
     "/district/own/invitations": only(resident_rep=200),
     "/district/other/invitations": only(resident_rep=404),
 }

@@ -170,7 +170,12 @@ def _collect_district_pages(app: Flask, hall_id: int, keep) -> None:  # type: ig
             accounts.create_user(role, role, DISTRICT_PASSWORD, district=district)
         db.session.commit()
     pages = {
-        "district_admin": ["/district/fuxing/", "/district/fuxing/stations/new"],
+        "district_admin": [
+            "/district/fuxing/",
+            "/district/fuxing/stations/new",
+            "/district/fuxing/dashboard",
+            "/district/fuxing/dashboard?range=year",
+        ],
         "resident_rep": ["/district/fuxing/invitations"],
     }
     for username, urls in pages.items():
