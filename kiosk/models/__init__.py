@@ -33,6 +33,15 @@ from kiosk.models.rating import (
 from kiosk.models.rating_log import RatingLogEntry
 from kiosk.models.retired_token import RetiredQrToken
 from kiosk.models.setting import Setting
+from kiosk.models.station_round import (
+    MEMBER_ROLES,
+    ROUND_KINDS,
+    ROUND_STATUSES,
+    RoundMember,
+    RoundScore,
+    RoundStation,
+    StationRound,
+)
 from kiosk.models.user import DISTRICT_ROLES, HALL_ROLES, ROLES, User
 
 __all__ = [
@@ -43,11 +52,14 @@ __all__ = [
     "DEVICE_KINDS",
     "DISTRICT_ROLES",
     "HALL_ROLES",
+    "MEMBER_ROLES",
     "NOTIFICATION_CHANNELS",
     "RATING_CHANNELS",
     "RATING_STATUSES",
     "REASON_TAGS",
     "ROLES",
+    "ROUND_KINDS",
+    "ROUND_STATUSES",
     "SATISFACTIONS",
     "SEVERITIES",
     "TALLY_GRAINS",
@@ -70,9 +82,13 @@ __all__ = [
     "RatingRevision",
     "RatingTally",
     "RetiredQrToken",
+    "RoundMember",
+    "RoundScore",
+    "RoundStation",
     "ServiceInvitation",
     "Setting",
     "Staff",
+    "StationRound",
     "User",
     "Window",
 ]
