@@ -45,7 +45,7 @@ class RoundError(ValueError):
     def __init__(self, message: str, status: int = 422, item: str | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.item = item  # the checklist item the message is about, if one
+        self.item = item  # the checklist item (or the round's field) the message is about
 
 
 @dataclass(frozen=True)
@@ -81,28 +81,28 @@ def open_round(
     _require_admin(actor, district.id)
     title = title.strip()
     if not title or len(title) > TITLE_MAX:
-        raise RoundError(_("请填写考核轮次名称（不超过 %(n)s 字）。", n=TITLE_MAX))
+        raise RoundError(_("请填写考核轮次名称（不超过 %(n)s 字）。", n=TITLE_MAX), item="title")
     if kind not in ROUND_KINDS:
-        raise RoundError(_("考核类型无法识别。"))
+        raise RoundError(_("考核类型无法识别。"), item="kind")
     if scheme not in SHIPPED:
-        raise RoundError(_("考核方案无法识别。"))
+        raise RoundError(_("考核方案无法识别。"), item="scheme")
     code: str | None = None
     if kind in PERIOD_KINDS:
         try:
             parsed = parse_period(period or "")
         except EvaluationError as error:
-            raise RoundError(str(error)) from None
+            raise RoundError(str(error), item="period") from None
         if parsed.kind != kind:
-            raise RoundError(_("考核期间与考核类型不一致。"))
+            raise RoundError(_("考核期间与考核类型不一致。"), item="period")
         code, spot_check_on = parsed.code, None
     elif spot_check_on is None:
-        raise RoundError(_("不定期抽查请填写抽查日期。"))
+        raise RoundError(_("不定期抽查请填写抽查日期。"), item="spot_check_on")
     wanted = sorted(set(hall_ids))
     if not wanted:
-        raise RoundError(_("请至少选择一个站点。"))
+        raise RoundError(_("请至少选择一个站点。"), item="stations")
     halls = list(db.session.scalars(select(Hall).where(Hall.id.in_(wanted)).order_by(Hall.slug)))
     if len(halls) != len(wanted) or any(hall.district_id != district.id for hall in halls):
-        raise RoundError(_("只能考核本街道的站点。"))
+        raise RoundError(_("只能考核本街道的站点。"), item="stations")
     round_ = StationRound(
         district=district,
         title=title,
