@@ -87,13 +87,9 @@ def _check_entry(scheme: StationScheme, role: str, code: str, entry: Entry) -> N
     if role not in scheme.roles.get(code, (role,)):
         raise RoundError(_("“%(item)s”不由您这类考核组成员评分。", item=item.label), 403, code)
     if entry.points is not None and not 0 <= entry.points <= item.max_points:
+        most = format(item.max_points, "g")
         raise RoundError(
-            _(
-                "“%(item)s”的分值应在 0 至 %(max)s 之间。",
-                item=item.label,
-                max=f"{item.max_points:g}",
-            ),
-            item=code,
+            _("“%(item)s”的分值应在 0 至 %(max)s 之间。", item=item.label, max=most), item=code
         )
     if len(entry.note) > NOTE_MAX:
         raise RoundError(_("说明不超过 %(n)s 字。", n=NOTE_MAX), item=code)
