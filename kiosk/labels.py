@@ -122,6 +122,7 @@ AUDIT_ACTION_LABELS = {
     "station_round.open": _l("开启站点考核轮次"),
     "station_round.add_member": _l("加入考核组"),
     "station_round.score": _l("站点考核评分"),
+    "station_round.evidence": _l("上传站点考核佐证材料"),
 }
 AUDIT_TARGET_LABELS = {
     "complaint": _l("投诉"),

@@ -20,6 +20,8 @@ HALL_MEMBER_ENDPOINTS = frozenset(
         "district.score_stations",
         "district.score_station",
         "district.save_scores",
+        "district.attach_evidence",
+        "district.evidence_file",
     }
 )
 
@@ -47,13 +49,21 @@ def never_cache(response: Response) -> Response:
 
 
 # Each part of the area registers its routes on bp when imported.
-from kiosk.district import dashboard, home, round_scoring, rounds, stations  # noqa: E402
+from kiosk.district import (  # noqa: E402
+    dashboard,
+    home,
+    round_evidence,
+    round_scoring,
+    rounds,
+    stations,
+)
 
 __all__ = [
     "HALL_MEMBER_ENDPOINTS",
     "bp",
     "dashboard",
     "home",
+    "round_evidence",
     "round_scoring",
     "rounds",
     "stations",

@@ -12,18 +12,24 @@ import math
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField
+from wtforms.validators import Optional
 
 from kiosk import clock
 from kiosk.district import bp
 from kiosk.district.rounds import round_labels
 from kiosk.extensions import db
+from kiosk.forms import SelectChoice
 from kiosk.models import HALL_ROLES, District, Hall, RoundMember, StationRound
-from kiosk.services import round_scores
+from kiosk.services import round_evidence, round_scores
 from kiosk.services import station_rounds as rounds_service
 from kiosk.services.round_scores import Entry
 from kiosk.services.station_rounds import RoundError
+from scoring.scheme import Criterion
 
 MEMBER_ROLES = ("district_assessor", "resident_rep", *HALL_ROLES)
 POINTS_PREFIX = "points-"
@@ -32,6 +38,21 @@ NOTE_PREFIX = "note-"
 
 class ScoreForm(FlaskForm):
     """CSRF only: the checklist's fields are read item by item (their codes are the scheme's)."""
+
+
+class EvidenceForm(FlaskForm):
+    """A photo or PDF for the station, or for one of its items."""
+
+    file = FileField(
+        _l("佐证材料（JPG、PNG 照片或 PDF）"), validators=[FileRequired(_l("请选择文件"))]
+    )
+    item = SelectField(_l("对应的考核项"), validators=[Optional()])
+
+    def fill_choices(self, items: list[Criterion]) -> None:
+        self.item.choices = [
+            SelectChoice("", _("整个站点")),
+            *(SelectChoice(i.code, i.label) for i in items),
+        ]
 
 
 def member_district() -> District | None:
@@ -64,7 +85,7 @@ def _district(slug: str) -> District:
     return district
 
 
-def _membership(slug: str, round_id: int) -> tuple[StationRound, RoundMember]:
+def membership_or_404(slug: str, round_id: int) -> tuple[StationRound, RoundMember]:
     district = _district(slug)
     round_ = rounds_service.round_in_district(district.id, round_id)
     member = rounds_service.membership(round_, current_user) if round_ is not None else None
@@ -90,7 +111,7 @@ def my_rounds(slug: str) -> ResponseReturnValue:
 @login_required
 def score_stations(slug: str, round_id: int) -> ResponseReturnValue:
     """List the round's stations the member scores (never their own), with their progress."""
-    round_, member = _membership(slug, round_id)
+    round_, member = membership_or_404(slug, round_id)
     return render_template(
         "district/rounds/score_stations.html",
         district=round_.district,
@@ -103,7 +124,9 @@ def score_stations(slug: str, round_id: int) -> ResponseReturnValue:
     )
 
 
-def _station(round_: StationRound, member: RoundMember, hall_id: int) -> Hall | ResponseReturnValue:
+def round_station(
+    round_: StationRound, member: RoundMember, hall_id: int
+) -> Hall | ResponseReturnValue:
     """Return the round's station, or the page refusing it (404 if it is not in the round)."""
     hall = next((s.hall for s in round_.stations if s.hall_id == hall_id), None)
     if hall is None:
@@ -119,7 +142,7 @@ def _refused(round_: StationRound, message: str, status: int) -> ResponseReturnV
     ), status
 
 
-def _render_form(
+def render_form(
     round_: StationRound,
     member: RoundMember,
     hall: Hall,
@@ -127,8 +150,13 @@ def _render_form(
     values: dict[str, tuple[str, str]],
     errors: dict[str, str],
     status: int,
+    evidence_form: EvidenceForm | None = None,
 ) -> ResponseReturnValue:
     scheme = round_scores.scheme_of(round_)
+    items = round_scores.items_for(scheme, member.role)
+    if evidence_form is None:
+        evidence_form = EvidenceForm(formdata=None)
+    evidence_form.fill_choices(items)
     return render_template(
         "district/rounds/score.html",
         district=round_.district,
@@ -137,26 +165,37 @@ def _render_form(
         hall=hall,
         form=form,
         scheme=scheme,
-        scorable={item.code for item in round_scores.items_for(scheme, member.role)},
+        scorable={item.code for item in items},
         values=values,
         errors=errors,
+        evidence_form=evidence_form,
+        evidence=round_evidence.member_evidence(round_, hall, member),
+        evidence_mb=f"{round_evidence.max_bytes() / 1048576:g}",
         **round_labels(),
     ), status
+
+
+def stored_values(
+    round_: StationRound, hall: Hall, member: RoundMember
+) -> dict[str, tuple[str, str]]:
+    """Return the member's points and notes for the station, as the form shows them."""
+    return {
+        code: (f"{row.points:g}", row.note)
+        for code, row in round_scores.member_scores(round_, hall, member).items()
+    }
 
 
 @bp.get("/<slug>/rounds/<int:round_id>/score/<int:hall_id>")
 @login_required
 def score_station(slug: str, round_id: int, hall_id: int) -> ResponseReturnValue:
     """Show the checklist for one station, with the member's points and notes so far."""
-    round_, member = _membership(slug, round_id)
-    hall = _station(round_, member, hall_id)
+    round_, member = membership_or_404(slug, round_id)
+    hall = round_station(round_, member, hall_id)
     if not isinstance(hall, Hall):
         return hall
-    values = {
-        code: (f"{row.points:g}", row.note)
-        for code, row in round_scores.member_scores(round_, hall, member).items()
-    }
-    return _render_form(round_, member, hall, ScoreForm(), values, {}, 200)
+    return render_form(
+        round_, member, hall, ScoreForm(), stored_values(round_, hall, member), {}, 200
+    )
 
 
 def _read_entries() -> tuple[dict[str, Entry], dict[str, tuple[str, str]], dict[str, str]]:
@@ -186,16 +225,16 @@ def _read_entries() -> tuple[dict[str, Entry], dict[str, tuple[str, str]], dict[
 @login_required
 def save_scores(slug: str, round_id: int, hall_id: int) -> ResponseReturnValue:
     """Save the member's points and notes for one station's items."""
-    round_, member = _membership(slug, round_id)
-    hall = _station(round_, member, hall_id)
+    round_, member = membership_or_404(slug, round_id)
+    hall = round_station(round_, member, hall_id)
     if not isinstance(hall, Hall):
         return hall
     form = ScoreForm()
     entries, values, errors = _read_entries()
     if not form.validate_on_submit():
-        return _render_form(round_, member, hall, form, values, {}, 400)
+        return render_form(round_, member, hall, form, values, {}, 400)
     if errors:
-        return _render_form(round_, member, hall, form, values, errors, 422)
+        return render_form(round_, member, hall, form, values, errors, 422)
     try:
         changed = round_scores.save_scores(
             round_, hall, member, entries, actor=current_user, now=clock.now()
@@ -204,7 +243,7 @@ def save_scores(slug: str, round_id: int, hall_id: int) -> ResponseReturnValue:
         db.session.rollback()
         if error.item is None:
             return _refused(round_, str(error), error.status)
-        return _render_form(
+        return render_form(
             round_, member, hall, form, values, {error.item: str(error)}, error.status
         )
     db.session.commit()

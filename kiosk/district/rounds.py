@@ -25,7 +25,7 @@ from kiosk.labels import (
 )
 from kiosk.models import ROUND_KINDS, District, StationRound, User
 from kiosk.services import districts as districts_service
-from kiosk.services import round_scores
+from kiosk.services import round_evidence, round_scores
 from kiosk.services import station_rounds as rounds_service
 from kiosk.services.station_rounds import PERIOD_KINDS, TITLE_MAX, RoundError
 from scoring.station_scheme import SHIPPED
@@ -200,6 +200,10 @@ def round_detail(slug: str, round_id: int) -> ResponseReturnValue:
         district=round_.district,
         round=round_,
         result=round_scores.live_result(round_),
+        evidence={
+            hall.slug: round_evidence.station_evidence(round_, hall)
+            for hall in rounds_service.round_halls(round_)
+        },
         can_manage=current_user.role == "district_admin",
         member=rounds_service.membership(round_, current_user),
         **round_labels(),

@@ -104,3 +104,26 @@ class RoundScore(Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     member: Mapped[RoundMember] = relationship()
+
+
+class RoundEvidence(Model):
+    """A photo or PDF a member attached to their scoring of a station (佐证材料).
+
+    The file is stored under the instance folder (never under static/), by stored_name, a
+    random name; file_name is the name it was uploaded with, shown and offered on download.
+    """
+
+    __tablename__ = "station_round_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("station_round.id"), index=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("station_round_member.id"))
+    item: Mapped[str | None] = mapped_column(String(80))  # the leaf item it is for, if one
+    file_name: Mapped[str] = mapped_column(String(120))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    mime: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    member: Mapped[RoundMember] = relationship()

@@ -1,5 +1,6 @@
-"""y1_station_rounds: the rounds' tables arrive empty beside the districts, and a downgrade
-drops them (with the rounds they hold) and leaves the districts and halls as they were."""
+"""y1_station_rounds and y2_round_evidence: the rounds' tables arrive empty beside the
+districts, and a downgrade drops them (with the rounds they hold) and leaves the districts and
+halls as they were."""
 
 from datetime import datetime
 from pathlib import Path
@@ -11,8 +12,14 @@ from kiosk import create_app
 from kiosk.extensions import db
 
 BEFORE = "x1_districts"
-ROUNDS = "y1_station_rounds"
-TABLES = {"station_round", "station_round_station", "station_round_member", "station_round_score"}
+ROUNDS = "y2_round_evidence"
+TABLES = {
+    "station_round",
+    "station_round_station",
+    "station_round_member",
+    "station_round_score",
+    "station_round_evidence",
+}
 AT = datetime(2026, 12, 1, 9, 0)
 
 

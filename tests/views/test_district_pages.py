@@ -62,6 +62,13 @@ EXPECTED: dict[str, dict[str, int]] = {
     "/district/other/rounds/<int:round_id>/score/<int:hall_id>": only(
         district_assessor=404, resident_rep=404
     ),
+    # No evidence is attached in this world: the district's accounts find none.
+    "/district/own/rounds/<int:round_id>/evidence/<int:evidence_id>": only(
+        district_admin=404, district_assessor=404, resident_rep=404
+    ),
+    "/district/other/rounds/<int:round_id>/evidence/<int:evidence_id>": only(
+        district_admin=404, district_assessor=404, resident_rep=404
+    ),
 }
 POSTS = (
     "/district/{slug}/stations/attach",
@@ -69,6 +76,7 @@ POSTS = (
     "/district/{slug}/rounds/create",
     "/district/{slug}/rounds/<int:round_id>/members/add",
     "/district/{slug}/rounds/<int:round_id>/score/<int:hall_id>",
+    "/district/{slug}/rounds/<int:round_id>/score/<int:hall_id>/evidence",
 )
 
 
@@ -107,6 +115,7 @@ def world(ctx, hall, make_hall, make_district, make_window, make_staff) -> dict[
 def _url(page: str, world: dict[str, Any]) -> str:
     page = page.replace("<int:round_id>", str(world["round"].id))
     page = page.replace("<int:hall_id>", str(world["second"].id))
+    page = page.replace("<int:evidence_id>", "1")
     return page.replace("/own/", f"/{world['own'].slug}/").replace(
         "/other/", f"/{world['other'].slug}/"
     )

@@ -162,10 +162,10 @@ def _collect_district_pages(app: Flask, hall_id: int, clerk_password: str, keep)
 
     A round of the demo hall and a second station is under way: the demo clerk (a hall
     account, 交叉考核) and a residents' representative sit in its group, and the clerk has
-    scored a few items of the second station.
+    scored a few items of the second station and attached a PDF to it.
     """
     from kiosk.models import Hall
-    from kiosk.services import accounts, districts, round_scores, station_rounds
+    from kiosk.services import accounts, districts, round_evidence, round_scores, station_rounds
 
     with app.app_context():
         district = districts.create_district("fuxing", "复兴街道")
@@ -202,6 +202,9 @@ def _collect_district_pages(app: Flask, hall_id: int, clerk_password: str, keep)
             },
             actor=clerk,
             now=clock.now(),
+        )
+        round_evidence.attach(
+            round_, second, member, "台账.pdf", b"%PDF-1.4\n%%EOF\n", item=None, actor=clerk
         )
         db.session.commit()
         rounds = f"/district/fuxing/rounds/{round_.id}"
