@@ -83,7 +83,8 @@ def checked_file(file_name: str, data: bytes) -> tuple[bytes, str, str]:
     if not data:
         raise RoundError(_("请选择要上传的文件。"))
     if len(data) > max_bytes():
-        raise RoundError(_("文件不能超过 %(mb)s MB。", mb=f"{max_bytes() / 1048576:g}"))
+        limit = format(max_bytes() / 1048576, "g")
+        raise RoundError(_("文件不能超过 %(mb)s MB。", mb=limit))
     claimed = EXTENSIONS.get(Path(file_name.lower()).suffix)
     if claimed is None:
         raise RoundError(_("只能上传 JPG、PNG 照片或 PDF 文件。"))
