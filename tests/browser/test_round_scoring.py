@@ -1,6 +1,6 @@
 """A group member scores a station in a real browser: a xingfu clerk (交叉考核) finds the round
 from its own staff area, scores anle (never xingfu), is told when a score is out of range, and
-the district's assessor sees the station's total from it."""
+the district's assessor sees the station's total from it, and the PDF the clerk attached."""
 
 from sqlalchemy import select
 
@@ -48,7 +48,7 @@ def _sign_in(page, base: str, username: str, role: str) -> None:  # type: ignore
 
 
 def test_a_clerk_scores_another_station_and_the_assessor_sees_its_total(
-    live_server, new_page, artifacts
+    live_server, new_page, artifacts, tmp_path
 ):
     app, base = live_server.app, live_server.url
     with app.app_context():
@@ -78,6 +78,15 @@ def test_a_clerk_scores_another_station_and_the_assessor_sees_its_total(
     clerk.get_by_role("button", name="保存评分").click()
     clerk.get_by_text("已保存安乐社区便民服务站的评分（2 项有变化）").wait_for()
     clerk.screenshot(path=str(artifacts / "round-scoring-clerk.png"), full_page=True)
+
+    # A PDF of the station's ledger as evidence, from the same page.
+    pdf = tmp_path / "台账.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n")
+    stations.get_by_role("link", name="评分", exact=True).click()
+    clerk.get_by_label("佐证材料（JPG、PNG 照片或 PDF）").set_input_files(str(pdf))
+    clerk.get_by_role("button", name="上传").click()
+    clerk.get_by_text("已上传佐证材料").wait_for()
+    assert clerk.get_by_test_id("evidence").get_by_role("link", name="台账.pdf").is_visible()
     with app.app_context():
         saved = {(row.item, row.points, row.note) for row in db.session.scalars(select(RoundScore))}
     assert saved == {
@@ -92,4 +101,5 @@ def test_a_clerk_scores_another_station_and_the_assessor_sees_its_total(
     ranking = assessor.get_by_test_id("round-ranking").inner_text()
     first = ranking.splitlines()[1]
     assert "安乐社区便民服务站" in first and "7.50" in first
+    assert assessor.get_by_role("link", name="台账.pdf").is_visible()  # the district sees it
     assessor.screenshot(path=str(artifacts / "round-result-assessor.png"), full_page=True)
