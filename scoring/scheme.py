@@ -128,6 +128,8 @@ class Scheme:
     veto: Veto | None = None
     #: Fewer present sources than this: no score, grade or rank (未评定).
     min_sources: int = 1
+    #: Whether the public results page shows scores beside names and grades.
+    publish_scores: bool = False
     _by_code: Mapping[str, Criterion] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
@@ -244,6 +246,10 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
         message = f"must be at most {len(SOURCES)} (the number of sources)"
         raise gates.error("min_sources", message)
 
+    publication = root.table("publication", required=False)
+    publish_scores = publication.boolean("scores", default=False)
+    publication.done()
+
     rubric = _rubric(root.array("rubric"))
     root.done()
 
@@ -266,6 +272,7 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
         quota=quota if quota_on else None,
         veto=Veto(tuple(s for s in SEVERITIES if s in severities)) if veto_on else None,
         min_sources=min_sources,
+        publish_scores=publish_scores,
     )
 
 

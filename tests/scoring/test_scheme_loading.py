@@ -6,7 +6,15 @@ from importlib import resources
 import pytest
 from scoring_helpers import default_scheme_data, with_changes
 
-from scoring import Adjustment, Assessment, ComplaintFinding, SchemeError, load_scheme, parse_scheme
+from scoring import (
+    Adjustment,
+    Assessment,
+    ComplaintFinding,
+    SchemeError,
+    default_scheme,
+    load_scheme,
+    parse_scheme,
+)
 
 
 def test_default_scheme_holds_the_centres_rubric(scheme):
@@ -175,3 +183,13 @@ def test_inputs_reject_what_cannot_be_scored():
         Adjustment("bonus", 2, "  ")
     with pytest.raises(ValueError, match="severity must be minor, major or severe"):
         ComplaintFinding("C1", "fatal")  # type: ignore[arg-type]
+
+
+def test_publication_of_scores_is_off_unless_the_scheme_turns_it_on(scheme_with):
+    assert default_scheme().publish_scores is False
+    assert scheme_with({"publication.scores": True}).publish_scores is True
+    data = default_scheme_data()
+    del data["publication"]
+    assert parse_scheme(data).publish_scores is False
+    with pytest.raises(SchemeError, match=r"^publication\.scores: must be true or false$"):
+        scheme_with({"publication.scores": "yes"})
