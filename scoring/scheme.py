@@ -130,6 +130,8 @@ class Scheme:
     min_sources: int = 1
     #: Whether the public results page shows scores beside names and grades.
     publish_scores: bool = False
+    #: Working days after finalising during which a staff member may object (异议) once.
+    objection_days: int = 5
     _by_code: Mapping[str, Criterion] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
@@ -250,6 +252,10 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
     publish_scores = publication.boolean("scores", default=False)
     publication.done()
 
+    feedback = root.table("feedback", required=False)
+    objection_days = feedback.integer("objection_days", low=1, default=5)
+    feedback.done()
+
     rubric = _rubric(root.array("rubric"))
     root.done()
 
@@ -273,6 +279,7 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
         veto=Veto(tuple(s for s in SEVERITIES if s in severities)) if veto_on else None,
         min_sources=min_sources,
         publish_scores=publish_scores,
+        objection_days=objection_days,
     )
 
 

@@ -193,3 +193,13 @@ def test_publication_of_scores_is_off_unless_the_scheme_turns_it_on(scheme_with)
     assert parse_scheme(data).publish_scores is False
     with pytest.raises(SchemeError, match=r"^publication\.scores: must be true or false$"):
         scheme_with({"publication.scores": "yes"})
+
+
+def test_the_objection_period_is_the_schemes_with_five_working_days_by_default(scheme_with):
+    assert default_scheme().objection_days == 5
+    assert scheme_with({"feedback.objection_days": 10}).objection_days == 10
+    data = default_scheme_data()
+    del data["feedback"]
+    assert parse_scheme(data).objection_days == 5
+    with pytest.raises(SchemeError, match=r"^feedback\.objection_days: must be at least 1$"):
+        scheme_with({"feedback.objection_days": 0})

@@ -158,6 +158,11 @@ def collect_pages(app: Flask, out: Path) -> list[str]:
             response = client.get(url)
             if response.mimetype == "text/html":
                 keep(f"{role}{re.sub(r'[^a-z0-9]+', '-', url)}", url, response)
+        if role in ("staff", "supervisor"):  # a finalised result: feedback and objection forms
+            with app.app_context():
+                own = db.session.scalar(select(User.staff_id).where(User.username == username))
+            url = f"/staff/evaluation/2026Q3/staff/{own or ids['staff_id']}"
+            keep(f"{role}-finalised-result", url, client.get(url))
     _collect_district_pages(app, hall_id, keep)
     return [f"{file}  {url}" for file, url in sorted(pages.items())]
 
