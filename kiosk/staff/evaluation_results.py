@@ -19,6 +19,7 @@ from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.errors import render_error
 from kiosk.extensions import db
+from kiosk.labels import consequence_text
 from kiosk.models import Staff
 from kiosk.services import evaluation as ev
 from kiosk.services import evaluation_export, people, periods
@@ -68,6 +69,9 @@ def _report_page(
             open_matters=matters,
             open_matter_labels=ev.OPEN_MATTER_LABELS,
             open_objections=fb.open_objections(_hall(), period) if report.snapshot else 0,
+            consequences=ev.current_scheme().consequences,
+            grade_bands=ev.current_scheme().grades,
+            consequence_text=consequence_text,
         ),
     )
     return page, status

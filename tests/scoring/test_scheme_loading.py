@@ -203,3 +203,22 @@ def test_the_objection_period_is_the_schemes_with_five_working_days_by_default(s
     assert parse_scheme(data).objection_days == 5
     with pytest.raises(SchemeError, match=r"^feedback\.objection_days: must be at least 1$"):
         scheme_with({"feedback.objection_days": 0})
+
+
+def test_consequences_map_grades_and_refuse_unknown_or_repeated_grades(scheme_with):
+    excellent = default_scheme().consequences["excellent"]
+    assert (excellent.bonus_coefficient, excellent.commendation, excellent.talk) == (
+        1.2,
+        True,
+        False,
+    )
+    assert default_scheme().consequences["fail"].talk
+    data = default_scheme_data()
+    del data["consequences"]
+    assert parse_scheme(data).consequences == {}
+    with pytest.raises(SchemeError, match=r"^consequences\[0\]\.grade: unknown grade 'top'"):
+        scheme_with({"consequences.0.grade": "top"})
+    with pytest.raises(SchemeError, match=r"already has its consequences$"):
+        scheme_with({"consequences.1.grade": "excellent"})
+    with pytest.raises(SchemeError, match=r"^consequences\[0\]\.bonus_coefficient: must be"):
+        scheme_with({"consequences.0.bonus_coefficient": -1})
