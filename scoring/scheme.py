@@ -363,9 +363,7 @@ def _rubric(items: list[Table]) -> tuple[Criterion, ...]:
     return nodes
 
 
-def _consequences(
-    items: list[Table], grades: tuple[GradeBand, ...]
-) -> dict[str, Consequence]:
+def _consequences(items: list[Table], grades: tuple[GradeBand, ...]) -> dict[str, Consequence]:
     codes = [band.code for band in grades]
     found: dict[str, Consequence] = {}
     for item in items:
