@@ -1,6 +1,7 @@
 """The public results pages under /public: a hall's monthly 评价结果及整改情况公开.
 
-A hall's page is /public/<hall slug>; pages that are not one hall's (a district's) get a
+A hall's page is /public/<hall slug>, its finalised evaluations' 考核结果公示 are
+/public/<hall slug>/evaluation/<period>; pages that are not one hall's (a district's) get a
 path segment of their own here, e.g. /public/district/<slug>.
 """
 
@@ -13,7 +14,8 @@ from flask.typing import ResponseReturnValue
 from kiosk import clock
 from kiosk.labels import LEVEL_LABELS
 from kiosk.models import Hall
-from kiosk.services import board
+from kiosk.services import board, periods, publication
+from kiosk.services.evaluation_error import EvaluationError
 
 bp = Blueprint("disclosure", __name__, url_prefix="/public")
 
@@ -44,4 +46,21 @@ def show(slug: str) -> ResponseReturnValue:
     hall = _hall_or_404(slug)
     month = _month_arg()
     result = board.disclosure(hall, month, clock.now())
-    return render_template("disclosure/show.html", result=result, levels=LEVEL_LABELS)
+    published = publication.published_periods(hall)
+    return render_template(
+        "disclosure/show.html", result=result, levels=LEVEL_LABELS, published=published
+    )
+
+
+@bp.get("/<slug>/evaluation/<code>")
+def evaluation(slug: str, code: str) -> ResponseReturnValue:
+    """Show a finalised period's staff grades (考核结果公示); 404 until it is finalised."""
+    hall = _hall_or_404(slug)
+    try:
+        period = periods.parse_period(code)
+    except EvaluationError:
+        abort(404)
+    published = publication.publication(hall, period)
+    if published is None:
+        abort(404)
+    return render_template("disclosure/evaluation.html", hall=hall, published=published)

@@ -249,3 +249,20 @@ def adjustment_reason(adjustment: scoring.AppliedAdjustment) -> str:
     """Return an applied adjustment's reason: the package's words translated, typed ones as is."""
     phrase = adjustment.phrase
     return phrase.render(gettext) if phrase is not None else adjustment.reason
+
+
+def consequence_text(consequence: scoring.Consequence | None) -> str:
+    """Return what follows from a grade (结果运用) in words: 绩效系数 1.2、表彰; "" for nothing."""
+    if consequence is None:
+        return ""
+    parts = []
+    if consequence.bonus_coefficient is not None:
+        parts.append(gettext("绩效系数 %(k)s", k=f"{consequence.bonus_coefficient:g}"))
+    for wanted, label in (
+        (consequence.commendation, _l("表彰")),
+        (consequence.training, _l("培训")),
+        (consequence.talk, _l("诫勉谈话")),
+    ):
+        if wanted:
+            parts.append(str(label))
+    return gettext("、").join(parts)

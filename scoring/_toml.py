@@ -335,7 +335,10 @@ class Table:
             raise self.error(key, f"unknown value {value!r} (allowed: {', '.join(allowed)})")
         return value
 
-    def boolean(self, key: str) -> bool:
+    def boolean(self, key: str, *, default: bool | None = None) -> bool:
+        if default is not None and key not in self.data:
+            self.used.add(key)
+            return default
         value = self._get(key)
         if not isinstance(value, bool):
             raise self.error(key, "must be true or false")

@@ -73,6 +73,17 @@ class GradeBand:
 
 
 @dataclass(frozen=True)
+class Consequence:
+    """What follows from a grade (结果运用), for HR: the scheme's ``[[consequences]]``."""
+
+    grade: str  # a grade code
+    bonus_coefficient: float | None = None  # 绩效系数
+    training: bool = False  # 培训
+    commendation: bool = False  # 表彰
+    talk: bool = False  # 诫勉谈话
+
+
+@dataclass(frozen=True)
 class Quota:
     """At most ``max(minimum, floor(share × ranked staff))`` staff get the top grade."""
 
@@ -128,6 +139,12 @@ class Scheme:
     veto: Veto | None = None
     #: Fewer present sources than this: no score, grade or rank (未评定).
     min_sources: int = 1
+    #: Whether the public results page shows scores beside names and grades.
+    publish_scores: bool = False
+    #: Working days after finalising during which a staff member may object (异议) once.
+    objection_days: int = 5
+    #: What follows from each grade, by grade code (grades without an entry: nothing).
+    consequences: Mapping[str, Consequence] = field(default_factory=dict)
     _by_code: Mapping[str, Criterion] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
@@ -244,6 +261,16 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
         message = f"must be at most {len(SOURCES)} (the number of sources)"
         raise gates.error("min_sources", message)
 
+    publication = root.table("publication", required=False)
+    publish_scores = publication.boolean("scores", default=False)
+    publication.done()
+
+    feedback = root.table("feedback", required=False)
+    objection_days = feedback.integer("objection_days", low=1, default=5)
+    feedback.done()
+
+    consequences = _consequences(root.array("consequences", required=False), grades)
+
     rubric = _rubric(root.array("rubric"))
     root.done()
 
@@ -266,6 +293,9 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
         quota=quota if quota_on else None,
         veto=Veto(tuple(s for s in SEVERITIES if s in severities)) if veto_on else None,
         min_sources=min_sources,
+        publish_scores=publish_scores,
+        objection_days=objection_days,
+        consequences=consequences,
     )
 
 
@@ -333,6 +363,31 @@ def _rubric(items: list[Table]) -> tuple[Criterion, ...]:
     return nodes
 
 
+def _consequences(items: list[Table], grades: tuple[GradeBand, ...]) -> dict[str, Consequence]:
+    codes = [band.code for band in grades]
+    found: dict[str, Consequence] = {}
+    for item in items:
+        grade = item.text("grade")
+        if grade not in codes:
+            raise item.error("grade", f"unknown grade {grade!r} (grades: {', '.join(codes)})")
+        if grade in found:
+            raise item.error("grade", f"grade {grade!r} already has its consequences")
+        coefficient = (
+            item.number("bonus_coefficient", low=0, high=10)
+            if "bonus_coefficient" in item.data
+            else None
+        )
+        found[grade] = Consequence(
+            grade=grade,
+            bonus_coefficient=coefficient,
+            training=item.boolean("training", default=False),
+            commendation=item.boolean("commendation", default=False),
+            talk=item.boolean("talk", default=False),
+        )
+        item.done()
+    return found
+
+
 def _criteria(items: list[Table], prefix: str) -> tuple[Criterion, ...]:
     nodes: list[Criterion] = []
     for item in items:
@@ -362,6 +417,7 @@ __all__ = [
     "SEVERITY_LABELS",
     "SOURCES",
     "SOURCE_LABELS",
+    "Consequence",
     "Criterion",
     "GradeBand",
     "Quota",

@@ -17,6 +17,7 @@ from kiosk.models.evaluation import (
     Assessment,
     EvaluationSnapshot,
     PeerAssignment,
+    ResultFeedback,
 )
 from kiosk.models.hall import Duty, Hall, Staff, Window
 from kiosk.models.limits import RateLimitCounter
@@ -82,6 +83,7 @@ __all__ = [
     "RatingLogEntry",
     "RatingRevision",
     "RatingTally",
+    "ResultFeedback",
     "RetiredQrToken",
     "RoundEvidence",
     "RoundMember",

@@ -8,7 +8,7 @@ kiosk.services.periods.parse_period.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kiosk.extensions import Model
@@ -129,3 +129,36 @@ class EvaluationSnapshot(Model):
     finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     finalised_by: Mapped[User | None] = relationship()
+
+
+class ResultFeedback(Model):
+    """反馈与异议 on one person's finalised result.
+
+    A supervisor writes feedback and improvement suggestions (editable until the staff member
+    acknowledges them); the staff member acknowledges, and may object (异议) once within the
+    scheme's working days after finalising; a supervisor other than the one who finalised
+    decides: ``upheld`` (维持原结果) or ``accepted`` (采纳异议), with a note.
+    """
+
+    __tablename__ = "result_feedback"
+    __table_args__ = (UniqueConstraint("hall_id", "period", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    suggestions: Mapped[str] = mapped_column(Text, default="")
+    written_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    written_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    objection: Mapped[str] = mapped_column(Text, default="")
+    objected_at: Mapped[datetime | None]
+    decision: Mapped[str | None] = mapped_column(String(10))  # upheld / accepted
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None]
+
+    staff: Mapped[Staff] = relationship()
+    written_by: Mapped[User | None] = relationship(foreign_keys=[written_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

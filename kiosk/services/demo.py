@@ -14,22 +14,26 @@ from sqlalchemy import func, insert, select
 
 from kiosk.extensions import db
 from kiosk.models import (
-    Adjustment,
-    Assessment,
     Complaint,
     Device,
     Duty,
     Hall,
-    PeerAssignment,
     Rating,
     Staff,
     User,
     Window,
 )
-from kiosk.services import board_cache, complaints, devices, rating_log, ratings, workdays
+from kiosk.services import (
+    board_cache,
+    complaints,
+    demo_evaluation,
+    devices,
+    rating_log,
+    ratings,
+    workdays,
+)
 from kiosk.services.accounts import create_user
 from kiosk.services.duty import staff_on_duty
-from kiosk.services.evaluation import current_scheme
 from kiosk.services.periods import current_period
 from kiosk.services.privacy import device_hash
 from kiosk.services.settings import save_settings
@@ -191,7 +195,7 @@ def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
             with _security_log_quiet():
                 _handle_complaints(rng, hall, roster, quality, supervisor, now, zone)
                 result.complaints += _appealed_complaint(windows, today, zone)
-        _seed_evaluation(rng, hall, roster, quality, supervisor, now)
+        demo_evaluation.seed_evaluation(rng, hall, roster, quality, supervisor, now)
     # After the history: its late-evening taps were held as off-hours under the usual hours.
     save_settings(DEMO_SETTINGS, actor=None, hall=hall)
     result.pairings = _demo_devices(hall, windows, now)
@@ -318,94 +322,6 @@ def _handle_complaint(
         if at > now:
             return
         step(at)
-
-
-def _seed_evaluation(
-    rng: random.Random,
-    hall: Hall,
-    roster: list[Staff],
-    quality: dict[int, float],
-    supervisor: User,
-    now: datetime,
-) -> None:
-    """Give this quarter self, peer and supervisor assessments and a bonus.
-
-    With the complaints verified as valid (_handle_complaints), the demo evaluation shows all
-    four sources and each kind of adjustment; done once.
-    """
-    period = current_period(now, "quarter")
-    exists = db.session.scalar(
-        select(Assessment.id).where(Assessment.hall_id == hall.id, Assessment.period == period.code)
-    )
-    if exists is not None or len(roster) < 3:
-        return
-    leaves = current_scheme().leaves
-
-    def scores(staff: Staff, lenience: float) -> dict[str, float]:
-        level = min(0.98, quality[staff.id] + lenience)
-        points = {}
-        for leaf in leaves:
-            raw = leaf.max_points * (level + rng.uniform(-0.06, 0.04))
-            points[leaf.code] = round(min(leaf.max_points, max(0.0, raw)) * 2) / 2  # half points
-        return points
-
-    def assessment(subject: Staff, kind: str, key: str, lenience: float, **who: int) -> Assessment:
-        return Assessment(
-            hall_id=hall.id,
-            period=period.code,
-            subject_id=subject.id,
-            kind=kind,
-            assessor_key=key,
-            scores=scores(subject, lenience),
-            source="import",
-            created_at=now,
-            submitted_at=now,
-            locked=True,
-            **who,
-        )
-
-    rows: list[object] = []
-    for i, subject in enumerate(roster):
-        rows.append(
-            assessment(subject, "self", f"staff:{subject.id}", 0.08, assessor_staff_id=subject.id)
-        )
-        rows.append(
-            assessment(
-                subject, "supervisor", f"user:{supervisor.id}", 0.0, assessor_user_id=supervisor.id
-            )
-        )
-        for step in (1, 2, 3):  # three colleagues each, assigned by the supervisor
-            peer = roster[(i + step) % len(roster)]
-            rows.append(
-                PeerAssignment(
-                    hall_id=hall.id,
-                    period=period.code,
-                    assessor_id=peer.id,
-                    subject_id=subject.id,
-                    assigned_by_id=supervisor.id,
-                    created_at=now,
-                )
-            )
-            rows.append(
-                assessment(subject, "peer", f"staff:{peer.id}", 0.03, assessor_staff_id=peer.id)
-            )
-    best = max(roster, key=lambda s: quality[s.id])
-    rows.append(
-        Adjustment(
-            hall_id=hall.id,
-            staff_id=best.id,
-            period=period.code,
-            kind="bonus",
-            points=3,
-            reason="区级“优质服务窗口”表彰",
-            evidence="表彰文件",
-            approver_id=supervisor.id,
-            created_by_id=supervisor.id,
-            created_at=now,
-        )
-    )
-    db.session.add_all(rows)
-    db.session.flush()
 
 
 def _assignment(roster: list[Staff], windows: list[Window], day: date) -> dict[int, Staff]:

@@ -1,8 +1,9 @@
 """The 考核结果汇总表 as XLSX and CSV, built from a period report (the same numbers as the pages).
 
 One row per person; columns: rank, 工号, name, score, base, grade, one column per source, the
-residents' figures, adjustments, one column per assessment source and leaf criterion, flags and
-the scheme version. Numbers keep the report's two-decimal rounding.
+residents' figures, adjustments, one column per assessment source and leaf criterion, what
+follows from the grade (结果运用: 绩效系数, 表彰, 培训, 诫勉谈话, as the scheme maps grades),
+flags and the scheme version. Numbers keep the report's two-decimal rounding.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kiosk.services.spreadsheet import neutralise
 POINTS = "0.00"
 RATE = "0.00%"
 INTEGER = "0"
+COEFFICIENT = "0.0#"
 TEXT = "@"
 # Cells starting with these are formulas to a spreadsheet (CSV injection); tab and CR too.
 
@@ -97,7 +99,24 @@ def columns(report: Report) -> list[Column]:
                     POINTS,
                 )
             )
+    consequences = current_scheme().consequences
+
+    def consequence(row: PersonResult) -> scoring.Consequence | None:
+        code = row.result.grade_code
+        return consequences.get(code) if code is not None else None
+
+    def yes(wanted: bool) -> str:
+        return _("是") if wanted else ""
+
     cols += [
+        Column(
+            _("绩效系数"),
+            lambda r: c.bonus_coefficient if (c := consequence(r)) else None,
+            COEFFICIENT,
+        ),
+        Column(_("表彰"), lambda r: yes(bool((c := consequence(r)) and c.commendation))),
+        Column(_("培训"), lambda r: yes(bool((c := consequence(r)) and c.training))),
+        Column(_("诫勉谈话"), lambda r: yes(bool((c := consequence(r)) and c.talk))),
         Column(_("标志"), lambda r: "、".join(flag_label(f) for f in r.result.flags)),
         Column(_("考核方案版本"), lambda r: r.result.scheme_version),
     ]

@@ -3,6 +3,7 @@
 The assessment and ledger pages are in kiosk.staff.evaluation; this module shares its helpers.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, flash, make_response, redirect, render_template, url_for
@@ -18,11 +19,15 @@ from kiosk import clock
 from kiosk.auth import roles_required
 from kiosk.errors import render_error
 from kiosk.extensions import db
+from kiosk.labels import consequence_text
+from kiosk.models import Staff
 from kiosk.services import evaluation as ev
 from kiosk.services import evaluation_export, people, periods
+from kiosk.services import result_feedback as fb
 from kiosk.services.evaluation_error import EvaluationError
 from kiosk.staff import bp
 from kiosk.staff.evaluation import _common, _hall, _is_supervisor, _period
+from kiosk.staff.evaluation_feedback import FORMS, feedback_context
 
 
 class FinaliseForm(FlaskForm):
@@ -63,6 +68,10 @@ def _report_page(
             finalise_form=form,
             open_matters=matters,
             open_matter_labels=ev.OPEN_MATTER_LABELS,
+            open_objections=fb.open_objections(_hall(), period) if report.snapshot else 0,
+            consequences=ev.current_scheme().consequences,
+            grade_bands=ev.current_scheme().grades,
+            consequence_text=consequence_text,
         ),
     )
     return page, status
@@ -71,15 +80,29 @@ def _report_page(
 @bp.get("/evaluation/<period_code>/staff/<int:staff_id>")
 def evaluation_detail(period_code: str, staff_id: int) -> ResponseReturnValue:
     """Show one person's result with its full explanation and satisfaction trend."""
-    period = _period(period_code)
-    hall = _hall()
+    return detail_page(_period(period_code), staff_id)
+
+
+def detail_person(staff_id: int) -> Staff:
+    """Return the person whose result page this is: supervisors see anyone's, others their own."""
     if not _is_supervisor() and current_user.staff_id != staff_id:
         abort(403)
-    person = people.hall_member(hall.id, staff_id) or abort(404)
+    return people.hall_member(_hall().id, staff_id) or abort(404)
+
+
+def detail_page(
+    period: periods.Period,
+    staff_id: int,
+    forms: dict[str, FlaskForm] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """Render one person's result page (with the given forms, say after a refused post)."""
+    hall = _hall()
+    person = detail_person(staff_id)
     report = _report(period)
     row = report.row_for(person.id)
     trend = ev.satisfaction_trend(hall, person, period)
-    return render_template(
+    page = render_template(
         "staff/evaluation/detail.html",
         **_common(
             period,
@@ -87,8 +110,104 @@ def evaluation_detail(period_code: str, staff_id: int) -> ResponseReturnValue:
             person=person,
             result=row.result if row is not None else None,
             chart=trend_chart(trend),
+            **feedback_context(hall, period, person, report, forms or {}),
         ),
     )
+    return page, status
+
+
+def _feedback_step(
+    period_code: str,
+    staff_id: int,
+    name: str,
+    step: Callable[[Staff, FlaskForm], object],
+    done: str,
+) -> ResponseReturnValue:
+    """Take one feedback or objection step from its form; back to the result page."""
+    period = _period(period_code)
+    person = detail_person(staff_id)
+    form = FORMS[name]()
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return detail_page(period, staff_id, {name: form}, 422)
+    try:
+        step(person, form)
+    except fb.FeedbackError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        form.form_errors.append(error.message)
+        return detail_page(period, staff_id, {name: form}, error.status)
+    db.session.commit()
+    flash(done)
+    return redirect(url_for("staff.evaluation_detail", period_code=period.code, staff_id=staff_id))
+
+
+@bp.post("/evaluation/<period_code>/staff/<int:staff_id>/feedback")
+@roles_required("supervisor")
+def write_feedback(period_code: str, staff_id: int) -> ResponseReturnValue:
+    """A supervisor writes feedback and suggestions on a finalised result."""
+    period = _period(period_code)
+
+    def step(person: Staff, form: FlaskForm) -> object:
+        return fb.write_feedback(
+            _hall(),
+            period,
+            person,
+            actor=current_user,
+            feedback=form.data["feedback"],
+            suggestions=form.data["suggestions"],
+            now=clock.now(),
+        )
+
+    return _feedback_step(period_code, staff_id, "feedback_form", step, _("反馈已保存。"))
+
+
+@bp.post("/evaluation/<period_code>/staff/<int:staff_id>/acknowledge")
+def acknowledge_feedback(period_code: str, staff_id: int) -> ResponseReturnValue:
+    """The person confirms they have read the feedback (已阅)."""
+    period = _period(period_code)
+
+    def step(person: Staff, form: FlaskForm) -> object:
+        return fb.acknowledge(_hall(), period, person, actor=current_user, now=clock.now())
+
+    return _feedback_step(period_code, staff_id, "acknowledge_form", step, _("已确认阅读。"))
+
+
+@bp.post("/evaluation/<period_code>/staff/<int:staff_id>/objection")
+def object_to_result(period_code: str, staff_id: int) -> ResponseReturnValue:
+    """The person objects to their finalised result (异议), once."""
+    period = _period(period_code)
+
+    def step(person: Staff, form: FlaskForm) -> object:
+        return fb.object_to(
+            _hall(), period, person, actor=current_user, text=form.data["text"], now=clock.now()
+        )
+
+    return _feedback_step(
+        period_code, staff_id, "objection_form", step, _("异议已提交，将由其他负责人处理。")
+    )
+
+
+@bp.post("/evaluation/<period_code>/staff/<int:staff_id>/objection/decide")
+@roles_required("supervisor")
+def decide_objection(period_code: str, staff_id: int) -> ResponseReturnValue:
+    """A supervisor other than those involved decides the objection."""
+    period = _period(period_code)
+
+    def step(person: Staff, form: FlaskForm) -> object:
+        return fb.decide(
+            _hall(),
+            period,
+            person,
+            actor=current_user,
+            outcome=form.data["outcome"],
+            note=form.data["note"],
+            now=clock.now(),
+        )
+
+    return _feedback_step(period_code, staff_id, "decision_form", step, _("异议已处理。"))
 
 
 @bp.post("/evaluation/<period_code>/finalise")

@@ -1,7 +1,7 @@
 """station assessment rounds: their stations, assessment group and each member's item points
 
 Revision ID: y1_station_rounds
-Revises: x1_districts
+Revises: y1_result_feedback
 Create Date: 2026-12-07 12:13:50.326334
 
 A district's round (`station_round`) applies a station scheme to some of its stations
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "y1_station_rounds"
-down_revision = "x1_districts"
+down_revision = "y1_result_feedback"
 branch_labels = None
 depends_on = None
 

@@ -85,25 +85,40 @@ def test_demo_builds_a_realistic_hall_and_is_idempotent(runner, ctx):
     assert after_first["Rating"] > 5000 and after_first["Complaint"] > 10
     assert first.output.count("password") == 4 and "/staff/" in first.output
 
-    # This quarter's evaluation has all four sources for everyone, a bonus, and assigned peers.
-    from kiosk.models import Adjustment, Assessment, PeerAssignment
-
-    kinds = dict(
-        db.session.execute(select(Assessment.kind, func.count()).group_by(Assessment.kind)).all()
+    # This quarter and last have all four sources for everyone and assigned peers; this quarter
+    # a bonus. Last quarter is finalised, with feedback and the clerk's objection decided.
+    from kiosk.models import (
+        Adjustment,
+        Assessment,
+        EvaluationSnapshot,
+        PeerAssignment,
+        ResultFeedback,
     )
-    assert kinds == {"self": 12, "supervisor": 12, "peer": 36}
-    assert db.session.scalar(select(func.count(PeerAssignment.id))) == 36
-    assert db.session.scalar(select(func.count(Adjustment.id))) == 1
     from kiosk.services.periods import current_period
 
-    quarter = current_period(utcnow(), "quarter").code
-    evaluated = runner.invoke(args=["evaluate", "--period", quarter])
+    quarter = current_period(utcnow(), "quarter")
+    for period in (quarter, quarter.previous()):
+        kinds = dict(
+            db.session.execute(
+                select(Assessment.kind, func.count())
+                .where(Assessment.period == period.code)
+                .group_by(Assessment.kind)
+            ).all()
+        )
+        assert kinds == {"self": 12, "supervisor": 12, "peer": 36}, period.code
+    assert db.session.scalar(select(func.count(PeerAssignment.id))) == 72
+    assert db.session.scalar(select(func.count(Adjustment.id))) == 1
+    evaluated = runner.invoke(args=["evaluate", "--period", quarter.code])
     assert evaluated.exit_code == 0 and "缺" not in evaluated.output  # no source missing
+    snapshot = db.session.scalar(select(EvaluationSnapshot))
+    assert snapshot.period == quarter.previous().code
+    feedback = db.session.scalars(select(ResultFeedback)).all()
+    assert len(feedback) == 3 and sum(f.decision == "upheld" for f in feedback) == 1
 
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
     assert counts() == after_first
-    assert db.session.scalar(select(func.count(Assessment.id))) == 60
+    assert db.session.scalar(select(func.count(Assessment.id))) == 120
     assert "password " not in second.output
 
     oldest, newest = db.session.execute(

@@ -11,7 +11,7 @@ from sqlalchemy import MetaData, select
 from kiosk import create_app
 from kiosk.extensions import db
 
-BEFORE = "x1_districts"
+BEFORE = "y1_result_feedback"  # the revision before the rounds
 ROUNDS = "y2_round_evidence"
 TABLES = {
     "station_round",

@@ -6,7 +6,15 @@ from importlib import resources
 import pytest
 from scoring_helpers import default_scheme_data, with_changes
 
-from scoring import Adjustment, Assessment, ComplaintFinding, SchemeError, load_scheme, parse_scheme
+from scoring import (
+    Adjustment,
+    Assessment,
+    ComplaintFinding,
+    SchemeError,
+    default_scheme,
+    load_scheme,
+    parse_scheme,
+)
 
 
 def test_default_scheme_holds_the_centres_rubric(scheme):
@@ -175,3 +183,42 @@ def test_inputs_reject_what_cannot_be_scored():
         Adjustment("bonus", 2, "  ")
     with pytest.raises(ValueError, match="severity must be minor, major or severe"):
         ComplaintFinding("C1", "fatal")  # type: ignore[arg-type]
+
+
+def test_publication_of_scores_is_off_unless_the_scheme_turns_it_on(scheme_with):
+    assert default_scheme().publish_scores is False
+    assert scheme_with({"publication.scores": True}).publish_scores is True
+    data = default_scheme_data()
+    del data["publication"]
+    assert parse_scheme(data).publish_scores is False
+    with pytest.raises(SchemeError, match=r"^publication\.scores: must be true or false$"):
+        scheme_with({"publication.scores": "yes"})
+
+
+def test_the_objection_period_is_the_schemes_with_five_working_days_by_default(scheme_with):
+    assert default_scheme().objection_days == 5
+    assert scheme_with({"feedback.objection_days": 10}).objection_days == 10
+    data = default_scheme_data()
+    del data["feedback"]
+    assert parse_scheme(data).objection_days == 5
+    with pytest.raises(SchemeError, match=r"^feedback\.objection_days: must be at least 1$"):
+        scheme_with({"feedback.objection_days": 0})
+
+
+def test_consequences_map_grades_and_refuse_unknown_or_repeated_grades(scheme_with):
+    excellent = default_scheme().consequences["excellent"]
+    assert (excellent.bonus_coefficient, excellent.commendation, excellent.talk) == (
+        1.2,
+        True,
+        False,
+    )
+    assert default_scheme().consequences["fail"].talk
+    data = default_scheme_data()
+    del data["consequences"]
+    assert parse_scheme(data).consequences == {}
+    with pytest.raises(SchemeError, match=r"^consequences\[0\]\.grade: unknown grade 'top'"):
+        scheme_with({"consequences.0.grade": "top"})
+    with pytest.raises(SchemeError, match=r"already has its consequences$"):
+        scheme_with({"consequences.1.grade": "excellent"})
+    with pytest.raises(SchemeError, match=r"^consequences\[0\]\.bonus_coefficient: must be"):
+        scheme_with({"consequences.0.bonus_coefficient": -1})

@@ -419,6 +419,13 @@ def test_exports_read_back_with_headers_frozen_pane_formats_and_safe_cells(
     names = [sheet.cell(row=r, column=3).value for r in range(2, sheet.max_row + 1)]
     assert '\'=HYPERLINK("http://x")' in names
 
+    # 结果运用 for HR, as the scheme maps grades: 优秀 → 绩效系数 1.2 and 表彰.
+    row = {h: sheet.cell(row=2, column=i + 1).value for i, h in enumerate(headers)}
+    assert row["等级"] == "优秀" and row["绩效系数"] == 1.2
+    assert (row["表彰"], row["培训"], row["诫勉谈话"]) == ("是", None, None)
+    report = client.get(f"/staff/evaluation/{code}/report").get_data(as_text=True)
+    assert "<h2>结果运用</h2>" in report and "<td>绩效系数 1.2、表彰</td>" in report
+
     raw = client.get(f"/staff/evaluation/{code}/export.csv").data
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))

@@ -118,6 +118,7 @@ def collect_pages(app: Flask, out: Path) -> list[str]:
         ("board", f"/board/{slug}"),
         ("board-windows", f"/board/{slug}?view=windows"),
         ("disclosure", f"/public/{slug}"),
+        ("publication", f"/public/{slug}/evaluation/2026Q3"),  # the demo published last quarter
         ("not-found", "/no-such-page"),
         ("pairing", "/kiosk"),
     ):
@@ -150,6 +151,11 @@ def collect_pages(app: Flask, out: Path) -> list[str]:
             response = client.get(url)
             if response.mimetype == "text/html":
                 keep(f"{role}{re.sub(r'[^a-z0-9]+', '-', url)}", url, response)
+        if role in ("staff", "supervisor"):  # a finalised result: feedback, objection decided
+            with app.app_context():
+                own = db.session.scalar(select(User.staff_id).where(User.username == username))
+            url = f"/staff/evaluation/2026Q3/staff/{own or ids['staff_id']}"
+            keep(f"{role}-finalised-result", url, client.get(url))
     _collect_district_pages(app, hall_id, passwords["clerk"], keep)
     return [f"{file}  {url}" for file, url in sorted(pages.items())]
 
