@@ -19,6 +19,8 @@ class Defaults:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # Staff photo uploads above this are refused on the form (they are scaled to 512 px anyway).
     STAFF_PHOTO_MAX_BYTES = 1536 * 1024
+    # Evidence a station round's members attach (photos, PDFs): under the request limit above.
+    EVIDENCE_MAX_BYTES = 1536 * 1024
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")

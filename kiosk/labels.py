@@ -91,6 +91,10 @@ AUDIT_ACTION_LABELS = {
     "adjustment.deduction": _l("登记扣分"),
     "adjustment.void": _l("作废加减分"),
     "evaluation.finalise": _l("考核定稿"),
+    "evaluation.feedback": _l("填写考核反馈"),
+    "evaluation.feedback_acknowledged": _l("确认阅读考核反馈"),
+    "evaluation.objection": _l("对考核结果提出异议"),
+    "evaluation.objection_decided": _l("处理考核异议"),
     "roster.create": _l("新增排班"),
     "roster.update": _l("修改排班"),
     "roster.end": _l("结束值班"),
@@ -119,6 +123,10 @@ AUDIT_ACTION_LABELS = {
     "hall.attach": _l("纳入街道"),
     "hall.create": _l("新建便民服务站"),
     "district.create": _l("新建街道"),
+    "station_round.open": _l("开启站点考核轮次"),
+    "station_round.add_member": _l("加入考核组"),
+    "station_round.score": _l("站点考核评分"),
+    "station_round.evidence": _l("上传站点考核佐证材料"),
 }
 AUDIT_TARGET_LABELS = {
     "complaint": _l("投诉"),
@@ -127,6 +135,7 @@ AUDIT_TARGET_LABELS = {
     "period": _l("考核期间"),
     "adjustment": _l("加减分"),
     "evaluation_snapshot": _l("考核定稿"),
+    "result_feedback": _l("考核反馈与异议"),
     "duty": _l("排班"),
     "staff": _l("人员"),
     "user": _l("账户"),
@@ -135,6 +144,24 @@ AUDIT_TARGET_LABELS = {
     "setting": _l("系统设置"),
     "hall": _l("大厅"),
     "district": _l("街道"),
+    "station_round": _l("站点考核轮次"),
+}
+# Station assessment rounds (kiosk.services.station_rounds).
+ROUND_KIND_LABELS = {
+    "month": _l("月度考核"),
+    "quarter": _l("季度考核"),
+    "year": _l("年度考核"),
+    "spot_check": _l("不定期抽查"),
+}
+ROUND_STATUS_LABELS = {"open": _l("进行中"), "finalised": _l("已定稿")}
+ROUND_SCHEME_LABELS = {
+    "2019": _l("社区便民服务站考核细则（2019）"),
+    "workstation": _l("群众工作站考核细则"),
+}
+MEMBER_ROLE_LABELS = {
+    "district_assessor": _l("街道考核人员"),
+    "cross_staff": _l("交叉考核人员（其他站点工作人员）"),
+    "resident_rep": _l("居民代表"),
 }
 
 # The evaluation: assessment kinds, ledger entries, tasks and result flags.

@@ -6,8 +6,10 @@ from flask_login import current_user
 
 from kiosk.auth import district_required, home_for
 from kiosk.district import bp
+from kiosk.district.rounds import round_labels
 from kiosk.labels import ROLE_LABELS
 from kiosk.services import districts as districts_service
+from kiosk.services import station_rounds
 
 
 @bp.get("/")
@@ -35,5 +37,10 @@ def index(slug: str) -> ResponseReturnValue:
 @district_required("resident_rep")
 def invitations(slug: str) -> ResponseReturnValue:
     """Show a residents' representative the assessment rounds it is invited to score."""
-    # Rounds come with station schemes (issue #27, later points): none can invite anyone yet.
-    return render_template("district/invitations.html", district=current_user.district, rounds=[])
+    district = current_user.district
+    return render_template(
+        "district/invitations.html",
+        district=district,
+        memberships=station_rounds.member_rounds(current_user, district.id),
+        **round_labels(),
+    )

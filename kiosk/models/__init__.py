@@ -34,6 +34,16 @@ from kiosk.models.rating import (
 from kiosk.models.rating_log import RatingLogEntry
 from kiosk.models.retired_token import RetiredQrToken
 from kiosk.models.setting import Setting
+from kiosk.models.station_round import (
+    MEMBER_ROLES,
+    ROUND_KINDS,
+    ROUND_STATUSES,
+    RoundEvidence,
+    RoundMember,
+    RoundScore,
+    RoundStation,
+    StationRound,
+)
 from kiosk.models.user import DISTRICT_ROLES, HALL_ROLES, ROLES, User
 
 __all__ = [
@@ -44,11 +54,14 @@ __all__ = [
     "DEVICE_KINDS",
     "DISTRICT_ROLES",
     "HALL_ROLES",
+    "MEMBER_ROLES",
     "NOTIFICATION_CHANNELS",
     "RATING_CHANNELS",
     "RATING_STATUSES",
     "REASON_TAGS",
     "ROLES",
+    "ROUND_KINDS",
+    "ROUND_STATUSES",
     "SATISFACTIONS",
     "SEVERITIES",
     "TALLY_GRAINS",
@@ -72,9 +85,14 @@ __all__ = [
     "RatingTally",
     "ResultFeedback",
     "RetiredQrToken",
+    "RoundEvidence",
+    "RoundMember",
+    "RoundScore",
+    "RoundStation",
     "ServiceInvitation",
     "Setting",
     "Staff",
+    "StationRound",
     "User",
     "Window",
 ]

@@ -83,7 +83,7 @@ def _text(value: str | None, *, required: str, limit: int = TEXT_LIMIT) -> str:
     return text
 
 
-def _record(action: str, row: ResultFeedback, actor: User, hall: Hall, **detail: object) -> None:
+def _log(action: str, row: ResultFeedback, actor: User, hall: Hall, **detail: object) -> None:
     db.session.flush()
     audit.record(
         action,
@@ -119,7 +119,7 @@ def write_feedback(
     rewritten = row.written_at is not None
     row.feedback, row.suggestions = text, advice
     row.written_by_id, row.written_at = actor.id, now
-    _record("evaluation.feedback", row, actor, hall, rewritten=rewritten)
+    _log("evaluation.feedback", row, actor, hall, rewritten=rewritten)
     return row
 
 
@@ -134,7 +134,7 @@ def acknowledge(
         raise FeedbackError(_("还没有反馈意见可以确认。"))
     if row.acknowledged_at is None:
         row.acknowledged_at = now
-        _record("evaluation.feedback_acknowledged", row, actor, hall)
+        _log("evaluation.feedback_acknowledged", row, actor, hall)
     return row
 
 
@@ -162,7 +162,7 @@ def object_to(
     if row.objected_at is not None:
         raise FeedbackError(_("每期只能提出一次异议。"))
     row.objection, row.objected_at = reason, now
-    _record("evaluation.objection", row, actor, hall)
+    _log("evaluation.objection", row, actor, hall)
     return row
 
 
@@ -196,7 +196,7 @@ def decide(
     row.decision = outcome
     row.decision_note = _text(note, required=_("请填写处理意见。"))
     row.decided_by_id, row.decided_at = actor.id, now
-    _record("evaluation.objection_decided", row, actor, hall, decision=outcome)
+    _log("evaluation.objection_decided", row, actor, hall, decision=outcome)
     return row
 
 

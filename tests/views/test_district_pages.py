@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from kiosk.extensions import db
-from kiosk.models import AuditEntry, Hall, Staff, User, Window
+from kiosk.models import AuditEntry, Hall, RoundStation, Staff, StationRound, User, Window
 from tests.conftest import PASSWORDS
 from tests.helpers import hidden_fields
 from tests.views.test_security_checklist import snapshot
@@ -42,8 +42,42 @@ EXPECTED: dict[str, dict[str, int]] = {
     "/district/other/dashboard": only(district_admin=404, district_assessor=404),
     "/district/own/invitations": only(resident_rep=200),
     "/district/other/invitations": only(resident_rep=404),
+    # Assessment rounds. The round below has no group yet, so nobody signed in here sits in it:
+    # hall accounts get 403 on the scoring pages too, and district members' pages are 404.
+    "/district/own/rounds": only(district_admin=200, district_assessor=200),
+    "/district/other/rounds": only(district_admin=404, district_assessor=404),
+    "/district/own/rounds/new": only(district_admin=200),
+    "/district/other/rounds/new": only(district_admin=404),
+    "/district/own/rounds/<int:round_id>": only(district_admin=200, district_assessor=200),
+    "/district/other/rounds/<int:round_id>": only(district_admin=404, district_assessor=404),
+    "/district/own/rounds/<int:round_id>/members": only(district_admin=200),
+    "/district/other/rounds/<int:round_id>/members": only(district_admin=404),
+    "/district/own/my-rounds": only(district_assessor=200, resident_rep=200),
+    "/district/other/my-rounds": only(district_assessor=404, resident_rep=404),
+    "/district/own/rounds/<int:round_id>/score": only(district_assessor=404, resident_rep=404),
+    "/district/other/rounds/<int:round_id>/score": only(district_assessor=404, resident_rep=404),
+    "/district/own/rounds/<int:round_id>/score/<int:hall_id>": only(
+        district_assessor=404, resident_rep=404
+    ),
+    "/district/other/rounds/<int:round_id>/score/<int:hall_id>": only(
+        district_assessor=404, resident_rep=404
+    ),
+    # No evidence is attached in this world: the district's accounts find none.
+    "/district/own/rounds/<int:round_id>/evidence/<int:evidence_id>": only(
+        district_admin=404, district_assessor=404, resident_rep=404
+    ),
+    "/district/other/rounds/<int:round_id>/evidence/<int:evidence_id>": only(
+        district_admin=404, district_assessor=404, resident_rep=404
+    ),
 }
-POSTS = ("/district/{slug}/stations/attach", "/district/{slug}/stations/create")
+POSTS = (
+    "/district/{slug}/stations/attach",
+    "/district/{slug}/stations/create",
+    "/district/{slug}/rounds/create",
+    "/district/{slug}/rounds/<int:round_id>/members/add",
+    "/district/{slug}/rounds/<int:round_id>/score/<int:hall_id>",
+    "/district/{slug}/rounds/<int:round_id>/score/<int:hall_id>/evidence",
+)
 
 
 @pytest.fixture
@@ -62,11 +96,26 @@ def world(ctx, hall, make_hall, make_district, make_window, make_staff) -> dict[
     make_staff()
     db.session.add(Staff(hall=second, staff_no="AL001", name="安乐员工"))
     db.session.add(Window(hall=foreign, number=1, name="综合"))
+    round_ = StationRound(
+        district=own, title="第四季度考核", kind="quarter", period="2026Q4", scheme="2019"
+    )
+    round_.stations = [RoundStation(hall=hall), RoundStation(hall=second)]
+    db.session.add(round_)
     db.session.commit()
-    return {"own": own, "other": other, "second": second, "foreign": foreign, "alone": alone}
+    return {
+        "own": own,
+        "other": other,
+        "second": second,
+        "foreign": foreign,
+        "alone": alone,
+        "round": round_,
+    }
 
 
 def _url(page: str, world: dict[str, Any]) -> str:
+    page = page.replace("<int:round_id>", str(world["round"].id))
+    page = page.replace("<int:hall_id>", str(world["second"].id))
+    page = page.replace("<int:evidence_id>", "1")
     return page.replace("/own/", f"/{world['own'].slug}/").replace(
         "/other/", f"/{world['other'].slug}/"
     )

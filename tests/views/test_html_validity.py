@@ -156,43 +156,99 @@ def collect_pages(app: Flask, out: Path) -> list[str]:
                 own = db.session.scalar(select(User.staff_id).where(User.username == username))
             url = f"/staff/evaluation/2026Q3/staff/{own or ids['staff_id']}"
             keep(f"{role}-finalised-result", url, client.get(url))
-    _collect_district_pages(app, hall_id, keep)
+    _collect_district_pages(app, hall_id, passwords["clerk"], keep)
     return [f"{file}  {url}" for file, url in sorted(pages.items())]
 
 
 DISTRICT_PASSWORD = "street office keys"
 
 
-def _collect_district_pages(app: Flask, hall_id: int, keep) -> None:  # type: ignore[no-untyped-def]
-    """Render the district area's pages, with the demo hall as a station of the district."""
+def _collect_district_pages(app: Flask, hall_id: int, clerk_password: str, keep) -> None:  # type: ignore[no-untyped-def]
+    """Render the district area's pages, with the demo hall as a station of the district.
+
+    A round of the demo hall and a second station is under way: the demo clerk (a hall
+    account, 交叉考核) and a residents' representative sit in its group, and the clerk has
+    scored a few items of the second station and attached a PDF to it.
+    """
     from kiosk.models import Hall
-    from kiosk.services import accounts, districts
+    from kiosk.services import accounts, districts, round_evidence, round_scores, station_rounds
 
     with app.app_context():
         district = districts.create_district("fuxing", "复兴街道")
         districts.attach_hall(district, db.session.get(Hall, hall_id))
         db.session.add(Hall(slug="alone", name="未归属的服务大厅"))  # offered for attaching
-        for role in ("district_admin", "resident_rep"):
-            accounts.create_user(role, role, DISTRICT_PASSWORD, district=district)
+        made = {
+            role: accounts.create_user(role, role, DISTRICT_PASSWORD, district=district)
+            for role in ("district_admin", "resident_rep", "district_assessor")
+        }
+        second = districts.create_station(
+            district, slug="anle", name="安乐社区便民服务站", actor=made["district_admin"]
+        )
+        round_ = station_rounds.open_round(
+            district,
+            title="2026年第四季度考核",
+            kind="quarter",
+            period="2026Q4",
+            spot_check_on=None,
+            scheme="2019",
+            hall_ids=[hall_id, second.id],
+            actor=made["district_admin"],
+        )
+        clerk = db.session.scalar(select(User).where(User.username == "clerk"))
+        for user in (clerk, made["resident_rep"]):
+            station_rounds.add_member(round_, user, actor=made["district_admin"])
+        member = station_rounds.membership(round_, clerk)
+        round_scores.save_scores(
+            round_,
+            second,
+            member,
+            {
+                "operation.hours": round_scores.Entry(4, "周日下午未开放"),
+                "operation.staffing.on_duty": round_scores.Entry(4),
+            },
+            actor=clerk,
+            now=clock.now(),
+        )
+        round_evidence.attach(
+            round_, second, member, "台账.pdf", b"%PDF-1.4\n%%EOF\n", item=None, actor=clerk
+        )
         db.session.commit()
+        rounds = f"/district/fuxing/rounds/{round_.id}"
+        score = f"{rounds}/score/{second.id}"
+        own = f"{rounds}/score/{hall_id}"
     pages = {
         "district_admin": [
             "/district/fuxing/",
             "/district/fuxing/stations/new",
             "/district/fuxing/dashboard",
             "/district/fuxing/dashboard?range=year",
+            "/district/fuxing/rounds",
+            "/district/fuxing/rounds/new",
+            rounds,
+            f"{rounds}/members",
         ],
-        "resident_rep": ["/district/fuxing/invitations"],
+        "resident_rep": [
+            "/district/fuxing/invitations",
+            "/district/fuxing/my-rounds",
+            f"{rounds}/score",
+            score,
+        ],
+        "clerk": ["/district/fuxing/my-rounds", f"{rounds}/score", score, own],
     }
     for username, urls in pages.items():
         client = app.test_client()
         form = hidden_fields(client.get("/auth/login").get_data(as_text=True))
+        password = clerk_password if username == "clerk" else DISTRICT_PASSWORD
         signed_in = client.post(
-            "/auth/login", data={**form, "username": username, "password": DISTRICT_PASSWORD}
+            "/auth/login", data={**form, "username": username, "password": password}
         )
         assert signed_in.status_code == 302, username
         for url in urls:
-            keep(f"{username}{re.sub(r'[^a-z0-9]+', '-', url)}", url, client.get(url))
+            response = client.get(url)
+            if url == own:  # the page refusing a member their own station
+                assert response.status_code == 403
+                response.status_code = 200  # checked like any page
+            keep(f"{username}{re.sub(r'[^a-z0-9]+', '-', url)}", url, response)
 
 
 def test_every_page_passes_the_nu_html_checker(app, tmp_path, vnu_jar):

@@ -445,6 +445,9 @@ def own_objects(hall, window, staff, put_on_duty, make_user) -> dict[str, Any]: 
         "code": "en",
         "slug": hall.slug,
         "invite": invitation.token,
+        # A district's station rounds (/district/<slug>/rounds/…): the token check comes first.
+        "round_id": 1,
+        "hall_id": hall.id,
     }
 
 
