@@ -71,6 +71,7 @@ def init_extensions(app: Flask) -> None:
 
     init_database(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    app.before_request(security.allow_larger_bodies)  # before the CSRF check reads any form
     csrf.init_app(app)
     auth.init_login(app)
     i18n.init_babel(app)

@@ -19,8 +19,10 @@ class Defaults:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # Staff photo uploads above this are refused on the form (they are scaled to 512 px anyway).
     STAFF_PHOTO_MAX_BYTES = 1536 * 1024
-    # Evidence a station round's members attach (photos, PDFs): under the request limit above.
-    EVIDENCE_MAX_BYTES = 1536 * 1024
+    # Evidence a station round's members attach (photos, PDFs). A phone photo is 2-6 MB (it is
+    # re-encoded to at most 2048 px), so that one route takes a larger request than the rest:
+    # kiosk.security.BODY_LIMITS, and its location in deploy/nginx-kiosk.conf.
+    EVIDENCE_MAX_BYTES = 8 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")

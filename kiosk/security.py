@@ -1,6 +1,6 @@
 """Security headers on every response, and secure cookies when served over HTTPS."""
 
-from flask import Flask, Response, abort, make_response, request
+from flask import Flask, Response, abort, current_app, make_response, request
 from flask_babel import gettext as _
 
 from kiosk.errors import render_error
@@ -73,6 +73,23 @@ def refuse_nul_characters() -> None:
         values += request.form.listvalues()
     if any("\x00" in value for group in values for value in group):
         abort(make_response(render_error(400, _("提交的内容含有无效字符，请删除后重试。"))))
+
+
+# Routes that take a larger body than MAX_CONTENT_LENGTH: endpoint -> the setting that sizes
+# the file they take (a little more is allowed for the form's other fields).
+BODY_LIMITS = {"district.attach_evidence": "EVIDENCE_MAX_BYTES"}
+FORM_FIELDS_ALLOWANCE = 64 * 1024
+
+
+def allow_larger_bodies() -> None:
+    """Raise the request size limit for the routes in BODY_LIMITS, before anything reads a form.
+
+    Registered ahead of the CSRF check, which reads the form of every POST.
+    """
+    setting_name = BODY_LIMITS.get(request.endpoint or "")
+    if setting_name is not None:
+        limit = int(current_app.config[setting_name]) + FORM_FIELDS_ALLOWANCE
+        request.max_content_length = limit
 
 
 def init_security(app: Flask) -> None:

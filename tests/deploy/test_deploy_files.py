@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from flask import url_for
 
-from kiosk import create_app
+from kiosk import create_app, security
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -76,6 +77,14 @@ def test_nginx_serves_the_real_static_folder_with_long_caching() -> None:
     body = re.search(r"client_max_body_size (\d+)m;", site)
     app = create_app({"SECRET_KEY": "x"})
     assert body is not None and int(body[1]) * 1024 * 1024 == app.config["MAX_CONTENT_LENGTH"]
+    # The evidence route's location takes what the app takes there (kiosk.security.BODY_LIMITS).
+    evidence = re.search(r"location ~ (\S+) \{\s*client_max_body_size (\d+)m;", site)
+    assert evidence is not None
+    with app.test_request_context():
+        url = url_for("district.attach_evidence", slug="fuxing", round_id=3, hall_id=7)
+    assert re.match(evidence[1], url) and not re.match(evidence[1], url + "/x")
+    route_limit = app.config["EVIDENCE_MAX_BYTES"] + security.FORM_FIELDS_ALLOWANCE
+    assert int(evidence[2]) * 1024 * 1024 >= route_limit
 
 
 def test_static_urls_carry_a_content_version_so_long_caching_is_safe() -> None:

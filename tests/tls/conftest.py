@@ -207,6 +207,24 @@ def https_get(port: int, path: str, timeout: float = 10) -> Answer:
     return _get(connection, port, path)
 
 
+def https_post(port: int, path: str, body: bytes, timeout: float = 30) -> Answer:
+    """POST a raw body to path on nginx's TLS port as HOST (a form, as far as nginx can tell)."""
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", port, timeout=timeout, context=_unverified_tls()
+    )
+    headers = {
+        "Host": f"{HOST}:{port}",
+        "Connection": "close",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        return Answer(response.status, response.headers, response.read())
+    finally:
+        connection.close()
+
+
 def http_get(port: int, path: str, timeout: float = 10) -> Answer:
     """GET path from nginx's plain-HTTP port as HOST, following nothing."""
     return _get(http.client.HTTPConnection("127.0.0.1", port, timeout=timeout), port, path)

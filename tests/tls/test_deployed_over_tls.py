@@ -22,7 +22,14 @@ from kiosk.models import Complaint, ComplaintEvent, Device, Hall, Rating, User
 from kiosk.models._types import utcnow
 from kiosk.services.board import local_midnight, local_today
 from tests.browser.device_support import LANDSCAPE, create_device, pair, wait_until
-from tests.tls.conftest import HOST, SUPERVISOR, SUPERVISOR_PASSWORD, Chromium, TlsStack
+from tests.tls.conftest import (
+    HOST,
+    SUPERVISOR,
+    SUPERVISOR_PASSWORD,
+    Chromium,
+    TlsStack,
+    https_post,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -107,6 +114,16 @@ def test_every_https_answer_carries_hsts(tls_stack: TlsStack, path: str) -> None
     values = answer.headers.get_all("Strict-Transport-Security") or []
     assert len(values) == 1, values  # one header, whether nginx or the app answered
     assert hsts_max_age(values[0]) >= HSTS_MIN_AGE and "includeSubDomains" in values[0], values
+
+
+def test_only_the_evidence_route_takes_a_body_larger_than_two_mib(tls_stack: TlsStack) -> None:
+    """nginx stops a 3 MiB body at 2 MiB everywhere but at a round's evidence upload, which
+    the app then answers itself (here: no session, so no valid CSRF token, a 400)."""
+    body = b"file=" + b"0" * (3 * 1024 * 1024)
+    elsewhere = https_post(tls_stack.https_port, "/auth/login", body)
+    assert elsewhere.status == 413 and b"nginx" in elsewhere.body
+    evidence = https_post(tls_stack.https_port, "/district/fuxing/rounds/1/score/1/evidence", body)
+    assert evidence.status == 400, (evidence.status, evidence.body[:200])
 
 
 def test_static_files_come_from_nginx_with_long_caching(tls_stack: TlsStack) -> None:

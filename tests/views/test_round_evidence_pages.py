@@ -97,8 +97,8 @@ def test_an_upload_that_does_not_fit_is_explained_on_the_page(app, world):
     app.config["EVIDENCE_MAX_BYTES"] = 100
     too_big = _upload(rep, url, "台账.pdf", PDF + b" " * 100)
     assert too_big.status_code == 422 and "不能超过" in too_big.get_data(as_text=True)
-    app.config["EVIDENCE_MAX_BYTES"] = 10 * 1024 * 1024
-    # Beyond the whole request's limit the server stops reading: the 413 page.
+    app.config["EVIDENCE_MAX_BYTES"] = 1024 * 1024
+    # Well beyond the route's limit the server stops reading: the 413 page.
     huge = _upload(rep, url, "台账.pdf", b"%PDF-" + b"0" * (3 * 1024 * 1024))
     assert huge.status_code == 413
     assert snapshot() == before
@@ -125,3 +125,25 @@ def test_evidence_for_ones_own_station_and_without_a_token_is_refused(app, world
     )
     assert forged.status_code == 400
     assert snapshot() == before
+
+
+def test_a_phone_photo_larger_than_other_requests_is_taken(app, world):
+    """A 3 MB photo: more than any other form may send (2 MiB), well inside the evidence limit."""
+    import io
+    import random
+
+    from PIL import Image
+
+    noise = random.Random(7).randbytes(1400 * 1400 * 3)
+    picture = Image.frombytes("RGB", (1400, 1400), noise)
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", quality=97)
+    photo = out.getvalue()
+    assert 2 * 1024 * 1024 < len(photo) < app.config["EVIDENCE_MAX_BYTES"]
+    clerk = _client(app, world, "clerk")
+    response = _upload(clerk, _urls(world)["score_anle"], "现场.jpg", photo)
+    assert response.status_code == 302, response.status_code
+    assert db.session.scalar(select(func.count(RoundEvidence.id))) == 1
+    # Any other form still stops at the usual limit.
+    other = clerk.post("/auth/login", data={"username": "x" * (3 * 1024 * 1024)})
+    assert other.status_code == 413
