@@ -513,7 +513,13 @@ ODD_DATES = [
 # Query parameters staff pages read from links rather than from a form on the page.
 ID_PARAMETERS = ("window", "staff", "level", "page", "rating", "period")
 DAY_PARAMETERS = ("day", "start", "end", "from", "to", "month")
-PATH_VALUES = {"period_code": "2026-11", "kind": "supervisor", "fmt": "csv", "action": "verify"}
+PATH_VALUES = {
+    "period_code": "2026-11",
+    "kind": "supervisor",
+    "fmt": "csv",
+    "action": "verify",
+    "slug": "fuxing",  # a district: its rounds' URLs carry ids too
+}
 _INT_PART = re.compile(r"<int:(?P<name>[^<>]+)>")
 _ANY_PART = re.compile(r"<(?:[^:<>]+:)?(?P<name>[^<>]+)>")
 
