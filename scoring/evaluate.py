@@ -53,6 +53,7 @@ from scoring.scheme import (
     SEVERITY_LABELS,
     SOURCE_LABELS,
     SOURCES,
+    Composition,
     Criterion,
     GradeBand,
     Scheme,
@@ -60,13 +61,22 @@ from scoring.scheme import (
 
 
 def evaluate_period(
-    staff: Sequence[StaffInput], scheme: Scheme, hall_mean: float | None = None
+    staff: Sequence[StaffInput],
+    scheme: Scheme,
+    hall_mean: float | None = None,
+    composition: Composition | None = None,
 ) -> PeriodResult:
     """Evaluate every staff member of a period under ``scheme``.
 
     ``hall_mean`` (0–100, rounded half up to two decimals before use) is what satisfaction
     indexes are smoothed toward; ``None`` means the mean over all ``staff`` ratings. Raises
     ``ValueError`` for duplicate staff ids or an assessment that does not fit the rubric.
+
+    **Composition** (a year built from its quarters, ``scheme.compositions``): the base score
+    is the mean of the person's scored ``parts`` × ``parts_weight`` plus the period's own
+    assessment (its ``own_sources`` only) × ``own_weight``, the weights shared out when one of
+    the two is missing; then the period's adjustments and complaints apply once as usual. With
+    no scored part the own assessment must pass the ``gates.min_sources`` gate alone.
 
     **Rank** (tie rule): higher score (the rounded score that is shown) first; on equal score,
     higher smoothed satisfaction index; then higher supervisor value (missing counts lowest);
@@ -87,7 +97,7 @@ def evaluate_period(
     if duplicates:
         raise ValueError(f"staff listed twice: {', '.join(duplicates)}")
     mean_points = float(round2(hall_mean)) if hall_mean is not None else _hall_mean(staff, scheme)
-    drafts = [_draft(person, scheme, mean_points) for person in staff]
+    drafts = [_draft(person, scheme, mean_points, composition) for person in staff]
 
     scored = [d for d in drafts if d.score is not None]
     ranks = _competition_ranks([d.rank_key for d in scored])
@@ -161,6 +171,7 @@ class _Draft:
         self.bonus_total = Decimal(0)
         self.bonus_applied = Decimal(0)
         self.deduction_total = Decimal(0)
+        self.parts_value: Decimal | None = None
         self.rank_key: tuple[Decimal, ...] = ()
 
     def line(self, phrase: Phrase, points: Decimal | None = None, depth: int = 0) -> None:
@@ -217,10 +228,14 @@ class _Draft:
             flags=tuple(sorted(flags)),
             explanation=tuple(lines),
             scheme_version=scheme.version,
+            parts=tuple(sorted(self.person.parts, key=lambda part: part.period)),
+            parts_value=None if self.parts_value is None else float(self.parts_value),
         )
 
 
-def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
+def _draft(
+    person: StaffInput, scheme: Scheme, mean_points: float, composition: Composition | None
+) -> _Draft:
     for assessment in person.assessments:
         assessment.check(scheme)
     draft = _Draft(person)
@@ -249,15 +264,27 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
             values[code], details[code] = value, notes
             extras[code] = (len(used), criteria, dropped, None if used else "no_assessments")
 
-    present_sum = total(dec(scheme.weights[c]) for c in SOURCES if values[c] is not None)
+    counted = SOURCES if composition is None else composition.own_sources
+    present_sum = total(dec(scheme.weights[c]) for c in counted if values[c] is not None)
     renormalised = present_sum != 1
     contributions: list[Decimal] = []
+    own_start = len(draft.lines)
     for code in SOURCES:
         label = SOURCE_LABELS[code]
         weight = dec(scheme.weights[code])
         value = values[code]
         count, criteria, dropped, reason = extras[code]
-        if value is None or present_sum == 0:
+        if code not in counted:
+            assert composition is not None  # noqa: S101 - every source counts alone
+            draft.line(
+                Phrase(
+                    "%(source)s：已计入%(parts)s的结果，本期不另计",
+                    {"source": Phrase(label), "parts": _PARTS_LABELS[composition.parts]},
+                )
+            )
+            effective = contribution = Decimal(0)
+            value, reason = None, "in_parts"
+        elif value is None or present_sum == 0:
             draft.flags.add(f"missing:{code}")
             missing = {"source": Phrase(label), "why": _missing_text(code, count, scheme)}
             if present_sum:
@@ -308,11 +335,34 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
             )
         )
 
+    present = sum(1 for code in counted if values[code] is not None)
+    if composition is not None:
+        own_lines = draft.lines[own_start:]
+        del draft.lines[own_start:]
+        own = total(contributions) if present_sum else None
+        base = _compose(draft, scheme, composition, own_lines, own, present)
+        if base is not None:
+            draft.base = base
+            draft.line(Phrase("基础分 = %(base)s", {"base": fmt(base)}))
+    else:
+        base = _own_base(draft, scheme, contributions, present_sum, present)
+    if base is None:
+        return draft
+    return _finish_draft(draft, scheme, base, values)
+
+
+def _own_base(
+    draft: _Draft,
+    scheme: Scheme,
+    contributions: list[Decimal],
+    present_sum: Decimal,
+    present: int,
+) -> Decimal | None:
+    """Return the base score from the sources, or None (and why) when the gates refuse one."""
     if present_sum == 0:
         draft.flags.add("unscored")
         draft.line(Phrase("没有可计分的来源，本期不计分、不评等级、不排名"))
-        return draft
-    present = sum(1 for code in SOURCES if values[code] is not None)
+        return None
     if present < scheme.min_sources:
         draft.flags.update(("unscored", "too_few_sources"))
         draft.line(
@@ -322,11 +372,11 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
                 {"count": str(present), "min": str(scheme.min_sources)},
             )
         )
-        return draft
+        return None
 
     base = total(contributions)
     draft.base = base
-    if renormalised:
+    if present_sum != 1:
         draft.line(
             Phrase(
                 "基础分 = %(base)s（在场来源权重合计 %(sum)s，按比例放大）",
@@ -335,7 +385,14 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
         )
     else:
         draft.line(Phrase("基础分 = %(base)s", {"base": fmt(base)}))
+    return base
 
+
+def _finish_draft(
+    draft: _Draft, scheme: Scheme, base: Decimal, values: dict[str, Decimal | None]
+) -> _Draft:
+    """Adjust, clip and grade a base score; note a veto; set the rank key."""
+    person = draft.person
     score = base + _adjust(draft, scheme)
     low, high = round2(scheme.score_min), round2(scheme.score_max)
     if score < low or score > high:
@@ -378,6 +435,155 @@ def _draft(person: StaffInput, scheme: Scheme, mean_points: float) -> _Draft:
         Decimal(person.ratings.total),
     )
     return draft
+
+
+_PARTS_LABELS = {"quarters": Phrase("各季度"), "months": Phrase("各月")}
+_OWN_LABELS = {"year": Phrase("年度评价"), "quarter": Phrase("季度评价")}
+_PART_STATES = {True: Phrase("已定稿"), False: Phrase("未定稿")}
+
+
+def _compose(
+    draft: _Draft,
+    scheme: Scheme,
+    composition: Composition,
+    own_lines: list[ExplanationLine],
+    own: Decimal | None,
+    own_present: int,
+) -> Decimal | None:
+    """Return the base built from the parts and the period's own assessment, explained.
+
+    ``own`` is the own assessment's base (its sources' contributions), ``None`` when none of
+    its sources is present; ``own_lines`` explain it and are shown under it, as detail.
+    Returns ``None`` (and says why) when there is nothing to score.
+    """
+    parts_label = _PARTS_LABELS[composition.parts]
+    own_label = _OWN_LABELS[composition.period_kind]
+    parts_weight, own_weight = dec(composition.parts_weight), dec(composition.own_weight)
+    if own_weight == 0:
+        own, own_lines = None, []
+    details = [_own_detail(line) for line in own_lines]
+    parts = sorted(draft.person.parts, key=lambda part: part.period)
+    scored = [dec(part.base) for part in parts if part.base is not None]
+    value = round2(mean(scored)) if scored else None
+    draft.parts_value = value
+    draft.line(
+        Phrase(
+            "本期由%(parts)s结果（权重 %(pw)s）与%(own)s（权重 %(ow)s）构成，"
+            "加分、扣分与投诉按全期计一次",
+            {
+                "parts": parts_label,
+                "pw": fmt_pct(parts_weight),
+                "own": own_label,
+                "ow": fmt_pct(own_weight),
+            },
+        )
+    )
+    part_lines = [
+        ExplanationLine.of(
+            Phrase(
+                "%(period)s 基础分 %(base)s（%(state)s）",
+                {
+                    "period": part.period,
+                    "base": fmt(dec(part.base)),
+                    "state": _PART_STATES[part.finalised],
+                },
+            ),
+            depth=1,
+        )
+        if part.base is not None
+        else ExplanationLine.of(
+            Phrase("%(period)s 未评定，不计入平均", {"period": part.period}), depth=1
+        )
+        for part in parts
+    ]
+    if value is None and (own is None or own_present < scheme.min_sources):
+        draft.flags.add("unscored")
+        if own is None:
+            draft.line(
+                Phrase(
+                    "%(parts)s都没有结果，也没有%(own)s，本期不计分、不评等级、不排名",
+                    {"parts": parts_label, "own": own_label},
+                )
+            )
+        else:
+            draft.flags.add("too_few_sources")
+            draft.line(
+                Phrase(
+                    "未评定：%(parts)s都没有结果，%(own)s只有 %(count)s 项评价来源，"
+                    "方案要求至少 %(min)s 项，不计分、不评等级、不排名",
+                    {
+                        "parts": parts_label,
+                        "own": own_label,
+                        "count": str(own_present),
+                        "min": str(scheme.min_sources),
+                    },
+                )
+            )
+        draft.lines += part_lines + details
+        return None
+
+    present_weight = (parts_weight if value is not None else Decimal(0)) + (
+        own_weight if own is not None else Decimal(0)
+    )
+
+    def share(weight: Decimal) -> str:
+        if present_weight == 1:
+            return fmt_pct(weight)
+        return f"{fmt_pct(weight)} ÷ {fmt_pct(present_weight)}"
+
+    base = Decimal(0)
+    if value is not None:
+        contribution = round2(value * parts_weight / present_weight)
+        base += contribution
+        draft.line(
+            Phrase(
+                "%(parts)s基础分平均 %(value)s × %(share)s = %(contribution)s",
+                {
+                    "parts": parts_label,
+                    "value": fmt(value),
+                    "share": share(parts_weight),
+                    "contribution": fmt(contribution),
+                },
+            ),
+            contribution,
+        )
+    else:
+        draft.line(
+            Phrase(
+                "%(parts)s：没有已评定的结果，权重 %(weight)s 分给%(own)s",
+                {"parts": parts_label, "weight": fmt_pct(parts_weight), "own": own_label},
+            )
+        )
+    draft.lines += part_lines
+    if own is not None:
+        contribution = round2(own * own_weight / present_weight)
+        base += contribution
+        draft.line(
+            Phrase(
+                "%(own)s %(value)s × %(share)s = %(contribution)s",
+                {
+                    "own": own_label,
+                    "value": fmt(own),
+                    "share": share(own_weight),
+                    "contribution": fmt(contribution),
+                },
+            ),
+            contribution,
+        )
+    elif own_weight > 0:
+        draft.line(
+            Phrase(
+                "%(own)s：缺失（本期无此项评价），权重 %(weight)s 分给%(parts)s",
+                {"own": own_label, "weight": fmt_pct(own_weight), "parts": parts_label},
+            )
+        )
+    draft.lines += details
+    return base
+
+
+def _own_detail(line: ExplanationLine) -> ExplanationLine:
+    """Return a line of the own assessment as a detail under it, adding nothing itself."""
+    return ExplanationLine(line.text, None, line.depth + 1, line.phrase)
 
 
 def _residents(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from scoring.explain import Phrase, Phrases
+from scoring.inputs import PartScore
 from scoring.results import (
     AppliedAdjustment,
     CriterionScore,
@@ -77,6 +78,11 @@ def staff_to_dict(staff: StaffResult) -> Plain:
         "flags": list(staff.flags),
         "explanation": [line_to_dict(line) for line in staff.explanation],
         "scheme_version": staff.scheme_version,
+        "parts": [
+            {"period": part.period, "base": part.base, "finalised": part.finalised}
+            for part in staff.parts
+        ],
+        "parts_value": staff.parts_value,
     }
 
 
@@ -98,6 +104,9 @@ def staff_from_dict(data: Mapping[str, Any]) -> StaffResult:
         flags=tuple(data["flags"]),
         explanation=tuple(line_from_dict(line) for line in data["explanation"]),
         scheme_version=data["scheme_version"],
+        # Stored before periods were built from their parts: none.
+        parts=tuple(PartScore(**part) for part in data.get("parts", ())),
+        parts_value=data.get("parts_value"),
     )
 
 

@@ -122,11 +122,35 @@ class ComplaintFinding:
 
 
 @dataclass(frozen=True)
+class PartScore:
+    """One part a composed period is built from: a quarter's (or month's) result for a person.
+
+    ``period`` is the part's code (``2026Q1``); ``base`` its base score (0–100, before bonuses
+    and deductions), ``None`` when the part gave no score (未评定); ``finalised`` says whether
+    it is the part's finalised result rather than today's live one.
+    """
+
+    period: str
+    base: float | None
+    finalised: bool = False
+
+    def __post_init__(self) -> None:
+        if self.base is None:
+            return
+        if isinstance(self.base, bool) or not isinstance(self.base, int | float):
+            raise ValueError(f"part {self.period}: base must be a number, got {self.base!r}")
+        if not (math.isfinite(self.base) and 0 <= self.base <= 100):
+            raise ValueError(f"part {self.period}: base must be between 0 and 100, got {self.base}")
+
+
+@dataclass(frozen=True)
 class StaffInput:
     """Everything one staff member is evaluated on for one period.
 
     ``ratings`` are the counts of residents' ratings attributed to them (quarantined ratings
-    already left out); ``complaints`` holds only complaints verified as valid.
+    already left out); ``complaints`` holds only complaints verified as valid. ``parts`` are
+    the person's results in the parts of a composed period (a year's quarters), read only when
+    the period is evaluated with a :class:`~scoring.scheme.Composition`.
     """
 
     staff_id: str
@@ -134,10 +158,15 @@ class StaffInput:
     assessments: tuple[Assessment, ...] = ()
     adjustments: tuple[Adjustment, ...] = ()
     complaints: tuple[ComplaintFinding, ...] = ()
+    parts: tuple[PartScore, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept any sequence, keep a tuple, so the input stays immutable and hashable.
         object.__setattr__(self, "assessments", tuple(self.assessments))
+        object.__setattr__(self, "parts", tuple(self.parts))
+        periods = [part.period for part in self.parts]
+        if len(periods) != len(set(periods)):
+            raise ValueError(f"{self.staff_id}: the same part is listed twice")
         object.__setattr__(self, "adjustments", tuple(self.adjustments))
         object.__setattr__(self, "complaints", tuple(self.complaints))
         seen: set[tuple[str, str]] = set()

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Literal
 
 from scoring.explain import Phrase
+from scoring.inputs import PartScore
 from scoring.satisfaction import SatisfactionIndex
 
 AppliedKind = Literal["bonus", "bonus_cap", "complaint", "deduction"]
@@ -106,6 +107,9 @@ class StaffResult:
     ``bonus_capped``, ``clipped``, ``veto``, ``quota_demoted``, ``unscored``,
     ``too_few_sources`` (未评定: fewer sources than the scheme's minimum), ``complaints_pending``
     (a verified complaint is 待定 while its appeal may change it).
+    For a period built from its parts (a year from its quarters), ``parts`` are the parts'
+    base scores it was built from and ``parts_value`` their mean (``None``: no part scored);
+    otherwise ``parts`` is empty.
     """
 
     staff_id: str
@@ -123,6 +127,8 @@ class StaffResult:
     flags: tuple[str, ...]
     explanation: tuple[ExplanationLine, ...]
     scheme_version: str
+    parts: tuple[PartScore, ...] = ()
+    parts_value: float | None = None
 
     def source(self, code: str) -> SourceScore:
         """Return the source with this code (``self``, ``supervisor``, ``residents``, ``peer``)."""

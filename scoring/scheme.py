@@ -83,6 +83,29 @@ class Consequence:
     talk: bool = False  # 诫勉谈话
 
 
+#: The parts each composed period kind may be built from (``[composition.<kind>]``).
+PARTS_OF: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"year": ("quarters", "months"), "quarter": ("months",)}
+)
+
+
+@dataclass(frozen=True)
+class Composition:
+    """How a year (or quarter) is built from its parts: the scheme's ``[composition.<kind>]``.
+
+    Base score = mean of the parts' base scores × ``parts_weight`` + the period's own
+    assessment (its ``own_sources`` only, weighted among themselves as in ``weights``) ×
+    ``own_weight``; the two weights sum to 1. The period's bonuses, deductions and complaints
+    are then applied once, as for any period.
+    """
+
+    period_kind: str  # "year" / "quarter"
+    parts: str  # "quarters" / "months"
+    parts_weight: float
+    own_weight: float
+    own_sources: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Quota:
     """At most ``max(minimum, floor(share × ranked staff))`` staff get the top grade."""
@@ -145,6 +168,8 @@ class Scheme:
     objection_days: int = 5
     #: What follows from each grade, by grade code (grades without an entry: nothing).
     consequences: Mapping[str, Consequence] = field(default_factory=dict)
+    #: How a year or quarter is built from its parts, by period kind (kinds without: alone).
+    compositions: Mapping[str, Composition] = field(default_factory=dict)
     _by_code: Mapping[str, Criterion] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
@@ -270,6 +295,7 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
     feedback.done()
 
     consequences = _consequences(root.array("consequences", required=False), grades)
+    compositions = _compositions(root.table("composition", required=False))
 
     rubric = _rubric(root.array("rubric"))
     root.done()
@@ -296,6 +322,7 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
         publish_scores=publish_scores,
         objection_days=objection_days,
         consequences=consequences,
+        compositions=MappingProxyType(compositions),
     )
 
 
@@ -388,6 +415,40 @@ def _consequences(items: list[Table], grades: tuple[GradeBand, ...]) -> dict[str
     return found
 
 
+def _compositions(table: Table) -> dict[str, Composition]:
+    found: dict[str, Composition] = {}
+    for kind, allowed in PARTS_OF.items():
+        if not table.has(kind):
+            continue
+        entry = table.table(kind)
+        parts = entry.choice("parts", allowed)
+        parts_weight = entry.number("parts_weight", low=0, high=1, low_open=True)
+        own_weight = entry.number("own_weight", low=0, high=1)
+        own_sources = (
+            entry.strings("own_sources", allowed=SOURCES) if entry.has("own_sources") else SOURCES
+        )
+        entry.done()
+        weight_sum = dec(parts_weight) + dec(own_weight)
+        if weight_sum != 1:
+            raise entry.error(
+                "own_weight",
+                f"parts_weight and own_weight must sum to 1 (they sum to {fmt_plain(weight_sum)})",
+            )
+        if own_weight > 0 and not own_sources:
+            raise entry.error("own_sources", "must name at least one source when own_weight > 0")
+        if len(set(own_sources)) != len(own_sources):
+            raise entry.error("own_sources", "names a source twice")
+        found[kind] = Composition(
+            period_kind=kind,
+            parts=parts,
+            parts_weight=parts_weight,
+            own_weight=own_weight,
+            own_sources=tuple(code for code in SOURCES if code in own_sources),
+        )
+    table.done()
+    return found
+
+
 def _criteria(items: list[Table], prefix: str) -> tuple[Criterion, ...]:
     nodes: list[Criterion] = []
     for item in items:
@@ -413,10 +474,12 @@ def _criteria(items: list[Table], prefix: str) -> tuple[Criterion, ...]:
 
 __all__ = [
     "LEVEL_LABELS",
+    "PARTS_OF",
     "SEVERITIES",
     "SEVERITY_LABELS",
     "SOURCES",
     "SOURCE_LABELS",
+    "Composition",
     "Consequence",
     "Criterion",
     "GradeBand",

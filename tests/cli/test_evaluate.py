@@ -33,7 +33,7 @@ def test_json_lists_each_person_with_staff_no_name_and_breakdown(
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["period"] == "2026Q4" and data["finalised_at"] is None
-    assert data["scheme"] == {"name": "窗口人员考核方案", "version": "2026.2"}
+    assert data["scheme"] == {"name": "窗口人员考核方案", "version": "2026.3"}
     (row,) = data["results"]
     assert (row["staff_no"], row["name"]) == ("XF001", "王芳")
     # 10 ratings, 5 × 100 + 5 × 80 = 900: mean 90 is also the hall mean, so the index is 90.

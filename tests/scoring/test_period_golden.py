@@ -72,7 +72,7 @@ def test_all_four_sources_are_weighted_as_the_scheme_says(scheme, assess):
     assert result.grade == "良好"
     assert result.rank == 1
     assert result.flags == ()
-    assert result.scheme_version == "2026.2"
+    assert result.scheme_version == "2026.3"
     assert [(s.code, s.value, s.effective_weight, s.contribution) for s in result.sources] == [
         ("self", 90.0, 0.1, 9.0),
         ("supervisor", 85.0, 0.4, 34.0),
@@ -457,7 +457,7 @@ def test_the_json_form_names_the_scheme_and_keeps_every_number(scheme, all_85):
     data = result_to_dict(period)
 
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
-    assert data["scheme"] == {"name": "窗口人员考核方案", "version": "2026.2"}
+    assert data["scheme"] == {"name": "窗口人员考核方案", "version": "2026.3"}
     entry = data["results"][0]
     assert (entry["staff_id"], entry["score"], entry["grade"], entry["rank"]) == (
         "qian",
@@ -465,6 +465,6 @@ def test_the_json_form_names_the_scheme_and_keeps_every_number(scheme, all_85):
         "良好",
         1,
     )
-    assert entry["scheme_version"] == "2026.2"
+    assert entry["scheme_version"] == "2026.3"
     assert entry["sources"][2]["code"] == "residents"
     assert entry["explanation"][0]["text"].startswith("考核方案：")

@@ -45,7 +45,7 @@ def test_default_scheme_holds_the_centres_rubric(scheme):
 
 def test_default_scheme_holds_the_centres_numbers(scheme):
     assert scheme.name == "窗口人员考核方案"
-    assert scheme.version == "2026.2"
+    assert scheme.version == "2026.3"
     assert dict(scheme.weights) == {"self": 0.1, "supervisor": 0.4, "residents": 0.3, "peer": 0.2}
     assert scheme.level_points == (0, 20, 60, 80, 100)
     assert scheme.prior_weight == 10
@@ -69,7 +69,7 @@ def test_default_scheme_holds_the_centres_numbers(scheme):
 def test_a_scheme_file_is_loaded_from_a_path_and_keeps_its_version(tmp_path, scheme):
     shipped = resources.files("scoring").joinpath("default_scheme.toml").read_text("utf-8")
     path = tmp_path / "scheme.toml"
-    path.write_text(shipped.replace('version = "2026.2"', 'version = "2027.1-试行"'), "utf-8")
+    path.write_text(shipped.replace('version = "2026.3"', 'version = "2027.1-试行"'), "utf-8")
 
     loaded = load_scheme(path)
 

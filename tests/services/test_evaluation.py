@@ -484,6 +484,6 @@ def test_scheme_comes_from_the_configured_file(app, rctx, tmp_path):
 
     text = resources.files("scoring").joinpath("default_scheme.toml").read_text("utf-8")
     path = tmp_path / "scheme.toml"
-    path.write_text(text.replace('version = "2026.2"', 'version = "2027.1-test"'), "utf-8")
+    path.write_text(text.replace('version = "2026.3"', 'version = "2027.1-test"'), "utf-8")
     app.config["SCORING_SCHEME_PATH"] = str(path)
     assert ev.current_scheme().version == "2027.1-test"
