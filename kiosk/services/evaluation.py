@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -76,11 +76,17 @@ class Evaluation:
 
 
 def live_results(hall: Hall, period: Period, now: datetime | None = None) -> Evaluation:
-    """Evaluate the period from today's rows (as they stand at now, default the clock's)."""
+    """Evaluate the period from today's rows (as they stand at now, default the clock's).
+
+    A period the scheme builds from its parts (a year from its quarters) reads each begun
+    part's result first: its snapshot once finalised, else its own live result.
+    """
     scheme = current_scheme()
-    data = period_inputs(hall, period, scheme, now)
+    composition = scheme.compositions.get(period.kind)
+    parts = None if composition is None else part_scores(hall, period, composition.parts, now)
+    data = period_inputs(hall, period, scheme, now, parts)
     try:
-        result = scoring.evaluate_period(data.inputs, scheme, data.hall_mean)
+        result = scoring.evaluate_period(data.inputs, scheme, data.hall_mean, composition)
     except ValueError as error:  # a stored assessment no longer fits the scheme's rubric
         raise EvaluationError(_("考核数据与考核方案不符：%(error)s", error=str(error))) from error
     people = []
@@ -88,6 +94,32 @@ def live_results(hall: Hall, period: Period, now: datetime | None = None) -> Eva
         person = data.staff[int(row.staff_id)]
         people.append(PersonResult(person.staff_no, person.name, row))
     return Evaluation(period.code, hall.slug, result, tuple(people))
+
+
+def part_scores(
+    hall: Hall, period: Period, kind: str, now: datetime | None = None
+) -> dict[int, tuple[scoring.PartScore, ...]]:
+    """Return each person's base score in each part (``quarters``, ``months``) begun by now.
+
+    A finalised part gives the base score its snapshot froze, whatever today's rows say; a
+    part not finalised gives today's live one (a part the scheme builds from its own parts is
+    built the same way).
+    """
+    today = clock.to_local(now or clock.now()).date()
+    found: dict[int, list[scoring.PartScore]] = defaultdict(list)
+    for part in period.parts(kind):
+        if part.start > today:
+            break
+        snapshot = snapshot_for(hall, part)
+        if snapshot is not None:
+            evaluation = results_from_plain(snapshot.results)
+        else:
+            evaluation = live_results(hall, part, now)
+        for person in evaluation.people:
+            found[person.staff_id].append(
+                scoring.PartScore(part.code, person.result.base_score, snapshot is not None)
+            )
+    return {staff_id: tuple(scores) for staff_id, scores in found.items()}
 
 
 def plain_results(evaluation: Evaluation) -> dict[str, Any]:

@@ -78,6 +78,10 @@ def columns(report: Report) -> list[Column]:
         Column(_("基础分"), lambda r: r.result.base_score, POINTS),
         Column(_("等级"), lambda r: scheme_text(r.result.grade) or ""),
     ]
+    composed = next((row.result.parts for row in report.rows if row.result.parts), ())
+    if composed:  # a period built from its parts (a year from its quarters)
+        header = _("各季度平均") if "Q" in composed[0].period else _("各月平均")
+        cols.append(Column(header, lambda r: r.result.parts_value, POINTS))
     for code in scoring.SOURCES:
         label = scheme_text(scoring.SOURCE_LABELS[code])
         cols.append(Column(label, _source_value(code), POINTS))

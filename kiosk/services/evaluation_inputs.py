@@ -161,12 +161,25 @@ class PeriodInputs:
 
 
 def period_inputs(
-    hall: Hall, period: Period, scheme: scoring.Scheme, now: datetime | None = None
+    hall: Hall,
+    period: Period,
+    scheme: scoring.Scheme,
+    now: datetime | None = None,
+    parts: dict[int, tuple[scoring.PartScore, ...]] | None = None,
 ) -> PeriodInputs:
     """Turn the period's rows into scoring inputs (the only place that does so).
 
     ``now`` (default: the clock's) decides which verified complaints are still 待定.
+
+    ``parts`` (a period built from its parts, e.g. a year from its quarters) are each staff
+    member's results in those parts; the period's adjustments are then those entered for it
+    and for every period inside it (its quarters and months), so that each counts once here,
+    named with the period it was entered for. People with a part but nothing else (since left)
+    are evaluated too.
     """
+    own_codes = [period.code]
+    if parts is not None:
+        own_codes += [inside.code for inside in period.within()]
     counts = level_counts(hall, period)
     hall_counts = hall_level_counts(hall, period)
     mean = scoring.hall_mean([hall_counts], scheme)
@@ -192,15 +205,18 @@ def period_inputs(
     for entry in db.session.scalars(
         select(Adjustment).where(
             Adjustment.hall_id == hall.id,
-            Adjustment.period == period.code,
+            Adjustment.period.in_(own_codes),
             Adjustment.voided_at.is_(None),
         )
     ):
+        reason = entry.reason
+        if entry.period != period.code:
+            reason = f"{reason}（{entry.period}）"
         adjustments[entry.staff_id].append(
             scoring.Adjustment(
                 kind=entry.kind,  # type: ignore[arg-type]  # a str column; add_adjustment() checks it
                 points=float(entry.points),
-                reason=entry.reason,
+                reason=reason,
                 approver=approver_name(entry.approver) or None,
                 ref=f"#{entry.id}",
             )
@@ -209,7 +225,7 @@ def period_inputs(
     findings = _findings(hall, period, now or clock.now())
 
     wanted = set(counts) | set(assessments)
-    wanted |= set(adjustments) | set(findings)
+    wanted |= set(adjustments) | set(findings) | set(parts or {})
     staff = {
         s.id: s
         for s in db.session.scalars(
@@ -225,6 +241,7 @@ def period_inputs(
             assessments=tuple(assessments.get(sid, ())),
             adjustments=tuple(adjustments.get(sid, ())),
             complaints=tuple(findings.get(sid, ())),
+            parts=(parts or {}).get(sid, ()),
         )
         for sid in sorted(staff)
     ]

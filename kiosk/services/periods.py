@@ -70,6 +70,23 @@ class Period:
             return Period(self.year, self.kind, self.number - 1)
         return Period(self.year - 1, self.kind, last)
 
+    def parts(self, kind: str) -> list[Period]:
+        """Return the ``months`` or ``quarters`` this period is made of, in order.
+
+        Raises ValueError for parts it is not made of (a month has none, a quarter no quarters).
+        """
+        if kind == "months" and self.kind in ("year", "quarter"):
+            first, count = self.start.month, 12 if self.kind == "year" else 3
+            return [Period(self.year, "month", first + i) for i in range(count)]
+        if kind == "quarters" and self.kind == "year":
+            return [Period(self.year, "quarter", number) for number in range(1, 5)]
+        raise ValueError(f"{self.code} is not made of {kind}")
+
+    def within(self) -> list[Period]:
+        """Return every shorter period inside this one: a year's quarters and months."""
+        inside = self.parts("quarters") if self.kind == "year" else []
+        return inside + (self.parts("months") if self.kind != "month" else [])
+
     def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """Return the naive UTC start (inclusive) and end (exclusive) of the period."""
 
