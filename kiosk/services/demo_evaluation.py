@@ -3,7 +3,9 @@
 This quarter gets self, peer and supervisor assessments and a bonus, so its evaluation shows
 every source and adjustment. Last quarter is assessed the same way, finalised by the
 supervisor and so shown on the public page (考核结果公示), with feedback on three results and
-the clerk's objection, decided by the deputy (who did not finalise it).
+the clerk's objection, decided by the deputy (who did not finalise it). The year gets the
+supervisor's annual assessment (年度评价), so the year's result shows both of its parts: its
+quarters' mean and the annual assessment.
 """
 
 import random
@@ -44,6 +46,9 @@ def seed_evaluation(
     assessed_at = min(now, datetime.combine(last.end, datetime.min.time()) - timedelta(days=3))
     _seed_quarter(last_rng, hall, roster, quality, supervisor, last, assessed_at, bonus=False)
     _publish(hall, roster, supervisor, last, now)
+    year = current_period(now, "year")
+    year_rng = random.Random(f"demo-{year.code}")  # noqa: S311 - repeatable demo data
+    _seed_quarter(year_rng, hall, roster, quality, supervisor, year, now, bonus=False, annual=True)
 
 
 def _publish(
@@ -94,11 +99,13 @@ def _seed_quarter(
     now: datetime,
     *,
     bonus: bool,
+    annual: bool = False,
 ) -> None:
     """Give a quarter self, peer and supervisor assessments (and a bonus), submitted at now.
 
     With the complaints verified as valid (demo._handle_complaints), the demo evaluation shows
-    all four sources and each kind of adjustment; done once per quarter.
+    all four sources and each kind of adjustment; done once per quarter. ``annual``: the
+    year's assessment, the supervisor's only (the scheme's 年度评价).
     """
     exists = db.session.scalar(
         select(Assessment.id).where(Assessment.hall_id == hall.id, Assessment.period == period.code)
@@ -132,6 +139,17 @@ def _seed_quarter(
 
     rows: list[object] = []
     for i, subject in enumerate(roster):
+        if annual:
+            rows.append(
+                assessment(
+                    subject,
+                    "supervisor",
+                    f"user:{supervisor.id}",
+                    0.0,
+                    assessor_user_id=supervisor.id,
+                )
+            )
+            continue
         rows.append(
             assessment(subject, "self", f"staff:{subject.id}", 0.08, assessor_staff_id=subject.id)
         )

@@ -1,5 +1,6 @@
 """The flask commands: accounts, demo data and QR export."""
 
+import json
 from datetime import timedelta
 
 import zxingcpp
@@ -106,6 +107,18 @@ def test_demo_builds_a_realistic_hall_and_is_idempotent(runner, ctx):
             ).all()
         )
         assert kinds == {"self": 12, "supervisor": 12, "peer": 36}, period.code
+    year = current_period(utcnow(), "year")
+    annual = db.session.execute(
+        select(Assessment.kind, func.count())
+        .where(Assessment.period == year.code)
+        .group_by(Assessment.kind)
+    ).all()
+    assert dict(annual) == {"supervisor": 12}  # the annual assessment (年度评价)
+    built = runner.invoke(args=["evaluate", "--period", year.code, "--json"])
+    assert built.exit_code == 0, built.output
+    for row in json.loads(built.output)["results"]:  # the year is built from its quarters
+        assert quarter.code in [part["period"] for part in row["parts"]]
+        assert any(line["text"].startswith("年度评价 ") for line in row["explanation"])
     assert db.session.scalar(select(func.count(PeerAssignment.id))) == 72
     assert db.session.scalar(select(func.count(Adjustment.id))) == 1
     evaluated = runner.invoke(args=["evaluate", "--period", quarter.code])
@@ -118,7 +131,7 @@ def test_demo_builds_a_realistic_hall_and_is_idempotent(runner, ctx):
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
     assert counts() == after_first
-    assert db.session.scalar(select(func.count(Assessment.id))) == 120
+    assert db.session.scalar(select(func.count(Assessment.id))) == 132
     assert "password " not in second.output
 
     oldest, newest = db.session.execute(
