@@ -20,6 +20,7 @@ from scoring.inputs import (
     PendingReason,
     StaffInput,
 )
+from scoring.monthly_star import MEASURE_LABELS, StarCandidate, StarVerdict, select_stars
 from scoring.results import (
     TIE_RULE,
     AppliedAdjustment,
@@ -48,6 +49,7 @@ from scoring.scheme import (
     Consequence,
     Criterion,
     GradeBand,
+    MonthlyStarRule,
     Quota,
     Scheme,
     SchemeError,
@@ -78,6 +80,7 @@ from scoring.station_scheme import (
 
 __all__ = [
     "LEVEL_LABELS",
+    "MEASURE_LABELS",
     "PENDING_REASONS",
     "SEVERITIES",
     "SEVERITY_LABELS",
@@ -104,6 +107,7 @@ __all__ = [
     "ItemScore",
     "LevelCounts",
     "MemberScore",
+    "MonthlyStarRule",
     "PartScore",
     "PendingReason",
     "PeriodResult",
@@ -117,6 +121,8 @@ __all__ = [
     "StaffResult",
     "Standing",
     "Standings",
+    "StarCandidate",
+    "StarVerdict",
     "StationInput",
     "StationResult",
     "StationScheme",
@@ -135,5 +141,6 @@ __all__ = [
     "round_from_dict",
     "round_to_dict",
     "satisfaction_index",
+    "select_stars",
     "station_scheme",
 ]

@@ -106,6 +106,25 @@ class Composition:
     own_sources: tuple[str, ...]
 
 
+#: What the monthly 优秀 (服务之星) may be ranked by: the smoothed satisfaction index of the
+#: month so far, or the month's evaluation score.
+STAR_MEASURES: tuple[str, ...] = ("satisfaction", "score")
+
+
+@dataclass(frozen=True)
+class MonthlyStarRule:
+    """Who is the month's 优秀 (服务之星): the scheme's ``[monthly_star]``.
+
+    The ``count`` best by ``rank_by`` among those with at least ``min_ratings`` ratings in the
+    month and, when ``no_valid_complaint``, no complaint of the month verified as valid.
+    """
+
+    rank_by: str = "satisfaction"
+    min_ratings: int = 10
+    no_valid_complaint: bool = True
+    count: int = 1
+
+
 @dataclass(frozen=True)
 class Quota:
     """At most ``max(minimum, floor(share × ranked staff))`` staff get the top grade."""
@@ -170,6 +189,8 @@ class Scheme:
     consequences: Mapping[str, Consequence] = field(default_factory=dict)
     #: How a year or quarter is built from its parts, by period kind (kinds without: alone).
     compositions: Mapping[str, Composition] = field(default_factory=dict)
+    #: Who is each month's 优秀 (服务之星).
+    monthly_star: MonthlyStarRule = field(default_factory=MonthlyStarRule)
     _by_code: Mapping[str, Criterion] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
@@ -297,6 +318,15 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
     consequences = _consequences(root.array("consequences", required=False), grades)
     compositions = _compositions(root.table("composition", required=False))
 
+    star = root.table("monthly_star", required=False)
+    monthly_star = MonthlyStarRule(
+        rank_by=star.choice("rank_by", STAR_MEASURES) if star.has("rank_by") else "satisfaction",
+        min_ratings=star.integer("min_ratings", low=0, default=min_ratings),
+        no_valid_complaint=star.boolean("no_valid_complaint", default=True),
+        count=star.integer("count", low=1, default=1),
+    )
+    star.done()
+
     rubric = _rubric(root.array("rubric"))
     root.done()
 
@@ -323,6 +353,7 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
         objection_days=objection_days,
         consequences=consequences,
         compositions=MappingProxyType(compositions),
+        monthly_star=monthly_star,
     )
 
 
@@ -479,10 +510,12 @@ __all__ = [
     "SEVERITY_LABELS",
     "SOURCES",
     "SOURCE_LABELS",
+    "STAR_MEASURES",
     "Composition",
     "Consequence",
     "Criterion",
     "GradeBand",
+    "MonthlyStarRule",
     "Quota",
     "Scheme",
     "SchemeError",
