@@ -16,6 +16,7 @@ from kiosk.models.evaluation import (
     Adjustment,
     Assessment,
     EvaluationSnapshot,
+    MonthlySelection,
     PeerAssignment,
     ResultFeedback,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "Duty",
     "EvaluationSnapshot",
     "Hall",
+    "MonthlySelection",
     "Notification",
     "PeerAssignment",
     "RateLimitCounter",

@@ -162,3 +162,27 @@ class ResultFeedback(Model):
     staff: Mapped[Staff] = relationship()
     written_by: Mapped[User | None] = relationship(foreign_keys=[written_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class MonthlySelection(Model):
+    """A month's 优秀 (服务之星) as recorded once the month has ended, with its reasons.
+
+    ``chosen`` and ``passed`` list ``{"staff_id", "staff_no", "name", "reason", "place"}`` as
+    the scheme's ``[monthly_star]`` rule decided when it was recorded (``reason`` in Chinese,
+    ``phrase`` for translation); ``rule`` holds the rule's terms. A month is recorded once.
+    """
+
+    __tablename__ = "monthly_selection"
+    __table_args__ = (UniqueConstraint("hall_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    month: Mapped[str] = mapped_column(String(7))
+    scheme_version: Mapped[str] = mapped_column(String(40))
+    rule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    chosen: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    passed: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    recorded_by: Mapped[User | None] = relationship()
