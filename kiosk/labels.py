@@ -9,6 +9,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 import scoring
+from scoring.explain import Phrase
 
 LEVEL_LABELS = {
     5: _l("非常满意"),
@@ -95,6 +96,7 @@ AUDIT_ACTION_LABELS = {
     "evaluation.feedback_acknowledged": _l("确认阅读考核反馈"),
     "evaluation.objection": _l("对考核结果提出异议"),
     "evaluation.objection_decided": _l("处理考核异议"),
+    "monthly_star.record": _l("记录每月服务之星"),
     "roster.create": _l("新增排班"),
     "roster.update": _l("修改排班"),
     "roster.end": _l("结束值班"),
@@ -136,6 +138,7 @@ AUDIT_TARGET_LABELS = {
     "adjustment": _l("加减分"),
     "evaluation_snapshot": _l("考核定稿"),
     "result_feedback": _l("考核反馈与异议"),
+    "monthly_selection": _l("每月服务之星"),
     "duty": _l("排班"),
     "staff": _l("人员"),
     "user": _l("账户"),
@@ -271,3 +274,8 @@ def consequence_text(consequence: scoring.Consequence | None) -> str:
         if wanted:
             parts.append(str(label))
     return gettext("、").join(parts)
+
+
+def phrase_text(phrase: Phrase | str) -> str:
+    """Return a scoring phrase in the reader's language (a plain text as written)."""
+    return phrase.render(gettext) if isinstance(phrase, Phrase) else phrase

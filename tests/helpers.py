@@ -60,3 +60,21 @@ def give_rating(  # type: ignore[no-untyped-def]
         for flag in flags or (None,):
             ratings.change_ratings_status([receipt.rating], status, flag=flag)
     return receipt
+
+
+def add_valid_complaint(hall, staff, at, severity: str = "minor"):  # type: ignore[no-untyped-def]
+    """Add a closed complaint about staff, filed at ``at`` and verified as valid."""
+    from kiosk.extensions import db
+    from kiosk.models import Complaint
+
+    complaint = Complaint(
+        hall_id=hall.id,
+        staff_id=staff.id,
+        is_valid=True,
+        severity=severity,
+        status="closed",
+        created_at=at,
+        updated_at=at,
+    )
+    db.session.add(complaint)
+    return complaint

@@ -32,6 +32,7 @@ import scoring
 from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Complaint, Duty, Hall, Rating, RatingTally, Staff, Window
+from kiosk.services import monthly_star
 from kiosk.services.board_cache import month_start, period_starts
 from kiosk.services.complaints import overdue_count as complaints_overdue
 from kiosk.services.evaluation import current_scheme
@@ -159,7 +160,7 @@ class BoardSnapshot:
     standings: BoardStandings
     today: Totals
     complaints: ComplaintToday
-    stars: tuple[BoardEntry, ...]  # 本月服务之星: rank 1 of the month (ties share it)
+    stars: tuple[BoardEntry, ...]  # 本月服务之星: the scheme's monthly_star rule, month so far
     ticker: tuple[TickerItem, ...]
     week: tuple[TrendDay, ...]  # the last seven days, oldest first, today last
     month_complaints: ComplaintMonthToDate
@@ -465,7 +466,9 @@ def snapshot(hall: Hall, view: str, now: datetime) -> BoardSnapshot:
     known = _Subjects(hall.id, now)
     shown = _standings(hall, view, known)
     month = shown if view == "month" else _standings(hall, "month", known)
-    stars = tuple(entry for entry in month.ranked if entry.rank == 1)[:3]
+    # 本月服务之星: whom the scheme's [monthly_star] rule chooses for the month so far.
+    chosen = monthly_star.chosen_ids(hall, now)
+    stars = tuple(e for e in (*month.ranked, *month.insufficient) if e.subject_id in chosen)[:3]
     return BoardSnapshot(
         hall=hall,
         now=now,

@@ -163,3 +163,15 @@ def test_complaints_closed_this_month_and_on_time(seeded):
     db.session.commit()
     month = board.complaints_month_to_date(seeded.hall, NOW)
     assert (month.closed, month.closed_on_time, month.on_time_rate) == (2, 1, 0.5)
+
+
+def test_month_star_follows_the_schemes_rule_and_passes_over_a_valid_complaint(seeded):
+    wang, li = seeded.staff[0], seeded.staff[1]
+    # Verified as valid this month: 王芳 leads the month but cannot be its 服务之星.
+    _complaint(seeded, staff_id=wang.id, is_valid=True, severity="minor", created_at=NOW)
+    # One that was found not valid costs 李强 nothing.
+    _complaint(seeded, staff_id=li.id, is_valid=False, created_at=NOW)
+    db.session.commit()
+    snap = board.snapshot(seeded.hall, "today", NOW)
+    assert snap.standings.ranked[0].name == "王芳"
+    assert [e.name for e in snap.stars] == ["李强"]
