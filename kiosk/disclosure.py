@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from kiosk import clock
 from kiosk.labels import LEVEL_LABELS
 from kiosk.models import Hall
-from kiosk.services import board, periods, publication
+from kiosk.services import board, monthly_star, periods, publication
 from kiosk.services.evaluation_error import EvaluationError
 
 bp = Blueprint("disclosure", __name__, url_prefix="/public")
@@ -47,8 +47,15 @@ def show(slug: str) -> ResponseReturnValue:
     month = _month_arg()
     result = board.disclosure(hall, month, clock.now())
     published = publication.published_periods(hall)
+    stars = [
+        (periods.parse_period(record.month), record) for record in monthly_star.published(hall)
+    ]
     return render_template(
-        "disclosure/show.html", result=result, levels=LEVEL_LABELS, published=published
+        "disclosure/show.html",
+        result=result,
+        levels=LEVEL_LABELS,
+        published=published,
+        stars=stars,
     )
 
 

@@ -5,7 +5,8 @@ every source and adjustment. Last quarter is assessed the same way, finalised by
 supervisor and so shown on the public page (考核结果公示), with feedback on three results and
 the clerk's objection, decided by the deputy (who did not finalise it). The year gets the
 supervisor's annual assessment (年度评价), so the year's result shows both of its parts: its
-quarters' mean and the annual assessment.
+quarters' mean and the annual assessment. Last month's 服务之星 is recorded, so the public page
+lists it.
 """
 
 import random
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from kiosk.extensions import db
 from kiosk.models import Adjustment, Assessment, Hall, PeerAssignment, Staff, User
 from kiosk.services import evaluation as ev
-from kiosk.services import result_feedback
+from kiosk.services import monthly_star, result_feedback
 from kiosk.services.evaluation import current_scheme
 from kiosk.services.periods import Period, current_period
 
@@ -49,6 +50,17 @@ def seed_evaluation(
     year = current_period(now, "year")
     year_rng = random.Random(f"demo-{year.code}")  # noqa: S311 - repeatable demo data
     _seed_quarter(year_rng, hall, roster, quality, supervisor, year, now, bonus=False, annual=True)
+    _record_star(hall, supervisor, current_period(now, "month").previous(), now)
+
+
+def _record_star(hall: Hall, supervisor: User, month: Period, now: datetime) -> None:
+    """Record last month's 服务之星 as the rule chooses it, so the public page lists it."""
+    if monthly_star.selection_for(hall, month) is not None:
+        return
+    try:
+        monthly_star.record(hall, month, actor=supervisor, now=now)
+    except monthly_star.SelectionError:  # e.g. the supervisor is the star: left to another
+        return
 
 
 def _publish(

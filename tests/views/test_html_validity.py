@@ -21,6 +21,7 @@ from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import ComplaintEvent, Duty, Staff, User, Window
 from kiosk.services.demo import create_demo
+from kiosk.services.periods import current_period
 from tests.conftest import hall_time
 from tests.device_helpers import COOKIE, make_device
 from tests.helpers import hidden_fields, rate
@@ -77,6 +78,8 @@ def _staff_ids(app: Flask, hall_id: int) -> dict[str, object]:
         "device_id": device.id,
         "complaint_id": complaint_id,
         "period_code": f"{clock.to_local(clock.now()).year}Q4",  # the demo assesses this quarter
+        # The demo records last month's 服务之星.
+        "last_month": current_period(clock.now(), "month").previous().code,
         "kind": "supervisor",
         "fmt": "csv",
     }
@@ -148,6 +151,8 @@ def collect_pages(app: Flask, out: Path) -> list[str]:
             if EXPECTED.get(rule, {}).get(role) != 200 or rule.endswith(NOT_PAGES):
                 continue
             url = fill(rule, ids)  # type: ignore[arg-type]
+            if rule.endswith("/star"):  # a month's page: the month the demo recorded
+                url = url.replace(str(ids["period_code"]), str(ids["last_month"]))
             response = client.get(url)
             if response.mimetype == "text/html":
                 keep(f"{role}{re.sub(r'[^a-z0-9]+', '-', url)}", url, response)
@@ -156,6 +161,10 @@ def collect_pages(app: Flask, out: Path) -> list[str]:
                 own = db.session.scalar(select(User.staff_id).where(User.username == username))
             url = f"/staff/evaluation/2026Q3/staff/{own or ids['staff_id']}"
             keep(f"{role}-finalised-result", url, client.get(url))
+        if role == "supervisor":  # this month's 服务之星 so far: the rule's proposal
+            with app.app_context():
+                url = f"/staff/evaluation/{current_period(clock.now(), 'month').code}/star"
+            keep("supervisor-star-this-month", url, client.get(url))
     _collect_district_pages(app, hall_id, passwords["clerk"], keep)
     return [f"{file}  {url}" for file, url in sorted(pages.items())]
 

@@ -93,6 +93,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "/staff/evaluation/<period_code>/adjustments": SUPERVISORS,
     "/staff/evaluation/<period_code>/report": SUPERVISORS,
     "/staff/evaluation/<period_code>/export.<fmt>": SUPERVISORS,
+    "/staff/evaluation/<period_code>/star": SUPERVISORS,
 }
 
 
