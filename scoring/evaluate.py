@@ -37,7 +37,7 @@ from decimal import Decimal
 
 from scoring._numbers import dec, fmt, fmt_pct, fmt_plain, mean, round2, total
 from scoring.explain import Phrase, Phrases
-from scoring.inputs import Assessment, ComplaintFinding, StaffInput
+from scoring.inputs import Adjustment, AdjustmentKind, Assessment, ComplaintFinding, StaffInput
 from scoring.results import (
     TIE_RULE,
     AppliedAdjustment,
@@ -767,24 +767,9 @@ def _adjust(draft: _Draft, scheme: Scheme) -> Decimal:
         key=lambda a: (-round2(a.points), a.reason, a.ref or "", a.approver or ""),
     )
     net = Decimal(0)
-    bonuses = [a for a in adjustments if a.kind == "bonus"]
-    for bonus in bonuses:
-        points = round2(bonus.points)
-        draft.bonus_total += points
-        draft.adjustments.append(
-            AppliedAdjustment("bonus", float(points), bonus.reason, bonus.approver, bonus.ref)
-        )
-        draft.line(
-            Phrase(
-                "加分 +%(points)s：%(reason)s%(signed)s",
-                {
-                    "points": fmt(points),
-                    "reason": bonus.reason,
-                    "signed": _signed_off(bonus.approver, bonus.ref),
-                },
-            ),
-            points,
-        )
+    draft.bonus_total = _typed_entries(
+        draft, scheme, [a for a in adjustments if a.kind == "bonus"], "bonus"
+    )
     cap = round2(scheme.bonus_cap)
     draft.bonus_applied = min(draft.bonus_total, cap)
     if draft.bonus_total > cap:
@@ -831,26 +816,85 @@ def _adjust(draft: _Draft, scheme: Scheme) -> Decimal:
         text = _DEDUCTED % {"points": shown, "reason": reason}
         draft.lines.append(ExplanationLine(text, -float(points), 0, deducted))
 
-    for deduction in (a for a in adjustments if a.kind == "deduction"):
-        points = round2(deduction.points)
-        draft.deduction_total += points
-        draft.adjustments.append(
-            AppliedAdjustment(
-                "deduction", float(-points), deduction.reason, deduction.approver, deduction.ref
+    draft.deduction_total += _typed_entries(
+        draft, scheme, [a for a in adjustments if a.kind == "deduction"], "deduction"
+    )
+    return net - draft.deduction_total
+
+
+_ENTRY_LINES = {
+    "bonus": Phrase("加分 +%(points)s：%(reason)s%(signed)s").template,
+    "deduction": Phrase("扣分 −%(points)s：%(reason)s%(signed)s").template,
+}
+
+
+def _typed_entries(
+    draft: _Draft, scheme: Scheme, entries: list[Adjustment], kind: AdjustmentKind
+) -> Decimal:
+    """List the bonuses (or manual deductions), largest first; return the amount they count.
+
+    Entries naming the same matter (事项) count once, at the highest (the first, as they come
+    largest first); the others are listed as not counted. A category's entries count at most
+    its cap (the cut is a line of its own).
+    """
+    sign = Decimal(1) if kind == "bonus" else Decimal(-1)
+    counted = Decimal(0)
+    by_category: dict[str, Decimal] = {}
+    matters: dict[str, Decimal] = {}
+    for entry in entries:
+        points = round2(entry.points)
+        matter = (entry.matter or "").strip()
+        if matter in matters:
+            draft.flags.add("same_matter")
+            draft.line(
+                Phrase(
+                    "同一事项“%(matter)s”只计最高一次（%(highest)s）：%(reason)s %(points)s 不另计",
+                    {
+                        "matter": matter,
+                        "highest": fmt(matters[matter]),
+                        "reason": entry.reason,
+                        "points": fmt(points),
+                    },
+                )
             )
+            continue
+        if matter:
+            matters[matter] = points
+        counted += points
+        if entry.category:
+            by_category[entry.category] = by_category.get(entry.category, Decimal(0)) + points
+        draft.adjustments.append(
+            AppliedAdjustment(kind, float(sign * points), entry.reason, entry.approver, entry.ref)
         )
         draft.line(
             Phrase(
-                "扣分 −%(points)s：%(reason)s%(signed)s",
+                _ENTRY_LINES[kind],
                 {
                     "points": fmt(points),
-                    "reason": deduction.reason,
-                    "signed": _signed_off(deduction.approver, deduction.ref),
+                    "reason": entry.reason,
+                    "signed": _signed_off(entry.approver, entry.ref),
                 },
             ),
-            -points,
+            sign * points,
         )
-    return net - draft.deduction_total
+    for category in scheme.adjustment_categories:
+        got = by_category.get(category.code, Decimal(0))
+        if category.kind != kind or category.cap is None or got <= round2(category.cap):
+            continue
+        cap = round2(category.cap)
+        counted -= got - cap
+        draft.flags.add("category_capped")
+        capped = Phrase(
+            "%(category)s合计 %(total)s 超过类别上限 %(cap)s，按 %(cap)s 计",
+            {"category": Phrase(category.label), "total": fmt(got), "cap": fmt(cap)},
+        )
+        draft.adjustments.append(
+            AppliedAdjustment(
+                "category_cap", float(sign * (cap - got)), capped.render(), phrase=capped
+            )
+        )
+        draft.line(capped, sign * (cap - got))
+    return counted
 
 
 def _signed_off(approver: str | None, ref: str | None) -> str | Phrase:

@@ -72,7 +72,9 @@ class Assessment:
 class Adjustment:
     """A bonus (创新, 表彰 …) or a manual deduction, in points (> 0), with its reason.
 
-    A deduction needs the approver (who signed it off); a bonus may name one.
+    A deduction needs the approver (who signed it off); a bonus may name one. ``category`` is
+    the scheme's adjustment category code (its cap applies; None: free text, no category);
+    entries of one kind naming the same ``matter`` (事项) count once, at the highest.
     """
 
     kind: AdjustmentKind
@@ -80,6 +82,8 @@ class Adjustment:
     reason: str
     approver: str | None = None
     ref: str | None = None
+    category: str | None = None
+    matter: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("bonus", "deduction"):

@@ -14,7 +14,7 @@ from scoring.explain import Phrase
 from scoring.inputs import PartScore
 from scoring.satisfaction import SatisfactionIndex
 
-AppliedKind = Literal["bonus", "bonus_cap", "complaint", "deduction"]
+AppliedKind = Literal["bonus", "bonus_cap", "category_cap", "complaint", "deduction"]
 
 TIE_RULE = (
     "同分时依次比较：居民满意度指数（平滑后）高者在前；负责人评价高者在前；"
@@ -83,6 +83,8 @@ class AppliedAdjustment:
     """A change to the base score as applied, with signed ``points``.
 
     ``kind`` ``bonus_cap`` is the (negative) amount cut off when the bonuses exceed the cap;
+    ``category_cap`` the amount a category's cap cuts from its bonuses (negative) or
+    deductions (positive);
     ``complaint`` is a verified complaint's deduction (``ref`` is the complaint id). For these
     two the package wrote the reason, and ``phrase`` holds it for translation (scoring.explain);
     a bonus's or deduction's reason is what someone typed.
@@ -104,7 +106,8 @@ class StaffResult:
     Chinese label (优秀/良好/合格/不合格) and ``grade_code`` its code; ``rank`` is 1-based
     competition ranking. The three are ``None`` only for an unscored person (no source, or too few).
     ``flags`` (sorted): ``missing:<source>``, ``insufficient_ratings``, ``peers_trimmed``,
-    ``bonus_capped``, ``clipped``, ``veto``, ``quota_demoted``, ``unscored``,
+    ``bonus_capped``, ``category_capped``, ``same_matter`` (an entry for a matter already
+    counted at a higher amount), ``clipped``, ``veto``, ``quota_demoted``, ``unscored``,
     ``too_few_sources`` (未评定: fewer sources than the scheme's minimum), ``complaints_pending``
     (a verified complaint is 待定 while its appeal may change it).
     For a period built from its parts (a year from its quarters), ``parts`` are the parts'

@@ -83,6 +83,37 @@ class Consequence:
     talk: bool = False  # 诫勉谈话
 
 
+@dataclass(frozen=True)
+class AdjustmentLevel:
+    """One level of an adjustment category (表彰·市级 4 分), by code."""
+
+    code: str
+    label: str
+    points: float
+
+
+@dataclass(frozen=True)
+class AdjustmentCategory:
+    """A bonus or deduction category of the scheme's ``[[adjustments.categories]]``.
+
+    An entry of the category takes one of ``levels`` (each with its points) or, without
+    levels, any points from ``min_points`` to ``max_points`` (equal for a fixed amount, e.g.
+    媒体曝光 10). ``cap``: the category counts at most this much per period (None: no cap).
+    """
+
+    code: str
+    label: str
+    kind: str  # bonus / deduction
+    levels: tuple[AdjustmentLevel, ...] = ()
+    min_points: float = 0.0
+    max_points: float = 0.0
+    cap: float | None = None
+
+    def level(self, code: str) -> AdjustmentLevel | None:
+        """Return the level with this code, or None."""
+        return next((level for level in self.levels if level.code == code), None)
+
+
 #: The parts each composed period kind may be built from (``[composition.<kind>]``).
 PARTS_OF: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {"year": ("quarters", "months"), "quarter": ("months",)}
@@ -191,6 +222,8 @@ class Scheme:
     compositions: Mapping[str, Composition] = field(default_factory=dict)
     #: Who is each month's 优秀 (服务之星).
     monthly_star: MonthlyStarRule = field(default_factory=MonthlyStarRule)
+    #: Typed bonuses and deductions (表彰 by level, 创新, 工作不力 …), in the file's order.
+    adjustment_categories: tuple[AdjustmentCategory, ...] = ()
     _by_code: Mapping[str, Criterion] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
@@ -210,6 +243,10 @@ class Scheme:
     def points_for_level(self, level: int) -> float:
         """Return the satisfaction points (0–100) of a level 1..5."""
         return self.level_points[level - 1]
+
+    def adjustment_category(self, code: str) -> AdjustmentCategory | None:
+        """Return the adjustment category with this code, or None."""
+        return next((c for c in self.adjustment_categories if c.code == code), None)
 
     def grade_for(self, score: float) -> GradeBand:
         """Return the band of a score: the first band whose minimum the score reaches."""
@@ -281,6 +318,7 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
     deductions_table = adjustments.table("complaint_deductions")
     deductions = {code: deductions_table.number(code, low=0) for code in SEVERITIES}
     deductions_table.done()
+    categories = _adjustment_categories(adjustments.array("categories", required=False))
     adjustments.done()
 
     grades = read_grades(root, score_min, score_max)
@@ -354,6 +392,7 @@ def parse_scheme(data: Mapping[str, Any]) -> Scheme:
         consequences=consequences,
         compositions=MappingProxyType(compositions),
         monthly_star=monthly_star,
+        adjustment_categories=categories,
     )
 
 
@@ -446,6 +485,40 @@ def _consequences(items: list[Table], grades: tuple[GradeBand, ...]) -> dict[str
     return found
 
 
+def _adjustment_categories(items: list[Table]) -> tuple[AdjustmentCategory, ...]:
+    found: list[AdjustmentCategory] = []
+    for item in items:
+        code = item.code("code")
+        label = item.text("label")
+        kind = item.choice("kind", ("bonus", "deduction"))
+        cap = item.number("cap", low=0, low_open=True) if item.has("cap") else None
+        levels: list[AdjustmentLevel] = []
+        for entry in item.array("levels", required=False):
+            level = AdjustmentLevel(
+                entry.code("code"),
+                entry.text("label"),
+                entry.number("points", low=0, low_open=True),
+            )
+            entry.done()
+            if any(known.code == level.code for known in levels):
+                raise entry.error("code", f"duplicate level code {level.code!r}")
+            levels.append(level)
+        if levels:
+            if item.has("points") or item.has("min") or item.has("max"):
+                raise item.error("levels", "give levels, or points (or min and max), not both")
+            low = high = 0.0
+        elif item.has("points"):
+            low = high = item.number("points", low=0, high=100, low_open=True)
+        else:
+            high = item.number("max", low=0, high=100, low_open=True)
+            low = item.number("min", low=0, high=high, low_open=True) if item.has("min") else 0.01
+        item.done()
+        if any(known.code == code for known in found):
+            raise item.error("code", f"duplicate category code {code!r}")
+        found.append(AdjustmentCategory(code, label, kind, tuple(levels), low, high, cap))
+    return tuple(found)
+
+
 def _compositions(table: Table) -> dict[str, Composition]:
     found: dict[str, Composition] = {}
     for kind, allowed in PARTS_OF.items():
@@ -511,6 +584,8 @@ __all__ = [
     "SOURCES",
     "SOURCE_LABELS",
     "STAR_MEASURES",
+    "AdjustmentCategory",
+    "AdjustmentLevel",
     "Composition",
     "Consequence",
     "Criterion",
