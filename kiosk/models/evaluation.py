@@ -95,6 +95,10 @@ class Adjustment(Model):
     kind: Mapped[str] = mapped_column(String(10))  # bonus / deduction
     points: Mapped[float] = mapped_column(Numeric(6, 2, asdecimal=False))  # > 0; sign from kind
     reason: Mapped[str] = mapped_column(String(200))
+    # The scheme's adjustment category (None: free text) and the matter (事项) it is for:
+    # entries of one kind for the same matter count once, at the highest.
+    category: Mapped[str | None] = mapped_column(String(40))
+    matter: Mapped[str] = mapped_column(String(100), default="", server_default="")
     evidence: Mapped[str] = mapped_column(String(500), default="")
     approver_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
