@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 import scoring
 from kiosk.extensions import db
-from kiosk.labels import SEVERITY_LABELS
+from kiosk.labels import SEVERITY_LABELS, scheme_text
 from kiosk.models import ADJUSTMENT_KINDS, Adjustment, Complaint, Hall, Staff, User
 from kiosk.services import audit
+from kiosk.services.evaluation import current_scheme
 from kiosk.services.evaluation_error import EvaluationError, refuse
 from kiosk.services.evaluation_inputs import approver_name, valid_complaints
 from kiosk.services.periods import Period, not_begun
@@ -45,24 +46,39 @@ def add_adjustment(
     staff: Staff,
     *,
     kind: str,
-    points: float,
+    points: float | None,
     reason: str,
     evidence: str,
     approver: User,
     actor: User,
     now: datetime,
+    category: str = "",
+    level: str = "",
+    matter: str = "",
 ) -> Adjustment:
-    """Add a bonus or manual deduction to the ledger; audit it."""
+    """Add a bonus or manual deduction to the ledger; audit it.
+
+    With a ``category`` of the scheme the kind and the points come from it (its ``level``, or
+    ``points`` within its range) and the reason is the category's name, then the text given;
+    without one (free text) kind, points and reason are needed. ``matter`` names what the
+    entry is for: the evaluation counts entries of one kind for the same matter once.
+    """
     refuse(not_begun(period, now))
+    reason = reason.strip()
+    chosen = current_scheme().adjustment_category(category) if category else None
+    if category and chosen is None:
+        raise EvaluationError(_("考核方案中没有这个加减分类别。"))
+    if chosen is not None:
+        kind, points, named = _category_points(chosen, level, points)
+        reason = f"{named}：{reason}" if reason else named
     if kind not in ADJUSTMENT_KINDS:
         raise EvaluationError(_("调整类型应为加分或扣分。"))
     if staff.hall_id != hall.id:
         raise EvaluationError(_("只能为本中心的员工登记。"))
     if approver.hall_id != hall.id or not approver.has_role("supervisor") or not approver.active:
         raise EvaluationError(_("批准人应为本中心的负责人。"))
-    if not (math.isfinite(points) and 0 < points <= 100):
+    if points is None or not (math.isfinite(points) and 0 < points <= 100):
         raise EvaluationError(_("分值应大于 0、不超过 100。"))
-    reason = reason.strip()
     if not reason:
         raise EvaluationError(_("请填写原因。"))
     entry = Adjustment(
@@ -71,7 +87,9 @@ def add_adjustment(
         period=period.code,
         kind=kind,
         points=round(points, 2),
-        reason=reason,
+        reason=reason[:200],
+        category=chosen.code if chosen is not None else None,
+        matter=matter.strip()[:100],
         evidence=evidence.strip(),
         approver_id=approver.id,
         created_at=now,
@@ -91,9 +109,55 @@ def add_adjustment(
             "staff_id": staff.id,
             "points": entry.points,
             "approver_id": approver.id,
+            **({"category": entry.category} if entry.category else {}),
+            **({"matter": entry.matter} if entry.matter else {}),
         },
     )
     return entry
+
+
+def _category_points(
+    category: scoring.AdjustmentCategory, level: str, points: float | None
+) -> tuple[str, float, str]:
+    """Return the kind, the points and the name of an entry of a category, or refuse it."""
+    label = scheme_text(category.label) or category.label
+    if category.levels:
+        chosen = category.level(level)
+        if chosen is None:
+            raise EvaluationError(_("请选择%(category)s的等级。", category=label))
+        return category.kind, chosen.points, f"{category.label}·{chosen.label}"
+    low, high = category.min_points, category.max_points
+    if low == high:
+        return category.kind, high, category.label
+    if points is None or not low <= points <= high:
+        raise EvaluationError(
+            _(
+                "%(category)s的分值应在 %(low)s 到 %(high)s 之间。",
+                category=label,
+                low=f"{low:g}",
+                high=f"{high:g}",
+            )
+        )
+    return category.kind, points, category.label
+
+
+def category_choices(scheme: scoring.Scheme) -> list[tuple[str, str]]:
+    """Return the ledger form's category options: ``code`` or ``code:level`` and its label."""
+    kinds = {"bonus": _("加分"), "deduction": _("扣分")}
+    choices = []
+    for category in scheme.adjustment_categories:
+        sign = "+" if category.kind == "bonus" else "−"
+        name = f"{kinds[category.kind]}·{scheme_text(category.label)}"
+        if category.levels:
+            for level in category.levels:
+                label = f"{name}·{scheme_text(level.label)}（{sign}{level.points:g}）"
+                choices.append((f"{category.code}:{level.code}", label))
+        elif category.min_points == category.max_points:
+            choices.append((category.code, f"{name}（{sign}{category.max_points:g}）"))
+        else:
+            low, high = f"{category.min_points:g}", f"{category.max_points:g}"
+            choices.append((category.code, f"{name}（{sign}{low}～{sign}{high}）"))
+    return choices
 
 
 def void_adjustment(entry: Adjustment, *, actor: User, reason: str, now: datetime) -> None:

@@ -219,6 +219,8 @@ def period_inputs(
                 reason=reason,
                 approver=approver_name(entry.approver) or None,
                 ref=f"#{entry.id}",
+                category=entry.category,
+                matter=entry.matter or None,
             )
         )
 

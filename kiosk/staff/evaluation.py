@@ -83,17 +83,21 @@ class AdjustmentForm(FlaskForm):
         choices=as_choices([("bonus", _l("加分")), ("deduction", _l("扣分"))]),
         validators=[InputRequired()],
     )
+    category = SelectField(_l("类别"), validators=[Optional()])
     points = DecimalField(
-        _l("分值"),
+        _l("分值（按等级计分的类别不用填）"),
         places=2,
         validators=[
-            InputRequired(_l("请填写分值")),
+            Optional(),
             NumberRange(Decimal("0.01"), 100, _l("分值应在 0.01 到 100 之间")),
         ],
     )
     reason = StringField(
-        _l("原因（如 创新、表彰、违反纪律）"),
-        validators=[InputRequired(_l("请填写原因")), Length(max=200)],
+        _l("原因或说明（不属于任何类别时必填）"), validators=[Optional(), Length(max=200)]
+    )
+    matter = StringField(
+        _l("事项（同一事项的多条记录只按最高的一条计分）"),
+        validators=[Optional(), Length(max=100)],
     )
     evidence = TextAreaField(_l("证明材料说明"), validators=[Optional(), Length(max=500)])
     approver = SelectField(_l("批准人"), coerce=int, validators=[InputRequired()])
@@ -501,6 +505,9 @@ def adjustments(period_code: str) -> ResponseReturnValue:
     form.approver.choices = as_choices(
         [(u.id, evaluation_inputs.approver_name(u)) for u in approvers]
     )
+    form.category.choices = as_choices(
+        [("", _("不属于以下类别（自由填写原因）")), *ledger.category_choices(scheme)]
+    )
     if request.method == "GET" and current_user in approvers:
         form.approver.data = current_user.id
     status = 200
@@ -509,18 +516,23 @@ def adjustments(period_code: str) -> ResponseReturnValue:
         approver = next((u for u in approvers if u.id == form.approver.data), None)
         if person is None or approver is None:
             abort(400)
+        category, _sep, level = (form.category.data or "").partition(":")
+        points = form.points.data
         try:
             ledger.add_adjustment(
                 hall,
                 period,
                 person,
                 kind=form.kind.data,
-                points=float(filled(form.points.data)),
-                reason=filled(form.reason.data),
+                points=None if points is None else float(points),
+                reason=form.reason.data or "",
                 evidence=form.evidence.data or "",
                 approver=approver,
                 actor=current_user,
                 now=clock.now(),
+                category=category,
+                level=level,
+                matter=form.matter.data or "",
             )
         except EvaluationError as error:
             db.session.rollback()

@@ -652,3 +652,61 @@ def test_residents_taps_alone_show_as_not_rated(
     assert "未评定" in row
     detail = client.get(f"/staff/evaluation/{code}/staff/{wang.id}").get_data(as_text=True)
     assert "未评定：本期只有 1 项评价来源，方案要求至少 2 项" in detail
+
+
+def test_ledger_entries_by_category_take_their_points_and_one_matter_counts_once(
+    client, auth, boss, people
+):
+    wang = people[0]
+    auth.login_as(boss)
+    month = this_month(client.application)
+    url = f"/staff/evaluation/{month}/adjustments"
+    page = client.get(url).get_data(as_text=True)
+    assert "加分·表彰·市级（+4）" in page and "扣分·媒体曝光（−10）" in page
+    base = {"staff": str(wang.id), "kind": "bonus", "approver": str(boss.id)}
+    for level in ("city", "district"):
+        done = post_form(
+            client,
+            url,
+            {
+                **base,
+                "category": f"commendation:{level}",
+                "matter": "十佳窗口",
+                "reason": "年度十佳",
+            },
+        )
+        assert done.status_code == 302
+    wrong = post_form(client, url, {**base, "category": "innovation", "points": "9"})
+    assert wrong.status_code == 400
+    assert "创新的分值应在 1 到 5 之间。" in wrong.get_data(as_text=True)
+    forged = post_form(client, url, {**base, "category": "everything", "points": "9"})
+    assert forged.status_code == 400
+    no_reason = post_form(client, url, {**base, "category": "", "points": "2"})
+    assert no_reason.status_code == 400 and "请填写原因。" in no_reason.get_data(as_text=True)
+    rows = list(db.session.scalars(select(Adjustment).order_by(Adjustment.id)))
+    assert [(r.kind, r.category, r.points, r.reason, r.matter) for r in rows] == [
+        ("bonus", "commendation", 4.0, "表彰·市级：年度十佳", "十佳窗口"),
+        ("bonus", "commendation", 2.0, "表彰·区级：年度十佳", "十佳窗口"),
+    ]
+    assert "事项：十佳窗口" in client.get(url).get_data(as_text=True)
+    for kind, key, who in (
+        ("self", f"staff:{wang.id}", {"assessor_staff_id": wang.id}),
+        ("supervisor", f"user:{boss.id}", {"assessor_user_id": boss.id}),
+    ):  # two sources, so that the month is scored and its entries counted
+        scores = {leaf.code: leaf.max_points * 0.8 for leaf in SCHEME.leaves}
+        db.session.add(
+            Assessment(
+                hall_id=wang.hall_id,
+                period=month,
+                subject_id=wang.id,
+                kind=kind,
+                assessor_key=key,
+                scores=scores,
+                submitted_at=utcnow(),
+                locked=True,
+                **who,
+            )
+        )
+    db.session.commit()
+    detail = client.get(f"/staff/evaluation/{month}/staff/{wang.id}").get_data(as_text=True)
+    assert "同一事项“十佳窗口”只计最高一次（4.00）：表彰·区级：年度十佳 2.00 不另计" in detail
