@@ -42,6 +42,7 @@ from kiosk.models.station_round import (
     RoundEvidence,
     RoundMember,
     RoundScore,
+    RoundSnapshot,
     RoundStation,
     StationRound,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "RoundEvidence",
     "RoundMember",
     "RoundScore",
+    "RoundSnapshot",
     "RoundStation",
     "ServiceInvitation",
     "Setting",

@@ -6,8 +6,9 @@ but their own; every point a member gives is a row of its own, so who scored wha
 """
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kiosk.extensions import Model
@@ -127,3 +128,22 @@ class RoundEvidence(Model):
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     member: Mapped[RoundMember] = relationship()
+
+
+class RoundSnapshot(Model):
+    """A finalised round's results, frozen: later changes to scores or data do not move them.
+
+    ``results`` is scoring.round_to_dict of the round's result when it was finalised, every
+    point explained; ``finalised_by`` is the district admin who finalised it.
+    """
+
+    __tablename__ = "station_round_snapshot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("station_round.id"), unique=True)
+    results: Mapped[dict[str, Any]] = mapped_column(JSON)
+    finalised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    round: Mapped[StationRound] = relationship()
+    finalised_by: Mapped[User | None] = relationship()
