@@ -1,14 +1,20 @@
-"""flask districts: street offices (街道) and the halls they hold as stations."""
+"""flask districts and flask stations: street offices (街道), the halls they hold as stations,
+and the stations' ranking from their assessment rounds."""
+
+import json
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
+import scoring
 from kiosk.database import intend_write
 from kiosk.extensions import db
 from kiosk.models import District
-from kiosk.services import districts
+from kiosk.services import districts, round_results
 from kiosk.services.districts import DistrictError
+from kiosk.services.evaluation_error import EvaluationError
+from kiosk.services.periods import parse_period
 
 districts_cli = AppGroup("districts", help="Street offices (街道) and their stations.")
 
@@ -61,6 +67,54 @@ def list_districts_command() -> None:
         click.echo(f"{district.slug}\t{district.name}\t{stations}")
 
 
+stations_cli = AppGroup("stations", help="The stations' assessment rounds (站点考核).")
+
+
+@stations_cli.command("evaluate")
+@click.option("--district", "district_slug", required=True, help="The district's slug.")
+@click.option("--period", "period_code", required=True, help="2026-11, 2026Q4 or 2026.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def evaluate_stations_command(district_slug: str, period_code: str, as_json: bool) -> None:
+    """Print the stations' ranking for a period: its latest finalised round, else the round of
+    the period still open (live), every point explained with --json."""
+    # A request context so that messages are translated as on the pages.
+    with current_app.test_request_context():
+        district = district_or_fail(district_slug)
+        try:
+            period = parse_period(period_code)
+        except EvaluationError as error:
+            raise click.BadParameter(str(error), param_hint="--period") from None
+        report = round_results.period_report(district, period.code)
+        if report is None:
+            raise click.ClickException(
+                f"no round of {period.code} in district {district.slug} "
+                "(open one on the district's rounds page)"
+            )
+        state = "finalised" if report.snapshot else "live"
+        if as_json:
+            data = {
+                "district": district.slug,
+                "period": period.code,
+                "round": {"id": report.round.id, "title": report.round.title, "state": state},
+                **scoring.round_to_dict(report.result),
+                "entries": round_results.ranking(report),
+            }
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        result = report.result
+        click.echo(
+            f"{district.name} {period.code} ({state}: {report.round.title}), scheme "
+            f"{result.scheme_name} {result.scheme_version}"
+        )
+        for station in result.results:
+            click.echo(
+                f"{station.rank:>3}  {station.station_id:<16} {station.name}  "
+                f"{station.score:.2f}  {station.grade}  "
+                f"+{station.bonus_applied:.2f} −{station.deduction_applied:.2f}"
+            )
+
+
 def init_districts_cli(app: Flask) -> None:
-    """Register the districts commands."""
+    """Register the districts and stations commands."""
     app.cli.add_command(districts_cli)
+    app.cli.add_command(stations_cli)

@@ -129,6 +129,7 @@ AUDIT_ACTION_LABELS = {
     "station_round.add_member": _l("加入考核组"),
     "station_round.score": _l("站点考核评分"),
     "station_round.evidence": _l("上传站点考核佐证材料"),
+    "station_round.finalise": _l("站点考核定稿"),
 }
 AUDIT_TARGET_LABELS = {
     "complaint": _l("投诉"),

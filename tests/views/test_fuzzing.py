@@ -39,7 +39,8 @@ FUZZ_EXAMPLES = {
     "api_rating": 1500,
     "api_complaint": 1000,
     "api_unlock": 300,
-    "api_board": 500,
+    "api_board": 300,
+    "api_stations": 200,
 }
 assert sum(FUZZ_EXAMPLES.values()) == 10_000
 
@@ -57,6 +58,7 @@ FUZZED = {
     "device_api.create_complaint": "api_complaint",
     "device_api.unlock_device": "api_unlock",
     "api.board_standings": "api_board",
+    "api.station_ranking": "api_stations",
 }
 NOT_FUZZED = {
     # No field but the CSRF token: tests/views/test_auth.py checks it is refused without one.
@@ -686,3 +688,22 @@ def test_an_export_refuses_a_date_out_of_range_before_it_starts(client, sign_in,
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     assert "2000-01-01" in response.get_data(as_text=True)  # says which dates it takes
+
+
+def test_fuzz_stations_api_parameters(client, hall, make_district):
+    district = make_district(slug="fuxing")
+    tally = Tally("api_stations")
+    params = st.dictionaries(
+        st.one_of(st.sampled_from(["district", "period"]), st.text(max_size=8)),
+        st.one_of(st.sampled_from([district.slug, "2026Q4", "2026-11", "2026"]), weird_text),
+        max_size=3,
+    )
+
+    @fuzz_settings("api_stations")
+    @given(params)
+    def run(query: dict[str, str]) -> None:
+        # No round is finalised: a well-formed query is answered 404, never a 500.
+        tally.check(lambda: client.get("/api/v1/stations", query_string=query), (200,))
+
+    run()
+    tally.report()
