@@ -33,9 +33,23 @@ from kiosk.services.evaluation_inputs import Verdict
 from kiosk.services.periods import Days, Span, parse_period
 from kiosk.services.station_rounds import round_halls
 from scoring import Deduction
+from scoring.scheme import Criterion
+from scoring.station_scheme import StationScheme
 
 #: The deduction category of both shipped station schemes for a complaint verified as valid.
 COMPLAINT_CATEGORY = "complaint"
+
+
+def auto_items(scheme: StationScheme) -> list[tuple[Criterion, str]]:
+    """Return the scheme's items filled from data with their metric, in checklist order."""
+    return [
+        (leaf, scheme.auto[leaf.code].metric) for leaf in scheme.leaves if leaf.code in scheme.auto
+    ]
+
+
+def complaint_points(scheme: StationScheme) -> dict[str, float]:
+    """Return the points a valid complaint deducts under scheme, by severity."""
+    return dict(scheme.deduction_category(COMPLAINT_CATEGORY).by_severity)
 
 
 def round_days(round_: StationRound) -> Span:
@@ -65,13 +79,18 @@ class StationData:
     verdicts: tuple[Verdict, ...]
 
     @property
+    def on_time_share(self) -> float | None:
+        """Return the share (0..1) of the closed complaints closed on time; None: none closed."""
+        return self.closed_on_time / self.closed if self.closed else None
+
+    @property
     def metrics(self) -> dict[str, float]:
         """Return the figures scoring fills items from; one without data is left out."""
         metrics: dict[str, float] = {"rating_volume": self.counts.total}
         if self.counts.total:
             metrics["satisfaction_index"] = self.index.smoothed
-        if self.closed:
-            metrics["complaints_on_time_share"] = self.closed_on_time / self.closed
+        if self.on_time_share is not None:
+            metrics["complaints_on_time_share"] = self.on_time_share
         return metrics
 
     @property
