@@ -742,7 +742,8 @@ def _complaint_costs(scheme: Scheme) -> dict[str, tuple[Decimal, str, Phrase]]:
     return costs
 
 
-_PENDING = {
+#: Why a verified complaint (or what a station's deduction rests on) is 待定, in words.
+PENDING_WHY = {
     "appeal": Phrase("申诉待复核"),
     "appeal_window": Phrase("仍在申诉期内"),
 }
@@ -796,7 +797,7 @@ def _adjust(draft: _Draft, scheme: Scheme) -> Decimal:
                     {
                         "id": complaint.complaint_id,
                         "severity": label,
-                        "why": _PENDING[complaint.pending],
+                        "why": PENDING_WHY[complaint.pending],
                     },
                 )
             )

@@ -14,7 +14,9 @@ For each station, under a :class:`~scoring.station_scheme.StationScheme`:
    at most ``bonus.cap``.
 4. **Deductions.** Each matter deducts its category's points (by severity where the category
    says so), the same matter once at its highest; all together at most ``deductions.cap`` if
-   the scheme has one.
+   the scheme has one. A deduction whose ground is not final (``Deduction.pending``, e.g. a
+   complaint still open to appeal) is listed as 待定 and deducts nothing (flag
+   ``deductions_pending``).
 5. **Score** = base + bonus − deductions, floored at 0 (flag ``floored``); **grade** from the
    scheme's bands; **rank** among the round's stations on the score, ties sharing a rank.
 
@@ -29,6 +31,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from scoring._numbers import dec, fmt, fmt_pct, fmt_plain, mean, round2, round_rate, total
+from scoring.evaluate import PENDING_WHY
 from scoring.explain import Phrase, Phrases
 from scoring.results import ExplanationLine
 from scoring.scheme import SEVERITY_LABELS, Criterion, GradeBand
@@ -299,7 +302,7 @@ class _Station:
         for deduction in self.station.deductions:
             worth[id(deduction)] = _check_deduction(self.station.station_id, deduction, scheme)
         entries = sorted(
-            self.station.deductions,
+            (d for d in self.station.deductions if d.pending is None),
             key=lambda d: (order[d.category], -worth[id(d)], d.matter, d.ref or "", d.note),
         )
         best = _highest_per_matter(
@@ -309,16 +312,7 @@ class _Station:
         for entry in entries:
             category = scheme.deduction_category(entry.category)
             points = worth[id(entry)]
-            severity: str | Phrase = ""
-            if entry.severity is not None:
-                severity = Phrase("（%(s)s）", {"s": Phrase(SEVERITY_LABELS[entry.severity])})
-            what: _Values = {
-                "category": Phrase(category.label),
-                "severity": severity,
-                "matter": entry.matter,
-                "ref": Phrase("，编号 %(ref)s", {"ref": entry.ref}) if entry.ref else "",
-                "note": _note(entry.note),
-            }
+            what = _deduction_values(entry, scheme)
             if best[entry.matter] is entry:
                 deducted += points
                 self.line(
@@ -357,6 +351,7 @@ class _Station:
                     ref=entry.ref,
                 )
             )
+        self._pending_deductions()
         applied = deducted
         if scheme.deduction_cap is not None and deducted > round2(scheme.deduction_cap):
             cap = round2(scheme.deduction_cap)
@@ -372,6 +367,23 @@ class _Station:
         if self.station.deductions:
             self.line(Phrase("扣分计 %(applied)s", {"applied": fmt(applied)}))
         return deducted, applied
+
+    def _pending_deductions(self) -> None:
+        """Explain the deductions whose ground is not final: 待定, no points."""
+        pending = [d for d in self.station.deductions if d.pending is not None]
+        order = {c.code: i for i, c in enumerate(self.scheme.deduction_categories)}
+        for entry in sorted(pending, key=lambda d: (order[d.category], d.matter, d.ref or "")):
+            assert entry.pending is not None  # noqa: S101 - filtered above
+            self.flags.add("deductions_pending")
+            self.line(
+                Phrase(
+                    "待定：%(category)s%(severity)s · %(matter)s%(ref)s，%(why)s，暂不扣分",
+                    {
+                        **_deduction_values(entry, self.scheme),
+                        "why": PENDING_WHY[entry.pending],
+                    },
+                )
+            )
 
     # 5. Grade and rank ---------------------------------------------------------------------
 
@@ -466,6 +478,26 @@ def _check_deduction(station_id: str, deduction: Deduction, scheme: StationSchem
     elif deduction.severity is not None:
         raise ValueError(f"{who}: {category.code} deducts a flat amount, without a severity")
     return round2(category.points_for(deduction.severity))
+
+
+def _deduction_values(entry: Deduction, scheme: StationScheme) -> _Values:
+    """Return what a deduction's line names: category, severity, matter, ref and note.
+
+    The ref is left out where it is the matter itself (a complaint's ``#id``).
+    """
+    severity: str | Phrase = ""
+    if entry.severity is not None:
+        severity = Phrase("（%(s)s）", {"s": Phrase(SEVERITY_LABELS[entry.severity])})
+    ref: str | Phrase = ""
+    if entry.ref and entry.ref != entry.matter:
+        ref = Phrase("，编号 %(ref)s", {"ref": entry.ref})
+    return {
+        "category": Phrase(scheme.deduction_category(entry.category).label),
+        "severity": severity,
+        "matter": entry.matter,
+        "ref": ref,
+        "note": _note(entry.note),
+    }
 
 
 def _highest_per_matter(entries: list[_E], rank: Callable[[_E], _Rank]) -> dict[str, _E]:

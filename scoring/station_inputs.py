@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from scoring.inputs import Severity
+from scoring.inputs import PENDING_REASONS, PendingReason, Severity
 from scoring.scheme import SEVERITIES
 from scoring.station_scheme import METRICS, ROLES, MemberRole
 
@@ -75,6 +75,9 @@ class Deduction:
 
     ``severity`` (``minor`` 一般, ``major`` 较重, ``severe`` 严重) is needed where the
     category deducts by severity; ``ref`` is what it rests on, e.g. a verified complaint's id.
+    ``pending`` says why what it rests on is not final yet (``appeal``: an appeal waits for
+    review; ``appeal_window``: it may still be appealed): it is then shown as 待定 and deducts
+    nothing. ``None``: it deducts.
     """
 
     category: str
@@ -82,6 +85,7 @@ class Deduction:
     severity: Severity | None = None
     note: str = ""
     ref: str | None = None
+    pending: PendingReason | None = None
 
     def __post_init__(self) -> None:
         if not self.matter.strip():
@@ -90,6 +94,11 @@ class Deduction:
             raise ValueError(
                 f"deduction {self.matter}: severity must be minor, major or severe, "
                 f"got {self.severity!r}"
+            )
+        if self.pending not in (None, *PENDING_REASONS):
+            raise ValueError(
+                f"deduction {self.matter}: pending must be None, appeal or appeal_window, "
+                f"got {self.pending!r}"
             )
 
 

@@ -66,7 +66,8 @@ class StationResult:
     ``bonus_claimed``/``deduction_claimed`` are the sums before caps. ``rank`` is 1-based
     competition ranking on the score (ties share a rank: 1, 2, 2, 4). ``flags`` (sorted):
     ``unscored:<item>``, ``no_data:<item>``, ``bonus_capped``, ``bonus_category_capped:<cat>``,
-    ``bonus_superseded``, ``deduction_superseded``, ``deductions_capped``, ``floored``.
+    ``bonus_superseded``, ``deduction_superseded``, ``deductions_capped``,
+    ``deductions_pending``, ``floored``.
     The ``points`` of the explanation's lines add up to the score.
     """
 

@@ -1,4 +1,5 @@
-"""A district's assessment rounds: the admin opens one and names its group; the live result."""
+"""A district's assessment rounds: the admin opens one and names its group; the live result
+and, per station, the records behind the items filled from the product's own data."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -13,22 +14,26 @@ from wtforms import DateField, Field, SelectField, SelectMultipleField, StringFi
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from kiosk import clock
 from kiosk.auth import district_required
 from kiosk.district import bp
 from kiosk.extensions import db
 from kiosk.forms import DayInRange, SelectChoice, add_error, filled
 from kiosk.labels import (
+    LEVEL_LABELS,
     MEMBER_ROLE_LABELS,
     ROUND_KIND_LABELS,
     ROUND_SCHEME_LABELS,
     ROUND_STATUS_LABELS,
+    SEVERITY_LABELS,
 )
 from kiosk.models import ROUND_KINDS, District, StationRound, User
 from kiosk.services import districts as districts_service
-from kiosk.services import round_evidence, round_scores
+from kiosk.services import round_data, round_evidence, round_scores
 from kiosk.services import station_rounds as rounds_service
+from kiosk.services.evaluation import OPEN_MATTER_LABELS
 from kiosk.services.station_rounds import PERIOD_KINDS, TITLE_MAX, RoundError
-from scoring.station_scheme import SHIPPED
+from scoring.station_scheme import METRIC_LABELS, SHIPPED
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -195,17 +200,41 @@ def create_round(slug: str) -> ResponseReturnValue:
 def round_detail(slug: str, round_id: int) -> ResponseReturnValue:
     """Show a round: its stations ranked by the scores given so far, every point explained."""
     round_ = _round(round_id)
+    halls = rounds_service.round_halls(round_)
     return render_template(
         "district/rounds/detail.html",
         district=round_.district,
         round=round_,
         result=round_scores.live_result(round_),
-        evidence={
-            hall.slug: round_evidence.station_evidence(round_, hall)
-            for hall in rounds_service.round_halls(round_)
-        },
+        evidence={hall.slug: round_evidence.station_evidence(round_, hall) for hall in halls},
+        station_ids={hall.slug: hall.id for hall in halls},
         can_manage=current_user.role == "district_admin",
         member=rounds_service.membership(round_, current_user),
+        **round_labels(),
+    )
+
+
+@bp.get("/<slug>/rounds/<int:round_id>/data/<int:hall_id>")
+@district_required("district_admin", "district_assessor")
+def round_station_data(slug: str, round_id: int, hall_id: int) -> ResponseReturnValue:
+    """Show the records behind a station's items filled from the product's own data."""
+    round_ = _round(round_id)
+    hall = next((h for h in rounds_service.round_halls(round_) if h.id == hall_id), None)
+    if hall is None:
+        abort(404)
+    scheme = round_scores.scheme_of(round_)
+    return render_template(
+        "district/rounds/data.html",
+        district=round_.district,
+        round=round_,
+        hall=hall,
+        records=round_data.station_records(round_, hall, clock.now()),
+        auto_items=round_data.auto_items(scheme),
+        complaint_points=round_data.complaint_points(scheme),
+        metric_labels=METRIC_LABELS,
+        level_labels=LEVEL_LABELS,
+        severity_labels=SEVERITY_LABELS,
+        pending_labels=OPEN_MATTER_LABELS,
         **round_labels(),
     )
 

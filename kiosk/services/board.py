@@ -35,6 +35,7 @@ from kiosk.models import Complaint, Duty, Hall, Rating, RatingTally, Staff, Wind
 from kiosk.services import monthly_star
 from kiosk.services.board_cache import month_start, period_starts
 from kiosk.services.complaints import overdue_count as complaints_overdue
+from kiosk.services.complaints_on_time import closed_since
 from kiosk.services.evaluation import current_scheme
 
 VIEWS = ("today", "month", "quarter", "year", "windows")
@@ -400,31 +401,6 @@ def week_trend(hall: Hall, now: datetime, days: int = 7) -> tuple[TrendDay, ...]
         TrendDay(day, scoring.LevelCounts((c[0], c[1], c[2], c[3], c[4])))
         for day, c in levels.items()
     )
-
-
-def _last_deadline() -> ColumnElement[datetime | None]:
-    return func.coalesce(
-        Complaint.followup_due_at, Complaint.rectify_due_at, Complaint.verify_due_at
-    )
-
-
-def closed_since(hall: Hall, since: datetime, now: datetime) -> tuple[int, int]:
-    """Return (complaints closed in [since, now], how many of them by their last deadline).
-
-    The board's rule of 按时办结 (module docstring); the district dashboard counts it alike.
-    """
-    deadline = _last_deadline()
-    closed, on_time = db.session.execute(
-        select(
-            func.count(Complaint.id),
-            func.sum(case((or_(deadline.is_(None), Complaint.closed_at <= deadline), 1), else_=0)),
-        ).where(
-            Complaint.hall_id == hall.id,
-            Complaint.closed_at >= since,
-            Complaint.closed_at <= now,
-        )
-    ).one()
-    return int(closed or 0), int(on_time or 0)
 
 
 def complaints_today(hall: Hall, now: datetime) -> ComplaintToday:

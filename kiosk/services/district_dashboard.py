@@ -8,7 +8,7 @@ Every figure is one the product already computes for a single hall, counted the 
   the raw mean of level points, 0–100) and 差评率 too (dashboard.bad_rate: levels 1–2 of all
   counted ratings, as the scoring package rounds it);
 - complaints handled on time: of those closed in the range, the share closed by the deadline of
-  their last stage (the board's 按时办结, kiosk.services.board.closed_since);
+  their last stage (the board's 按时办结, kiosk.services.complaints_on_time.closed_since);
 - overdue complaints: open now past their current stage's deadline (working days,
   kiosk.services.complaints.overdue_count).
 
@@ -26,6 +26,7 @@ from kiosk.models import District, Hall
 from kiosk.services import board, tallies
 from kiosk.services.board_cache import period_starts
 from kiosk.services.complaints import overdue_count
+from kiosk.services.complaints_on_time import closed_since
 from kiosk.services.dashboard import Chart, bad_rate, line_chart, raw_mean
 
 # The ranges a dashboard may show, in the order offered; the first is the default.
@@ -118,7 +119,7 @@ def monthly_index(
 def station_figures(hall: Hall, span: DateRange, now: datetime) -> StationFigures:
     """Return one station's figures over the range, its overdue complaints now and its trend."""
     counts = range_counts(hall.id, span)
-    closed, on_time = board.closed_since(hall, board.local_midnight(span.first), now)
+    closed, on_time = closed_since(hall, board.local_midnight(span.first), now)
     return StationFigures(
         hall=hall,
         counts=counts,

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from sqlalchemy import ColumnElement, select
 
@@ -28,7 +29,8 @@ from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import TALLY_GRAINS, Adjustment, Assessment, Complaint, Hall, Staff, User
 from kiosk.services import complaints, tallies
-from kiosk.services.periods import Period
+from kiosk.services.periods import Period, Span
+from scoring.inputs import Severity
 
 
 def assessor_id(row: Assessment) -> str:
@@ -38,7 +40,7 @@ def assessor_id(row: Assessment) -> str:
     return str(row.assessor_staff_id)
 
 
-def _days(period: Period) -> tuple[date, date]:
+def _days(period: Span) -> tuple[date, date]:
     return period.start, period.end - timedelta(days=1)
 
 
@@ -54,7 +56,7 @@ def level_counts(
     return tallies.over_days(hall.id, *_days(period), "staff", staff_id)
 
 
-def hall_level_counts(hall: Hall, period: Period) -> scoring.LevelCounts:
+def hall_level_counts(hall: Hall, period: Span) -> scoring.LevelCounts:
     """Return all the hall's counted ratings of the period by level, with or without staff."""
     return tallies.total(tallies.over_days(hall.id, *_days(period), "window").values())
 
@@ -85,17 +87,24 @@ def trend_counts(
     return out
 
 
-def _valid_in(hall: Hall, period: Period) -> tuple[ColumnElement[bool], ...]:
-    """Return the conditions of the period's complaints that deduct: valid, rated, assigned."""
+def valid_in_hall(hall: Hall, period: Span) -> tuple[ColumnElement[bool], ...]:
+    """Return the conditions of the period's complaints verified as valid with a severity.
+
+    The hall's, assigned to a staff member or not (a station answers for them all).
+    """
     start, end = period.bounds(clock.hall_zone())
     return (
         Complaint.hall_id == hall.id,
         Complaint.is_valid.is_(True),
         Complaint.severity.in_(scoring.SEVERITIES),
-        Complaint.staff_id.is_not(None),
         Complaint.created_at >= start,
         Complaint.created_at < end,
     )
+
+
+def _valid_in(hall: Hall, period: Period) -> tuple[ColumnElement[bool], ...]:
+    """Return the conditions of the period's complaints that deduct: valid, rated, assigned."""
+    return (*valid_in_hall(hall, period), Complaint.staff_id.is_not(None))
 
 
 def valid_complaints(hall: Hall, period: Period) -> list[Complaint]:
@@ -119,29 +128,59 @@ def _findings(
     while an appeal waits for review, or while the staff member may still appeal (the
     complaint is 待定 and deducts nothing until then).
     """
-    window_start = complaints.appeal_window_start(hall.id, now)
     findings: dict[int, list[scoring.ComplaintFinding]] = defaultdict(list)
+    for verdict in verdicts(hall, _valid_in(hall, period), now):
+        assert verdict.staff_id is not None  # noqa: S101 - filtered in the query
+        findings[verdict.staff_id].append(
+            scoring.ComplaintFinding(f"#{verdict.id}", verdict.severity, verdict.pending)
+        )
+    return findings
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A complaint verified as valid, as the scores read it: whether its verdict is final yet."""
+
+    id: int
+    staff_id: int | None
+    severity: Severity
+    created_at: datetime
+    verified_at: datetime | None
+    pending: scoring.PendingReason | None  # None: final, it deducts
+
+
+def verdicts(hall: Hall, conditions: Sequence[ColumnElement[bool]], now: datetime) -> list[Verdict]:
+    """Return the hall's valid complaints that meet conditions, oldest first, each told 待定 or not.
+
+    Not final while an appeal waits for review (``appeal``), or while the staff member may
+    still appeal (``appeal_window``, kiosk.services.complaints.appeal_window_start).
+    """
+    window_start = complaints.appeal_window_start(hall.id, now)
     rows = db.session.execute(
         select(
             Complaint.id,
             Complaint.staff_id,
             Complaint.severity,
+            Complaint.created_at,
+            Complaint.verified_at,
             complaints.appeal_pending_clause(),
             complaints.appealed_clause(),
             Complaint.verified_at >= window_start,
-        ).where(*_valid_in(hall, period))
+        )
+        .where(*conditions)
+        .order_by(Complaint.created_at, Complaint.id)
     )
-    for complaint_id, staff_id, severity, under_appeal, appealed, recent in rows:
-        assert staff_id is not None  # noqa: S101 - filtered in the query
+    out = []
+    for complaint_id, staff_id, severity, created, verified, under_appeal, appealed, recent in rows:
         pending: scoring.PendingReason | None = None
         if under_appeal:
             pending = "appeal"
         elif not appealed and recent:
             pending = "appeal_window"
-        findings[staff_id].append(
-            scoring.ComplaintFinding(f"#{complaint_id}", severity, pending)  # type: ignore[arg-type]  # the query takes only scoring.SEVERITIES
-        )
-    return findings
+        # The conditions keep scoring.SEVERITIES only (valid_in_hall).
+        severity = cast(Severity, severity)
+        out.append(Verdict(complaint_id, staff_id, severity, created, verified, pending))
+    return out
 
 
 def approver_name(user: User | None) -> str:

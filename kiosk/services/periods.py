@@ -1,13 +1,15 @@
 """Evaluation periods: hall-local months, quarters and years, their codes and their bounds.
 
 Periods are hall-local: ``2026-11`` is 1 November 00:00 to 1 December 00:00 Asia/Shanghai.
+A run of days that is no such period (a spot check's, say) is a :class:`Days`, read the same
+way: ``start``, ``end`` and ``bounds()``; ``Span`` is either.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -89,15 +91,43 @@ class Period:
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """Return the naive UTC start (inclusive) and end (exclusive) of the period."""
-
-        def utc(day: date) -> datetime:
-            local = datetime.combine(day, time(0), tzinfo=zone)
-            return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-        return utc(self.start), utc(self.end)
+        return _utc_bounds(self.start, self.end, zone)
 
     def __str__(self) -> str:
         return self.code
+
+
+@dataclass(frozen=True)
+class Days:
+    """The hall-local days ``first`` to ``last`` (inclusive), read like a :class:`Period`."""
+
+    first: date
+    last: date
+
+    @property
+    def start(self) -> date:
+        """Return the first local day."""
+        return self.first
+
+    @property
+    def end(self) -> date:
+        """Return the first local day after the days."""
+        return self.last + timedelta(days=1)
+
+    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """Return the naive UTC start (inclusive) and end (exclusive) of the days."""
+        return _utc_bounds(self.start, self.end, zone)
+
+
+Span = Period | Days
+
+
+def _utc_bounds(start: date, end: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    def utc(day: date) -> datetime:
+        local = datetime.combine(day, time(0), tzinfo=zone)
+        return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+    return utc(start), utc(end)
 
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{1,2})|[Qq]([1-4]))?$")

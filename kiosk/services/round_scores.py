@@ -4,7 +4,8 @@ A member gives each station of the round but their own points on the checklist's
 0 up to the item's points, with a note. Items the scheme fills from the product's data, and
 items the scheme keeps for other roles, are refused. One row per member, station and item
 keeps who scored what; each save that changes something is audited. The live result is the
-one adapter from these rows to scoring.evaluate_round.
+one adapter from these rows, and from the figures the product fills in itself
+(kiosk.services.round_data), to scoring.evaluate_round.
 """
 
 from collections import defaultdict
@@ -16,9 +17,11 @@ from typing import cast
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from kiosk import clock
 from kiosk.extensions import db
 from kiosk.models import Hall, RoundMember, RoundScore, StationRound, User
 from kiosk.services import audit
+from kiosk.services.round_data import StationData, round_data
 from kiosk.services.station_rounds import RoundError, round_halls
 from scoring import MemberScore, RoundResult, StationInput, evaluate_round, station_scheme
 from scoring.scheme import Criterion
@@ -157,7 +160,10 @@ def save_scores(
 
 
 def _station_input(
-    hall: Hall, members: Mapping[int, RoundMember], scores: Mapping[int, dict[str, float]]
+    hall: Hall,
+    members: Mapping[int, RoundMember],
+    scores: Mapping[int, dict[str, float]],
+    data: StationData,
 ) -> StationInput:
     home = {member.id: member.home_hall for member in members.values()}
     return StationInput(
@@ -172,19 +178,26 @@ def _station_input(
             )
             for member_id, given in sorted(scores.items())
         ),
-        # The product's own figures come with issue #27 point 4: until then an item filled
-        # from data counts 0 and its line says the period has no such data.
-        metrics={},
+        metrics=data.metrics,
+        deductions=data.deductions,
     )
 
 
-def live_result(round_: StationRound) -> RoundResult:
-    """Return the round's result from the scores given so far, every point explained."""
+def live_result(round_: StationRound, now: datetime | None = None) -> RoundResult:
+    """Return the round's result from the scores given so far and the stations' own data.
+
+    Every point is explained; now (default: the clock's) decides which valid complaints are
+    still 待定 (kiosk.services.round_data).
+    """
     members = {member.id: member for member in round_.members}
     by_hall: dict[int, dict[int, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for row in db.session.scalars(select(RoundScore).where(RoundScore.round_id == round_.id)):
         by_hall[row.hall_id][row.member_id][row.item] = row.points
-    stations = [_station_input(hall, members, by_hall[hall.id]) for hall in round_halls(round_)]
+    data = round_data(round_, now or clock.now()).stations
+    stations = [
+        _station_input(hall, members, by_hall[hall.id], data[hall.id])
+        for hall in round_halls(round_)
+    ]
     return evaluate_round(stations, scheme_of(round_))
 
 

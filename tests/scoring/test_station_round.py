@@ -261,14 +261,40 @@ def test_deductions_follow_category_and_severity():
             Deduction("complaint", "C-1", "minor", ref="C-1"),
             Deduction("complaint", "C-2", "major", ref="C-2"),
             Deduction("complaint", "C-3", "severe", ref="C-3"),
-            Deduction("negligence", "迟开门", "major"),
+            Deduction("negligence", "迟开门", "major", ref="督查单 7"),
             Deduction("exposure", "晚报报道"),
         )
     )
     # 3 + 5 + 10 + 3 + 10 = 31; the 2019 checklist has no deduction cap.
     assert (result.deduction_claimed, result.deduction_applied, result.score) == (31, 31, 69)
     assert result.grade == "一般"
-    assert "扣分 −10.00：居民投诉（经核实）（严重） · C-3，编号 C-3" in line_texts(result)
+    # A ref that is the matter itself is not named twice; another ref is.
+    assert "扣分 −10.00：居民投诉（经核实）（严重） · C-3" in line_texts(result)
+    assert "扣分 −3.00：工作不力、不作为（较重） · 迟开门，编号 督查单 7" in line_texts(result)
+
+
+def test_a_deduction_whose_ground_is_not_final_is_pending_and_deducts_nothing():
+    result = one(
+        deductions=(
+            Deduction("complaint", "#7", "major", ref="#7"),
+            Deduction("complaint", "#8", "severe", ref="#8", pending="appeal_window"),
+            Deduction("complaint", "#9", "minor", ref="#9", pending="appeal"),
+        )
+    )
+    assert (result.deduction_applied, result.score) == (5, 95)
+    assert "deductions_pending" in result.flags
+    assert [entry.ref for entry in result.deductions] == ["#7"]
+    texts = line_texts(result)
+    assert "待定：居民投诉（经核实）（严重） · #8，仍在申诉期内，暂不扣分" in texts
+    assert "待定：居民投诉（经核实）（一般） · #9，申诉待复核，暂不扣分" in texts
+    assert explained_points(result) == result.score
+
+
+def test_a_pending_deduction_must_still_fit_its_category():
+    with pytest.raises(ValueError, match="complaint deducts by severity; name it"):
+        one(deductions=(Deduction("complaint", "#8", ref="#8", pending="appeal"),))
+    with pytest.raises(ValueError, match="pending must be None, appeal or appeal_window"):
+        Deduction("complaint", "#8", "minor", pending="later")  # type: ignore[arg-type]
 
 
 def test_the_workstation_caps_deductions_at_20():
@@ -353,6 +379,7 @@ def busy_round(scheme):
                 deductions=(
                     Deduction("complaint", "C-7", "major", ref="C-7"),
                     Deduction("negligence", "台账缺失", "minor"),
+                    Deduction("complaint", "#9", "severe", ref="#9", pending="appeal_window"),
                 ),
             ),
             station("b", scheme, members=members(scheme, 4), metrics={"rating_volume": 17}),

@@ -50,6 +50,12 @@ EXPECTED: dict[str, dict[str, int]] = {
     "/district/other/rounds/new": only(district_admin=404),
     "/district/own/rounds/<int:round_id>": only(district_admin=200, district_assessor=200),
     "/district/other/rounds/<int:round_id>": only(district_admin=404, district_assessor=404),
+    "/district/own/rounds/<int:round_id>/data/<int:hall_id>": only(
+        district_admin=200, district_assessor=200
+    ),
+    "/district/other/rounds/<int:round_id>/data/<int:hall_id>": only(
+        district_admin=404, district_assessor=404
+    ),
     "/district/own/rounds/<int:round_id>/members": only(district_admin=200),
     "/district/other/rounds/<int:round_id>/members": only(district_admin=404),
     "/district/own/my-rounds": only(district_assessor=200, resident_rep=200),

@@ -234,6 +234,7 @@ def _collect_district_pages(app: Flask, hall_id: int, clerk_password: str, keep)
             "/district/fuxing/rounds",
             "/district/fuxing/rounds/new",
             rounds,
+            f"{rounds}/data/{second.id}",
             f"{rounds}/members",
         ],
         "resident_rep": [

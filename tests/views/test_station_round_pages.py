@@ -100,6 +100,9 @@ def _urls(world: dict[str, Any]) -> dict[str, str]:
         "list": "/district/fuxing/rounds",
         "new": "/district/fuxing/rounds/new",
         "detail": f"/district/fuxing/rounds/{r}",
+        "data_anle": f"/district/fuxing/rounds/{r}/data/{anle}",
+        # A station of the district that is not in the round: no records of it here.
+        "data_not_in_round": f"/district/fuxing/rounds/{o}/data/{xingfu}",
         "members": f"/district/fuxing/rounds/{r}/members",
         "mine": "/district/fuxing/my-rounds",
         "stations": f"/district/fuxing/rounds/{r}/score",
@@ -119,6 +122,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "list": {"admin": 200, "assessor": 200, "rep": 403, "clerk": 403},
     "new": {"admin": 200, "assessor": 403, "rep": 403, "clerk": 403},
     "detail": {"admin": 200, "assessor": 200, "rep": 403, "clerk": 403},
+    # The records behind the items filled from data: as the result, never a representative's.
+    "data_anle": {"admin": 200, "assessor": 200, "rep": 403, "clerk": 403},
+    "data_not_in_round": {"admin": 404, "assessor": 404, "rep": 403, "clerk": 403},
     "members": {"admin": 200, "assessor": 403, "rep": 403, "clerk": 403},
     "mine": {"admin": 403, "assessor": 200, "idle_assessor": 200, "rep": 200, "clerk": 200},
     "stations": {"admin": 403, "assessor": 200, "rep": 200, "clerk": 200},
@@ -158,7 +164,8 @@ def _expected(page: str, who: str) -> int:
     if who == "foreign_assessor":  # heping's own my-rounds page is its own
         return 200 if page == "other_district" else 403 if row["assessor"] == 403 else 404
     if who == "idle_assessor":  # a district page as the assessor; a round it is not in: 404
-        return row["assessor"] if page in ("list", "new", "detail", "members") else 404
+        district_pages = ("list", "new", "detail", "members", "data_anle", "data_not_in_round")
+        return row["assessor"] if page in district_pages else 404
     # idle_rep: its own (empty) list, then the representative's status or 404 for the round
     return 200 if page == "mine" else 403 if row["rep"] == 403 else 404
 
@@ -437,3 +444,55 @@ def test_a_representative_finds_its_invitations_and_an_uninvited_one_finds_none(
     idle = _client(app, world, "idle_rep")
     page = idle.get("/district/fuxing/invitations").get_data(as_text=True)
     assert 'data-testid="no-invitations"' in page and "2026年第四季度考核" not in page
+
+
+def test_an_assessor_opens_the_records_behind_a_stations_items_filled_from_data(app, world):
+    from kiosk.models import Complaint, Window
+    from kiosk.services import complaints
+    from tests.conftest import hall_time
+    from tests.helpers import give_rating
+
+    anle = world["anle"]
+    window = Window(hall=anle, number=1, name="综合")
+    db.session.add(window)
+    db.session.commit()
+    for i, level in enumerate((5, 4, 1)):
+        at = hall_time(2026, 10, 12, 10 + i)
+        give_rating(window, level, f"records-page-{i:03d}", channel="qr", now=at)
+    filed = hall_time(2026, 10, 13, 10)
+    complaint = Complaint(
+        hall_id=anle.id,
+        status="new",
+        text="<script>alert('投诉内容')</script>",
+        contact_phone="13812345678",
+        created_at=filed,
+        updated_at=filed,
+    )
+    db.session.add(complaint)
+    db.session.flush()
+    supervisor = world["anle_clerk"]
+    supervisor.role = "supervisor"
+    complaints.verify(complaint, supervisor, valid=True, reason="属实", severity="major", now=filed)
+    db.session.commit()
+
+    assessor = _client(app, world, "assessor")
+    detail = assessor.get(_urls(world)["detail"]).get_data(as_text=True)
+    records_url = _urls(world)["data_anle"]
+    assert f'href="{records_url}"' in detail
+    # The verdict was given in October, its appeal window long past: it deducts.
+    assert f"扣分 −5.00：居民投诉（经核实）（较重） · #{complaint.id}" in detail
+    page = assessor.get(records_url).get_data(as_text=True)
+    levels = re.findall(r"<tr><td>([^<]+)</td><td>(\d+)</td></tr>", page)
+    assert levels[:5] == [
+        ("非常满意", "1"),
+        ("满意", "1"),
+        ("基本满意", "0"),
+        ("不满意", "0"),
+        ("非常不满意", "1"),
+    ]
+    assert "评价量：3" in page and "2026年10月1日 至 2026年12月31日" in page
+    assert f"<td>#{complaint.id}</td>" in page and "−5.00" in page
+    assert "取数期间本站没有办结的投诉" in page
+    # Nothing of the complaint beyond its number, times and severity: no text, no phone.
+    assert "投诉内容" not in page and "<script>alert" not in page
+    assert "13812345678" not in page and "5678" not in page
