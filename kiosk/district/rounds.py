@@ -29,7 +29,7 @@ from kiosk.labels import (
 )
 from kiosk.models import ROUND_KINDS, District, StationRound, User
 from kiosk.services import districts as districts_service
-from kiosk.services import round_data, round_evidence, round_scores
+from kiosk.services import round_data, round_evidence, round_results, round_scores
 from kiosk.services import station_rounds as rounds_service
 from kiosk.services.evaluation import OPEN_MATTER_LABELS
 from kiosk.services.station_rounds import PERIOD_KINDS, TITLE_MAX, RoundError
@@ -198,20 +198,52 @@ def create_round(slug: str) -> ResponseReturnValue:
 @bp.get("/<slug>/rounds/<int:round_id>")
 @district_required("district_admin", "district_assessor")
 def round_detail(slug: str, round_id: int) -> ResponseReturnValue:
-    """Show a round: its stations ranked by the scores given so far, every point explained."""
-    round_ = _round(round_id)
+    """Show a round: its stations ranked by the scores given so far (once finalised, as they
+    were frozen), every point explained."""
+    return _detail_page(_round(round_id), FinaliseForm(formdata=None))
+
+
+class FinaliseForm(FlaskForm):
+    """定稿: nothing but the CSRF token."""
+
+
+def _detail_page(
+    round_: StationRound, form: FinaliseForm, status: int = 200
+) -> ResponseReturnValue:
     halls = rounds_service.round_halls(round_)
+    report = round_results.round_report(round_)
     return render_template(
         "district/rounds/detail.html",
         district=round_.district,
         round=round_,
-        result=round_scores.live_result(round_),
+        result=report.result,
+        snapshot=report.snapshot,
+        finalise_form=form,
         evidence={hall.slug: round_evidence.station_evidence(round_, hall) for hall in halls},
         station_ids={hall.slug: hall.id for hall in halls},
         can_manage=current_user.role == "district_admin",
         member=rounds_service.membership(round_, current_user),
         **round_labels(),
-    )
+    ), status
+
+
+@bp.post("/<slug>/rounds/<int:round_id>/finalise")
+@district_required("district_admin")
+def finalise_round(slug: str, round_id: int) -> ResponseReturnValue:
+    """Freeze the round's results and close it to scoring (the district admin, once)."""
+    round_ = _round(round_id)
+    form = FinaliseForm()
+    if not form.validate():
+        abort(400)  # the form has nothing but its CSRF token
+    try:
+        round_results.finalise_round(round_, actor=current_user, now=clock.now())
+    except RoundError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error))
+        return _detail_page(round_, form, error.status)
+    db.session.commit()
+    flash(_("“%(title)s”已定稿，结果不再变动。", title=round_.title))
+    return redirect(url_for("district.round_detail", slug=slug, round_id=round_.id))
 
 
 @bp.get("/<slug>/rounds/<int:round_id>/data/<int:hall_id>")

@@ -20,8 +20,7 @@ from kiosk.extensions import db
 from kiosk.models import District, RoundScore, RoundSnapshot, StationRound, User
 from kiosk.services import audit
 from kiosk.services.round_scores import live_result
-from kiosk.services.station_rounds import RoundError
-from kiosk.services.station_rounds import _require_admin as require_admin
+from kiosk.services.station_rounds import RoundError, require_admin
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,8 @@ class Candidate:
     home_hall: Hall | None
 
 
-def _require_admin(actor: User, district_id: int) -> None:
+def require_admin(actor: User, district_id: int) -> None:
+    """Raise RoundError (403) unless actor is the district's admin."""
     if actor.role != "district_admin" or actor.district_id != district_id:
         raise RoundError(_("只有本街道的管理员可以设置考核轮次。"), 403)
 
@@ -78,7 +79,7 @@ def open_round(
     A month, quarter or year round takes a period code of its kind (2026-11, 2026Q4, 2026);
     a spot check (spot_check) takes its day. Every station must be one of the district's.
     """
-    _require_admin(actor, district.id)
+    require_admin(actor, district.id)
     title = title.strip()
     if not title or len(title) > TITLE_MAX:
         raise RoundError(_("请填写考核轮次名称（不超过 %(n)s 字）。", n=TITLE_MAX), item="title")
@@ -194,7 +195,7 @@ def candidates(round_: StationRound) -> list[Candidate]:
 
 def add_member(round_: StationRound, user: User, *, actor: User) -> RoundMember:
     """Add an account to the round's group; raise RoundError if it cannot sit in it."""
-    _require_admin(actor, round_.district_id)
+    require_admin(actor, round_.district_id)
     if round_.status != "open":
         raise RoundError(_("这一轮考核已定稿，不能再修改考核组。"))
     role = group_role(user, round_.district_id)

@@ -496,3 +496,41 @@ def test_an_assessor_opens_the_records_behind_a_stations_items_filled_from_data(
     # Nothing of the complaint beyond its number, times and severity: no text, no phone.
     assert "投诉内容" not in page and "<script>alert" not in page
     assert "13812345678" not in page and "5678" not in page
+
+
+def test_the_admin_finalises_a_scored_round_once_and_its_result_stays_frozen(app, world):
+    urls = _urls(world)
+    clerk = _client(app, world, "clerk")
+    page = clerk.get(urls["score_anle"]).get_data(as_text=True)
+    scored = clerk.post(
+        urls["score_anle"], data={**hidden_fields(page), "points-operation.hours": "4"}
+    )
+    assert scored.status_code == 302
+    finalise = f"{urls['detail']}/finalise"
+
+    assessor = _client(app, world, "assessor")
+    detail = assessor.get(urls["detail"]).get_data(as_text=True)
+    assert "定稿本轮结果" not in detail  # the admin's button only
+    csrf = hidden_fields(detail)
+    assert assessor.post(finalise, data=csrf).status_code == 403
+
+    admin = _client(app, world, "admin")
+    page = admin.get(urls["detail"]).get_data(as_text=True)
+    assert "定稿本轮结果" in page and "当前结果" in page
+    done = admin.post(finalise, data=hidden_fields(page))
+    assert done.status_code == 302
+    frozen = admin.get(urls["detail"]).get_data(as_text=True)
+    assert "定稿结果" in frozen and "以下为定稿时固定保存的结果" in frozen
+    assert "定稿本轮结果" not in frozen
+    again = admin.post(finalise, data=hidden_fields(page))
+    assert again.status_code == 409 and "已经定稿" in again.get_data(as_text=True)
+    assert db.session.get(StationRound, world["round"].id).status == "finalised"
+
+    # The group can no longer score, and the API now publishes the ranking.
+    refused = clerk.post(
+        urls["score_anle"], data={**hidden_fields(page), "points-operation.hours": "1"}
+    )
+    assert refused.status_code in (400, 409, 422)
+    ranking = app.test_client().get("/api/v1/stations?district=fuxing&period=2026Q4")
+    assert ranking.status_code == 200
+    assert {e["hall"] for e in ranking.get_json()["entries"]} == {"anle", "xingfu"}
