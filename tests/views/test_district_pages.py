@@ -81,6 +81,7 @@ POSTS = (
     "/district/{slug}/stations/create",
     "/district/{slug}/rounds/create",
     "/district/{slug}/rounds/<int:round_id>/members/add",
+    "/district/{slug}/rounds/<int:round_id>/finalise",
     "/district/{slug}/rounds/<int:round_id>/score/<int:hall_id>",
     "/district/{slug}/rounds/<int:round_id>/score/<int:hall_id>/evidence",
 )
