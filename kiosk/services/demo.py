@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from kiosk.extensions import db
 from kiosk.models import Complaint, Device, Duty, Hall, Rating, Staff, User, Window
-from kiosk.services import complaints, demo_evaluation, devices, ratings
+from kiosk.services import complaints, demo_district, demo_evaluation, devices, ratings
+from kiosk.services.demo_district import DistrictDemo
 from kiosk.services.demo_history import (
     COMPLAINT_TEXTS,
     VALID_NOTE,
@@ -79,10 +80,25 @@ class DemoResult:
     complaints: int = 0
     passwords: dict[str, str] = field(default_factory=dict)
     pairings: list[DemoPairing] = field(default_factory=list)
+    district: DistrictDemo | None = None
 
 
 def create_demo(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
-    """Create the demo hall, or complete it if it exists; return what was made."""
+    """Create the demo hall and its district, or complete them if they exist; return what was made.
+
+    The district (kiosk.services.demo_district) comes last, with random streams of its own, so
+    the demo hall's own data are the same with it as without it.
+    """
+    result = create_demo_hall(now, zone, seed)
+    with security_log_quiet():
+        result.district = demo_district.create_district_demo(
+            result.hall, now, zone, result.passwords
+        )
+    return result
+
+
+def create_demo_hall(now: datetime, zone: ZoneInfo, seed: int = 2026) -> DemoResult:
+    """Create the demo hall alone (no district), or complete it; return what was made."""
     rng = random.Random(seed)  # noqa: S311 - repeatable demo data, not secrets
     hall = db.session.scalar(select(Hall).where(Hall.slug == HALL_SLUG))
     created = hall is None
