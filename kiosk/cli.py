@@ -2,6 +2,7 @@
 
 import re
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -19,6 +20,7 @@ from kiosk.services import qr, rating_log
 from kiosk.services.accounts import AccountError, create_user
 from kiosk.services.demo import DEMO_SETTINGS, create_demo
 from kiosk.services.health import public_url_findings
+from kiosk.services.periods import current_period
 
 users_cli = AppGroup("users", help="Manage staff-area accounts.")
 qr_cli = AppGroup("qr", help="Window QR codes.")
@@ -154,18 +156,31 @@ def _warn_about_public_url() -> None:
 def demo_command() -> None:
     """Create (or complete) the demo hall with staff, duty, accounts and 90 days of ratings."""
     intend_write()
-    result = create_demo(clock.now(), clock.hall_zone())
+    now = clock.now()
+    result = create_demo(now, clock.hall_zone())
     db.session.commit()
     base = current_app.config["PUBLIC_URL"].rstrip("/")
     click.echo(f"{'created' if result.created else 'found'} demo hall: {result.hall.name}")
     if result.ratings:
         click.echo(f"added {result.ratings} ratings and {result.complaints} complaints")
+    demo_district = result.district
+    if demo_district is not None:
+        names = "、".join(hall.name for hall in demo_district.stations)
+        click.echo(
+            f"demo district: {demo_district.district.name} "
+            f"({len(demo_district.stations)} stations: {names})"
+        )
+        if demo_district.ratings:
+            click.echo(
+                f"added {demo_district.ratings} ratings and {demo_district.complaints} "
+                "complaints at its other stations"
+            )
     for username, password in result.passwords.items():
         click.echo(f"account {username}  password {password}  (shown once; store it now)")
     if not result.passwords:
         click.echo(
-            "accounts admin, supervisor and clerk exist already; "
-            "use 'flask --app kiosk users create' for new ones"
+            "the demo accounts (admin, supervisor, clerk, district, assessor, resident …) exist "
+            "already; use 'flask --app kiosk users create' for new ones"
         )
     first = db.session.scalar(
         select(Window).where(Window.hall_id == result.hall.id).order_by(Window.number)
@@ -187,6 +202,8 @@ def demo_command() -> None:
     click.echo(f"  rate window 1 {rate_url}")
     click.echo(f"  hall board   {base}/board")
     click.echo(f"  health       {base}/healthz")
+    if demo_district is not None:
+        _echo_district_pages(base, demo_district.district, now)
     minutes = current_app.config["DEVICE_PAIRING_MINUTES"]
     click.echo(
         f"配对链接（每个只能用一次，{minutes} 分钟内有效；每台平板或浏览器打开一个；"
@@ -198,6 +215,24 @@ def demo_command() -> None:
             link = base + url_for("kiosk.pair_link", code=pairing.code)
             label = "kiosk" if pairing.window_number is None else f"pad {pairing.window_number}"
             click.echo(f"  {label:<12} {link}")
+
+
+def _echo_district_pages(base: str, district: District, now: datetime) -> None:
+    """Print where the demo district's pages are, last quarter's ranking among them."""
+    last_quarter = current_period(now, "quarter").previous().code
+    with current_app.test_request_context():
+        pages = [
+            ("district", url_for("district.index", slug=district.slug)),
+            ("  dashboard", url_for("district.dashboard", slug=district.slug)),
+            ("  rounds", url_for("district.rounds", slug=district.slug)),
+            ("  my rounds", url_for("district.my_rounds", slug=district.slug)),
+            (
+                "  ranking",
+                url_for("api.station_ranking", district=district.slug, period=last_quarter),
+            ),
+        ]
+    for label, path in pages:
+        click.echo(f"  {label:<12} {base}{path}")
 
 
 @click.command("verify-log")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from kiosk.extensions import db
 from kiosk.models import Complaint, Duty, Hall, Rating, Staff, User, Window
 from kiosk.models._types import utcnow
+from kiosk.services.demo import HALL_SLUG
 from kiosk.services.duty import staff_on_duty
 
 
@@ -81,10 +82,15 @@ def test_demo_builds_a_realistic_hall_and_is_idempotent(runner, ctx):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     after_first = counts()
-    assert after_first["Hall"] == 1 and after_first["Window"] == 8 and after_first["Staff"] == 12
-    assert after_first["User"] == 4
+    demo_hall = db.session.scalar(select(Hall).where(Hall.slug == HALL_SLUG))
+    assert len(demo_hall.windows) == 8
+    assert (
+        db.session.scalar(select(func.count(Staff.id)).where(Staff.hall_id == demo_hall.id)) == 12
+    )
+    assert after_first["Hall"] == 4  # the demo hall and the district's three smaller stations
+    assert after_first["User"] == 11  # the hall's four, the district's three, the stations' four
     assert after_first["Rating"] > 5000 and after_first["Complaint"] > 10
-    assert first.output.count("password") == 4 and "/staff/" in first.output
+    assert first.output.count("password") == 11 and "/staff/" in first.output
 
     # This quarter and last have all four sources for everyone and assigned peers; this quarter
     # a bonus. Last quarter is finalised, with feedback and the clerk's objection decided.
@@ -114,14 +120,14 @@ def test_demo_builds_a_realistic_hall_and_is_idempotent(runner, ctx):
         .group_by(Assessment.kind)
     ).all()
     assert dict(annual) == {"supervisor": 12}  # the annual assessment (年度评价)
-    built = runner.invoke(args=["evaluate", "--period", year.code, "--json"])
+    built = runner.invoke(args=["evaluate", "--period", year.code, "--hall", HALL_SLUG, "--json"])
     assert built.exit_code == 0, built.output
     for row in json.loads(built.output)["results"]:  # the year is built from its quarters
         assert quarter.code in [part["period"] for part in row["parts"]]
         assert any(line["text"].startswith("年度评价 ") for line in row["explanation"])
     assert db.session.scalar(select(func.count(PeerAssignment.id))) == 72
     assert db.session.scalar(select(func.count(Adjustment.id))) == 1
-    evaluated = runner.invoke(args=["evaluate", "--period", quarter.code])
+    evaluated = runner.invoke(args=["evaluate", "--period", quarter.code, "--hall", HALL_SLUG])
     assert evaluated.exit_code == 0 and "缺" not in evaluated.output  # no source missing
     snapshot = db.session.scalar(select(EvaluationSnapshot))
     assert snapshot.period == quarter.previous().code
@@ -154,8 +160,9 @@ def test_demo_builds_a_realistic_hall_and_is_idempotent(runner, ctx):
 
 
 def test_demo_complaints_went_through_the_real_steps_in_time(runner, ctx):
-    """Every demo complaint is where its own timeline says and no step was late; two wait
-    past their deadline (to show what overdue looks like), the handled ones are closed, and
+    """Every demo complaint is where its own timeline says and no step was late; in each hall
+    (the demo hall and the district's other stations) two wait past their deadline (to show
+    what overdue looks like), the handled ones are closed by the hall's own supervisor, and
     one the deputy verified waits for the supervisor to review the clerk's appeal."""
     from kiosk.models import AuditEntry, ComplaintEvent
     from kiosk.services.complaints import appeal_state, appeals_pending_count, is_overdue
@@ -166,6 +173,12 @@ def test_demo_complaints_went_through_the_real_steps_in_time(runner, ctx):
     supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
     deputy = db.session.scalar(select(User).where(User.username == "deputy"))
     clerk = db.session.scalar(select(User).where(User.username == "clerk"))
+    handler = {
+        user.hall_id: user.id
+        for user in db.session.scalars(select(User).where(User.role == "supervisor"))
+        if user.username != "deputy"
+    }
+    assert handler[supervisor.hall_id] == supervisor.id and len(handler) == 4
     (appealed,) = [c for c in complaints if appeal_state(c) is not None]
     assert appeal_state(appealed) == "pending" and appealed.staff_id == clerk.staff_id
     assert appeals_pending_count(appealed.hall_id) == 1
@@ -184,7 +197,7 @@ def test_demo_complaints_went_through_the_real_steps_in_time(runner, ctx):
             steps = [(e.action, e.actor_id) for e in events[1:]]
             assert steps == [("verified", deputy.id), ("appealed", clerk.id)]
         else:
-            assert all(e.actor_id == supervisor.id for e in events[1:])
+            assert all(e.actor_id == handler[complaint.hall_id] for e in events[1:])
         steps = {e.action: e.created_at for e in events}
         if complaint.status != "new":
             assert complaint.verified_at == steps["verified"] <= complaint.verify_due_at
@@ -199,7 +212,8 @@ def test_demo_complaints_went_through_the_real_steps_in_time(runner, ctx):
     workflow = {"new", "valid", "rectifying", "rectified", "followed_up", "invalid", "closed"}
     assert {"new", "closed"} <= set(states) <= workflow, states
     overdue = [c for c in complaints if is_overdue(c, now)]
-    assert len(overdue) == 2 and all(c.status == "new" for c in overdue)
+    assert all(c.status == "new" for c in overdue)
+    assert sorted(c.hall_id for c in overdue) == sorted(2 * list(handler))
     audited = db.session.scalar(
         select(func.count(AuditEntry.id)).where(AuditEntry.action.like("complaint.%"))
     )
@@ -298,7 +312,7 @@ def test_the_demo_hall_takes_a_tap_at_any_hour_and_a_rerun_extends_the_cover(
     next night, and days later once the demo has run again; a real hall keeps its hours."""
     from zoneinfo import ZoneInfo
 
-    from kiosk.services.demo import HALL_SLUG, create_demo
+    from kiosk.services.demo import create_demo
     from kiosk.services.settings import setting
     from tests.conftest import hall_time
     from tests.helpers import give_rating

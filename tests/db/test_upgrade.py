@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, create_engine, func, inspect, select
 from kiosk import create_app
 from kiosk.database import intend_write
 from kiosk.extensions import db
-from kiosk.services.demo import create_demo
+from kiosk.services.demo import create_demo_hall
 from kiosk.services.health import migration_status
 
 FIRST_REVISION = "0001"
@@ -22,7 +22,11 @@ FIRST_REVISION = "0001"
 
 @pytest.fixture(scope="module")
 def demo_source(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A SQLite database holding the demo hall, built once for the module."""
+    """A SQLite database holding the demo hall, built once for the module.
+
+    The hall alone, without the demo district: an instance at 0001 knew no districts (nor
+    their accounts' roles, longer than its role column).
+    """
     folder = tmp_path_factory.mktemp("demo-source")
     url = f"sqlite:///{folder / 'demo.sqlite3'}"
     app = create_app(
@@ -31,7 +35,7 @@ def demo_source(tmp_path_factory: pytest.TempPathFactory) -> str:
     with app.app_context():
         db.create_all()
         intend_write()
-        create_demo(datetime(2026, 3, 2, 8, 0), ZoneInfo("Asia/Shanghai"))
+        create_demo_hall(datetime(2026, 3, 2, 8, 0), ZoneInfo("Asia/Shanghai"))
         db.session.commit()
         db.engine.dispose()
     return url

@@ -35,7 +35,11 @@ def demo(app, ctx):
         db.session.commit()
         hall = result.hall
         boss = db.session.scalar(select(User).where(User.username == "supervisor"))
-        staff = list(db.session.scalars(select(Staff).order_by(Staff.staff_no)))
+        staff = list(
+            db.session.scalars(
+                select(Staff).where(Staff.hall_id == hall.id).order_by(Staff.staff_no)
+            )
+        )
         period = periods.parse_period(PERIOD)
         scheme = ev.current_scheme()
         for n, person in enumerate(staff):
@@ -101,7 +105,7 @@ def cents(value) -> str:
 
 
 def test_report_detail_exports_and_cli_agree_on_the_demo_hall(demo, client, auth, runner):
-    cli = runner.invoke(args=["evaluate", "--period", PERIOD, "--json"])
+    cli = runner.invoke(args=["evaluate", "--period", PERIOD, "--hall", "xingfuli", "--json"])
     assert cli.exit_code == 0, cli.output
     data = json.loads(cli.output)
     people = data["results"]

@@ -165,33 +165,30 @@ def collect_pages(app: Flask, out: Path) -> list[str]:
             with app.app_context():
                 url = f"/staff/evaluation/{current_period(clock.now(), 'month').code}/star"
             keep("supervisor-star-this-month", url, client.get(url))
-    _collect_district_pages(app, hall_id, passwords["clerk"], keep)
+    _collect_district_pages(app, hall_id, passwords, keep)
     return [f"{file}  {url}" for file, url in sorted(pages.items())]
 
 
-DISTRICT_PASSWORD = "street office keys"
+def _collect_district_pages(app: Flask, hall_id: int, passwords: dict[str, str], keep) -> None:  # type: ignore[no-untyped-def]
+    """Render the district area's pages: the demo district, its rounds and one more under way.
 
-
-def _collect_district_pages(app: Flask, hall_id: int, clerk_password: str, keep) -> None:  # type: ignore[no-untyped-def]
-    """Render the district area's pages, with the demo hall as a station of the district.
-
-    A round of the demo hall and a second station is under way: the demo clerk (a hall
-    account, 交叉考核) and a residents' representative sit in its group, and the clerk has
-    scored a few items of the second station and attached a PDF to it.
+    Besides the demo's finalised quarter and open spot check, a round of the demo hall and a
+    second station is under way: the demo clerk (a hall account, 交叉考核) and the residents'
+    representative sit in its group, and the clerk has scored a few items of the second
+    station and attached a PDF to it.
     """
-    from kiosk.models import Hall
-    from kiosk.services import accounts, districts, round_evidence, round_scores, station_rounds
+    from kiosk.models import Hall, StationRound
+    from kiosk.services import districts, round_evidence, round_scores, station_rounds
+    from kiosk.services.demo_district import ADMIN, ASSESSOR, DISTRICT_SLUG, RESIDENT
 
     with app.app_context():
-        district = districts.create_district("fuxing", "复兴街道")
-        districts.attach_hall(district, db.session.get(Hall, hall_id))
+        district = districts.district_by_slug(DISTRICT_SLUG)
+        admin = db.session.scalar(select(User).where(User.username == ADMIN))
         db.session.add(Hall(slug="alone", name="未归属的服务大厅"))  # offered for attaching
-        made = {
-            role: accounts.create_user(role, role, DISTRICT_PASSWORD, district=district)
-            for role in ("district_admin", "resident_rep", "district_assessor")
-        }
-        second = districts.create_station(
-            district, slug="anle", name="安乐社区便民服务站", actor=made["district_admin"]
+        second = districts.hall_by_slug("hepingli")
+        finalised, spot_check = (
+            db.session.scalar(select(StationRound.id).where(StationRound.kind == kind))
+            for kind in ("quarter", "spot_check")
         )
         round_ = station_rounds.open_round(
             district,
@@ -201,11 +198,12 @@ def _collect_district_pages(app: Flask, hall_id: int, clerk_password: str, keep)
             spot_check_on=None,
             scheme="2019",
             hall_ids=[hall_id, second.id],
-            actor=made["district_admin"],
+            actor=admin,
         )
         clerk = db.session.scalar(select(User).where(User.username == "clerk"))
-        for user in (clerk, made["resident_rep"]):
-            station_rounds.add_member(round_, user, actor=made["district_admin"])
+        resident = db.session.scalar(select(User).where(User.username == RESIDENT))
+        for user in (clerk, resident):
+            station_rounds.add_member(round_, user, actor=admin)
         member = station_rounds.membership(round_, clerk)
         round_scores.save_scores(
             round_,
@@ -222,35 +220,38 @@ def _collect_district_pages(app: Flask, hall_id: int, clerk_password: str, keep)
             round_, second, member, "台账.pdf", b"%PDF-1.4\n%%EOF\n", item=None, actor=clerk
         )
         db.session.commit()
-        rounds = f"/district/fuxing/rounds/{round_.id}"
+        base = f"/district/{DISTRICT_SLUG}"
+        rounds = f"{base}/rounds/{round_.id}"
         score = f"{rounds}/score/{second.id}"
         own = f"{rounds}/score/{hall_id}"
     pages = {
-        "district_admin": [
-            "/district/fuxing/",
-            "/district/fuxing/stations/new",
-            "/district/fuxing/dashboard",
-            "/district/fuxing/dashboard?range=year",
-            "/district/fuxing/rounds",
-            "/district/fuxing/rounds/new",
+        ADMIN: [
+            f"{base}/",
+            f"{base}/stations/new",
+            f"{base}/dashboard",
+            f"{base}/dashboard?range=year",
+            f"{base}/rounds",
+            f"{base}/rounds/new",
             rounds,
             f"{rounds}/data/{second.id}",
             f"{rounds}/members",
+            f"{base}/rounds/{finalised}",  # the demo's last quarter, finalised
+            f"{base}/rounds/{spot_check}",  # the demo's spot check, some scores in
         ],
-        "resident_rep": [
-            "/district/fuxing/invitations",
-            "/district/fuxing/my-rounds",
+        ASSESSOR: [f"{base}/my-rounds", f"{base}/rounds/{spot_check}/score"],
+        RESIDENT: [
+            f"{base}/invitations",
+            f"{base}/my-rounds",
             f"{rounds}/score",
             score,
         ],
-        "clerk": ["/district/fuxing/my-rounds", f"{rounds}/score", score, own],
+        "clerk": [f"{base}/my-rounds", f"{rounds}/score", score, own],
     }
     for username, urls in pages.items():
         client = app.test_client()
         form = hidden_fields(client.get("/auth/login").get_data(as_text=True))
-        password = clerk_password if username == "clerk" else DISTRICT_PASSWORD
         signed_in = client.post(
-            "/auth/login", data={**form, "username": username, "password": password}
+            "/auth/login", data={**form, "username": username, "password": passwords[username]}
         )
         assert signed_in.status_code == 302, username
         for url in urls:
