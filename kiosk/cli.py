@@ -119,10 +119,21 @@ def list_halls_command() -> None:
 
 @qr_cli.command("export")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def export_qr_command(directory: Path) -> None:
-    """Write window-<number>.png and .svg for every active window into DIRECTORY."""
+@click.option("--hall", "hall_slug", default=None, help="Hall slug (needed with several halls).")
+def export_qr_command(directory: Path, hall_slug: str | None) -> None:
+    """Write window-<number>.png and .svg for every active window of the hall into DIRECTORY.
+
+    Window numbers are a hall's own, so with several halls one is chosen with --hall.
+    """
+    if db.session.scalar(select(Hall.id).limit(1)) is None:
+        raise click.ClickException("there are no windows yet (try: flask --app kiosk demo)")
+    hall = _hall_for_account(hall_slug)
     windows = list(
-        db.session.scalars(select(Window).where(Window.active.is_(True)).order_by(Window.number))
+        db.session.scalars(
+            select(Window)
+            .where(Window.hall_id == hall.id, Window.active.is_(True))
+            .order_by(Window.number)
+        )
     )
     if not windows:
         raise click.ClickException("there are no windows yet (try: flask --app kiosk demo)")

@@ -36,3 +36,21 @@ def test_export_without_windows_explains_itself(ctx, runner, tmp_path):
     result = runner.invoke(args=["qr", "export", str(tmp_path / "codes")])
     assert result.exit_code != 0
     assert "no windows" in result.output
+
+
+def test_with_several_halls_the_hall_is_chosen_and_only_its_windows_written(
+    runner, make_window, make_hall, tmp_path
+):
+    ours = make_window(number=1)
+    other = make_hall(slug="other")
+    db.session.add(type(ours)(hall=other, number=1, name="综合窗口"))
+    db.session.commit()
+    refused = runner.invoke(args=["qr", "export", str(tmp_path / "all")])
+    assert refused.exit_code == 1 and "--hall" in refused.output
+    chosen = runner.invoke(args=["qr", "export", str(tmp_path / "codes"), "--hall", "other"])
+    assert chosen.exit_code == 0, chosen.output
+    assert sorted(p.name for p in (tmp_path / "codes").iterdir()) == [
+        "window-1.png",
+        "window-1.svg",
+    ]
+    assert "files for 1 windows" in chosen.output
