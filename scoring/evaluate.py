@@ -440,6 +440,8 @@ def _finish_draft(
 _PARTS_LABELS = {"quarters": Phrase("各季度"), "months": Phrase("各月")}
 _OWN_LABELS = {"year": Phrase("年度评价"), "quarter": Phrase("季度评价")}
 _PART_STATES = {True: Phrase("已定稿"), False: Phrase("未定稿")}
+_PARTS_LINE = Phrase("%(parts)s基础分平均 %(value)s × %(share)s = %(contribution)s").template
+_OWN_LINE = Phrase("%(own)s %(value)s × %(share)s = %(contribution)s").template
 
 
 def _compose(
@@ -526,27 +528,21 @@ def _compose(
         own_weight if own is not None else Decimal(0)
     )
 
-    def share(weight: Decimal) -> str:
-        if present_weight == 1:
-            return fmt_pct(weight)
-        return f"{fmt_pct(weight)} ÷ {fmt_pct(present_weight)}"
+    def weighted(
+        template: str, values: dict[str, str | Phrase], value: Decimal, weight: Decimal
+    ) -> Decimal:
+        """Add the line "<part> value × share = contribution" and return the contribution."""
+        share = fmt_pct(weight)
+        if present_weight != 1:
+            share = f"{share} ÷ {fmt_pct(present_weight)}"
+        contribution = round2(value * weight / present_weight)
+        shown = {**values, "value": fmt(value), "share": share, "contribution": fmt(contribution)}
+        draft.line(Phrase(template, shown), contribution)
+        return contribution
 
     base = Decimal(0)
     if value is not None:
-        contribution = round2(value * parts_weight / present_weight)
-        base += contribution
-        draft.line(
-            Phrase(
-                "%(parts)s基础分平均 %(value)s × %(share)s = %(contribution)s",
-                {
-                    "parts": parts_label,
-                    "value": fmt(value),
-                    "share": share(parts_weight),
-                    "contribution": fmt(contribution),
-                },
-            ),
-            contribution,
-        )
+        base += weighted(_PARTS_LINE, {"parts": parts_label}, value, parts_weight)
     else:
         draft.line(
             Phrase(
@@ -556,20 +552,7 @@ def _compose(
         )
     draft.lines += part_lines
     if own is not None:
-        contribution = round2(own * own_weight / present_weight)
-        base += contribution
-        draft.line(
-            Phrase(
-                "%(own)s %(value)s × %(share)s = %(contribution)s",
-                {
-                    "own": own_label,
-                    "value": fmt(own),
-                    "share": share(own_weight),
-                    "contribution": fmt(contribution),
-                },
-            ),
-            contribution,
-        )
+        base += weighted(_OWN_LINE, {"own": own_label}, own, own_weight)
     elif own_weight > 0:
         draft.line(
             Phrase(
